@@ -1,0 +1,70 @@
+# otelcol-tasker: build, run, test, bench, lint, generate.
+# Needs only Go and the module proxy: tools are built from internal/tools into ./bin.
+
+SHELL        := /bin/bash
+GO           ?= go
+export GOFLAGS := -buildvcs=false
+BIN          := $(CURDIR)/bin
+BUILD_DIR    := $(CURDIR)/_build
+DIST         := $(BUILD_DIR)/otelcol-tasker
+BUILDER      := $(BIN)/builder
+MDATAGEN     := $(BIN)/mdatagen
+TELEMETRYGEN := $(BIN)/telemetrygen
+TOOLS_MOD    := internal/tools/go.mod
+CONFIG       ?= otelcol-config.yaml
+# Packages of the distribution module (the bench module and the tools module are separate).
+PKGS         := ./...
+COMPONENTS   := exporter/jsonexporter exporter/csvexporter
+SOURCES      := $(shell find . -name '*.go' -not -path './_build/*' -not -path './bin/*' -not -path './bench/*') go.mod go.sum builder-config.yaml
+TEST_TIMEOUT ?= 15m
+BENCH_TIME   ?= 1s
+BENCH_COUNT  ?= 5
+
+.PHONY: all build run test unit e2e bench lint generate tools clean
+
+all: build
+
+$(BIN)/%: $(TOOLS_MOD) internal/tools/go.sum
+	@mkdir -p $(BIN)
+	cd internal/tools && $(GO) build -o $@ $(shell grep -h "/$*\"" internal/tools/tools.go | tr -d '\t_ "')
+
+tools: $(BUILDER) $(MDATAGEN) $(TELEMETRYGEN)
+
+# The distribution: ocb generates _build/ (main.go, components.go, go.mod) and compiles it.
+# -e lets ocb's `go mod tidy` pass over test-only dependencies the proxy does not serve.
+$(DIST): $(BUILDER) $(SOURCES)
+	GOFLAGS="-buildvcs=false -e" $(BUILDER) --config builder-config.yaml
+	@touch $(DIST)
+
+build: $(DIST)
+
+run: build
+	@mkdir -p out
+	$(DIST) --config $(CONFIG)
+
+generate: $(MDATAGEN)
+	@for c in $(COMPONENTS); do echo "mdatagen $$c"; (cd $$c && $(MDATAGEN) metadata.yaml) || exit 1; done
+
+# go vet + all tests with the race detector + end-to-end tests of the built binary.
+test: build $(TELEMETRYGEN)
+	$(GO) vet $(PKGS)
+	OTELCOL_TASKER_BIN=$(DIST) TELEMETRYGEN_BIN=$(TELEMETRYGEN) $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+unit:
+	$(GO) test -race -count=1 -short $(PKGS)
+
+e2e: build $(TELEMETRYGEN)
+	OTELCOL_TASKER_BIN=$(DIST) TELEMETRYGEN_BIN=$(TELEMETRYGEN) $(GO) test -count=1 -run 'E2E' -v ./test/e2e/...
+
+# Benchmarks of ours and of the contrib peers on the same data, in one run (see docs/BENCHMARKS.md).
+bench:
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCH_TIME) -count $(BENCH_COUNT) ./... | tee $(CURDIR)/bench.out
+	cd bench && $(GO) run ./cmd/benchratio < $(CURDIR)/bench.out
+
+lint:
+	$(GO) vet $(PKGS)
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './_build/*')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+
+clean:
+	rm -rf $(BUILD_DIR) $(BIN) out bench.out
