@@ -110,21 +110,26 @@ func AppendJSONValue(dst []byte, v pcommon.Value) []byte {
 		}
 		return append(dst, ']')
 	case pcommon.ValueTypeMap:
-		dst = append(dst, '{')
-		first := true
-		for k, mv := range v.Map().All() {
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			dst = AppendJSONString(dst, k)
-			dst = append(dst, ':')
-			dst = AppendJSONValue(dst, mv)
-		}
-		return append(dst, '}')
+		return AppendJSONMap(dst, v.Map())
 	default:
 		return append(dst, "null"...)
 	}
+}
+
+// AppendJSONMap appends m as a JSON object, keys in the map's order.
+func AppendJSONMap(dst []byte, m pcommon.Map) []byte {
+	dst = append(dst, '{')
+	first := true
+	for k, mv := range m.All() {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = AppendJSONString(dst, k)
+		dst = append(dst, ':')
+		dst = AppendJSONValue(dst, mv)
+	}
+	return append(dst, '}')
 }
 
 // AppendJSONFloat appends f as a JSON number in the shortest round-tripping form, or,
@@ -158,6 +163,15 @@ var safeASCII = func() (t [256]bool) {
 // uses (control characters, quotes, backslash, <, >, &, U+2028/2029), replacing
 // invalid UTF-8 with U+FFFD.
 func AppendJSONString(dst []byte, s string) []byte {
+	return appendJSONString(dst, s)
+}
+
+// AppendJSONStringBytes is AppendJSONString for a byte slice.
+func AppendJSONStringBytes(dst []byte, s []byte) []byte {
+	return appendJSONString(dst, s)
+}
+
+func appendJSONString[S string | []byte](dst []byte, s S) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {

@@ -7,4 +7,9 @@ import "unicode/utf8"
 
 const runeError = utf8.RuneError
 
-func decodeRune(s string) (rune, int) { return utf8.DecodeRuneInString(s) }
+// decodeRune decodes the first rune of s without converting s (no allocation).
+func decodeRune[S string | []byte](s S) (rune, int) {
+	var buf [utf8.UTFMax]byte
+	n := copy(buf[:], s[:min(len(s), utf8.UTFMax)])
+	return utf8.DecodeRune(buf[:n])
+}

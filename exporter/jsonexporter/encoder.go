@@ -1,0 +1,271 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package jsonexporter
+
+import (
+	"encoding/hex"
+	"strconv"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
+)
+
+// groupBuf is the encoded output of one group_by value.
+type groupBuf struct {
+	name string
+	buf  []byte
+}
+
+// encoder appends JSON straight from pdata into reused buffers: no reflection, no
+// intermediate maps. One encoder serves one export call at a time (they are pooled).
+type encoder struct {
+	keys       *keyTable
+	flatten    bool
+	prefix     string
+	sep        string
+	groupAttr  string
+	b          []byte // the buffer being written (the current group's)
+	first      bool   // no field written yet in the current object
+	groups     []groupBuf
+	cur        int
+	resBytes   []byte // the current resource as a JSON object, "" when it has no attributes
+	scopeBytes []byte // the current scope as a JSON object, "" when empty
+	tmp        []byte
+	times      flatten.TimeFormatter
+	// bounds and boundKeys cache the rendered `"<bound>":` keys of the last histogram
+	// bounds seen: points of one metric nearly always share their bounds.
+	bounds    []float64
+	boundKeys [][]byte
+}
+
+func newEncoder(cfg *Config, keys *keyTable) *encoder {
+	e := &encoder{
+		keys:    keys,
+		flatten: cfg.Labels == LabelsFlatten,
+		prefix:  cfg.LabelPrefix,
+		sep:     cfg.LabelSeparator,
+	}
+	if cfg.GroupBy != nil {
+		e.groupAttr = cfg.GroupBy.ResourceAttribute
+	}
+	return e
+}
+
+// reset prepares the encoder for a new export, keeping buffer capacity.
+func (e *encoder) reset() {
+	for i := range e.groups {
+		e.groups[i].buf = e.groups[i].buf[:0]
+		e.groups[i].name = ""
+	}
+	e.groups = e.groups[:0]
+	e.cur = -1
+	e.b = nil
+}
+
+// switchGroup directs output to the group of resource attributes attrs.
+func (e *encoder) switchGroup(attrs pcommon.Map) {
+	name := ""
+	if e.groupAttr != "" {
+		if v, ok := attrs.Get(e.groupAttr); ok {
+			e.tmp = flatten.AppendValue(e.tmp[:0], v)
+			name = string(e.tmp)
+		}
+	}
+	if e.cur >= 0 && e.groups[e.cur].name == name {
+		return
+	}
+	if e.cur >= 0 {
+		e.groups[e.cur].buf = e.b
+	}
+	for i := range e.groups {
+		if e.groups[i].name == name {
+			e.cur = i
+			e.b = e.groups[i].buf
+			return
+		}
+	}
+	if len(e.groups) < cap(e.groups) {
+		e.groups = e.groups[:len(e.groups)+1]
+		e.groups[len(e.groups)-1].name = name
+	} else {
+		e.groups = append(e.groups, groupBuf{name: name})
+	}
+	e.cur = len(e.groups) - 1
+	e.b = e.groups[e.cur].buf[:0]
+}
+
+// finish stores the active buffer back into its group and returns the groups.
+func (e *encoder) finish() []groupBuf {
+	if e.cur >= 0 {
+		e.groups[e.cur].buf = e.b
+	}
+	return e.groups
+}
+
+// setResource pre-encodes the resource attributes once per resource.
+func (e *encoder) setResource(r pcommon.Resource) {
+	e.resBytes = e.resBytes[:0]
+	if r.Attributes().Len() > 0 {
+		e.resBytes = appendAttrsObject(e.resBytes, r.Attributes())
+	}
+}
+
+// setScope pre-encodes the instrumentation scope once per scope.
+func (e *encoder) setScope(s pcommon.InstrumentationScope) {
+	e.scopeBytes = e.scopeBytes[:0]
+	if s.Name() == "" && s.Version() == "" && s.Attributes().Len() == 0 {
+		return
+	}
+	b := append(e.scopeBytes, '{')
+	b = append(b, `"name":`...)
+	b = flatten.AppendJSONString(b, s.Name())
+	if s.Version() != "" {
+		b = append(b, `,"version":`...)
+		b = flatten.AppendJSONString(b, s.Version())
+	}
+	if s.Attributes().Len() > 0 {
+		b = append(b, `,"attributes":`...)
+		b = appendAttrsObject(b, s.Attributes())
+	}
+	e.scopeBytes = append(b, '}')
+}
+
+func appendAttrsObject(b []byte, m pcommon.Map) []byte {
+	return flatten.AppendJSONMap(b, m)
+}
+
+func (e *encoder) begin() {
+	e.b = append(e.b, '{')
+	e.first = true
+}
+
+// end closes the object: additional fields, then a newline when line is set.
+func (e *encoder) end(line bool) {
+	if len(e.keys.extra) > 0 {
+		extra := e.keys.extra
+		if e.first {
+			extra = extra[1:]
+		}
+		e.b = append(e.b, extra...)
+	}
+	e.b = append(e.b, '}')
+	if line {
+		e.b = append(e.b, '\n')
+	}
+}
+
+// key appends the key of f (with a comma before it unless first) and reports whether
+// the caller should append the value; false when an additional field replaces f.
+func (e *encoder) key(f field) bool {
+	if e.keys.skip[f] {
+		return false
+	}
+	if e.first {
+		e.first = false
+	} else {
+		e.b = append(e.b, ',')
+	}
+	e.b = append(e.b, e.keys.key[f]...)
+	return true
+}
+
+func (e *encoder) timestamp(f field, ts pcommon.Timestamp) {
+	if ts == 0 {
+		return
+	}
+	if e.key(f) {
+		e.b = append(e.b, '"')
+		e.b = e.times.Append(e.b, ts)
+		e.b = append(e.b, '"')
+	}
+}
+
+func (e *encoder) str(f field, s string) {
+	if e.key(f) {
+		e.b = flatten.AppendJSONString(e.b, s)
+	}
+}
+
+func (e *encoder) strNonEmpty(f field, s string) {
+	if s != "" {
+		e.str(f, s)
+	}
+}
+
+func (e *encoder) int(f field, v int64) {
+	if e.key(f) {
+		e.b = strconv.AppendInt(e.b, v, 10)
+	}
+}
+
+func (e *encoder) uint(f field, v uint64) {
+	if e.key(f) {
+		e.b = strconv.AppendUint(e.b, v, 10)
+	}
+}
+
+func (e *encoder) float(f field, v float64) {
+	if e.key(f) {
+		e.b = flatten.AppendJSONFloat(e.b, v)
+	}
+}
+
+func (e *encoder) raw(f field, v []byte) {
+	if len(v) > 0 && e.key(f) {
+		e.b = append(e.b, v...)
+	}
+}
+
+func (e *encoder) traceID(f field, id pcommon.TraceID) {
+	if id.IsEmpty() {
+		return
+	}
+	if e.key(f) {
+		e.b = append(e.b, '"')
+		e.b = hex.AppendEncode(e.b, id[:])
+		e.b = append(e.b, '"')
+	}
+}
+
+func (e *encoder) spanID(f field, id pcommon.SpanID) {
+	if id.IsEmpty() {
+		return
+	}
+	if e.key(f) {
+		e.b = append(e.b, '"')
+		e.b = hex.AppendEncode(e.b, id[:])
+		e.b = append(e.b, '"')
+	}
+}
+
+// attributes writes item attributes: an "attributes" object, or flattened top-level
+// keys label_prefix+key with labels: flatten.
+func (e *encoder) attributes(m pcommon.Map) {
+	if m.Len() == 0 {
+		return
+	}
+	if !e.flatten {
+		if e.key(fAttributes) {
+			e.b = appendAttrsObject(e.b, m)
+		}
+		return
+	}
+	flatten.Visit(m, e.prefix, e.sep, func(k []byte, v pcommon.Value) {
+		if e.first {
+			e.first = false
+		} else {
+			e.b = append(e.b, ',')
+		}
+		e.b = flatten.AppendJSONStringBytes(e.b, k)
+		e.b = append(e.b, ':')
+		e.b = flatten.AppendJSONValue(e.b, v)
+	})
+}
+
+// context writes the pre-encoded resource and scope.
+func (e *encoder) context() {
+	e.raw(fResource, e.resBytes)
+	e.raw(fScope, e.scopeBytes)
+}

@@ -1,0 +1,67 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package flatten
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// TimeFormatter appends timestamps exactly as AppendTimestamp does (RFC 3339, UTC,
+// nanoseconds with trailing zeros trimmed) but remembers the date-and-time part of the
+// last two seconds it formatted (items carry a time and a start time), so a batch whose
+// items fall in the same seconds formats the calendar once. Not safe for concurrent
+// use; keep one per encoder.
+type TimeFormatter struct {
+	slot [2]timeSlot
+	next int
+}
+
+type timeSlot struct {
+	sec    int64
+	prefix [19]byte // 2006-01-02T15:04:05
+	valid  bool
+}
+
+// Append appends ts; a zero timestamp appends nothing.
+func (f *TimeFormatter) Append(dst []byte, ts pcommon.Timestamp) []byte {
+	if ts == 0 {
+		return dst
+	}
+	ns := int64(ts)
+	if ns < 0 {
+		return AppendTimestamp(dst, ts)
+	}
+	sec, frac := ns/1e9, ns%1e9
+	var s *timeSlot
+	switch {
+	case f.slot[0].valid && f.slot[0].sec == sec:
+		s = &f.slot[0]
+	case f.slot[1].valid && f.slot[1].sec == sec:
+		s = &f.slot[1]
+	default:
+		t := ts.AsTime().UTC()
+		if t.Year() > 9999 {
+			return AppendTimestamp(dst, ts)
+		}
+		s = &f.slot[f.next]
+		f.next ^= 1
+		t.AppendFormat(s.prefix[:0], "2006-01-02T15:04:05")
+		s.sec, s.valid = sec, true
+	}
+	dst = append(dst, s.prefix[:]...)
+	if frac != 0 {
+		var buf [10]byte
+		buf[0] = '.'
+		for i := 9; i >= 1; i-- {
+			buf[i] = byte('0' + frac%10)
+			frac /= 10
+		}
+		n := 10
+		for buf[n-1] == '0' {
+			n--
+		}
+		dst = append(dst, buf[:n]...)
+	}
+	return append(dst, 'Z')
+}
