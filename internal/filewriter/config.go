@@ -65,9 +65,10 @@ type GroupByConfig struct {
 	// ResourceAttribute whose value replaces {group} in Path.
 	ResourceAttribute string `mapstructure:"resource_attribute"`
 	// MaxOpenFiles bounds the number of group files open at once; the least recently
-	// used is flushed and closed when a new one is needed.
+	// used is flushed and closed when a new one is needed. 0: DefaultMaxOpenFiles.
 	MaxOpenFiles int `mapstructure:"max_open_files"`
 	// MissingValue is used for resources that lack the attribute, so no data is dropped.
+	// "": DefaultMissingValue.
 	MissingValue string `mapstructure:"missing_value"`
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -163,8 +164,8 @@ func (c *Config) Validate() error {
 		if c.GroupBy.ResourceAttribute == "" {
 			errs = append(errs, errors.New("group_by.resource_attribute must be set"))
 		}
-		if c.GroupBy.MaxOpenFiles <= 0 {
-			errs = append(errs, fmt.Errorf("group_by.max_open_files must be positive, got %d", c.GroupBy.MaxOpenFiles))
+		if c.GroupBy.MaxOpenFiles < 0 {
+			errs = append(errs, fmt.Errorf("group_by.max_open_files must not be negative (0 means %d), got %d", DefaultMaxOpenFiles, c.GroupBy.MaxOpenFiles))
 		}
 		if !hasGroup && !isStdout {
 			errs = append(errs, fmt.Errorf("path %q must contain %s when group_by is set", c.Path, GroupPlaceholder))

@@ -4,20 +4,171 @@
 package filewriter
 
 import (
+	"container/list"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
 	"go.uber.org/zap"
 )
 
+// errShutdown is returned by Write after Shutdown.
+var errShutdown = errors.New("tasker output: write after shutdown")
+
 // Output is the set of files one exporter writes for one signal. It is safe for
 // concurrent use; writes to the same group are serialized.
+//
+// Details of the implementation that callers may rely on:
+//   - Files are opened with mode 0o644, directories created with 0o755. A missing
+//     directory below the group_by base directory is always created.
+//   - Outputs of the process that resolve to the same absolute file (or both to
+//     stdout) share one stream: one buffer, one lock, closed by the last Shutdown.
+//   - The size limit of a compressed file counts compressed bytes; the compressed size
+//     of the next write is estimated from the file's ratio so far, so a file may end
+//     up slightly larger than the limit.
+//   - After a failed write the file is repaired before the next one: an uncompressed
+//     file is truncated back to the last complete Write; a compressed file, whose
+//     member/frame is then incomplete, is moved aside under a backup name.
+//   - Group values are sanitised with SanitizeGroup.
 type Output struct {
-	// implementation in output_impl.go
+	logger *zap.Logger
+
+	mode      Mode
+	comp      Compression
+	compExt   string // "", ".gz" or ".zst"
+	ext       string // file extension without the dot
+	path      string // expanded path: append: the file (with compExt); per_export: the directory; may hold {group}
+	stdout    bool
+	grouped   bool
+	baseDir   string // grouped: the directory above {group}
+	baseAbs   string // absolute baseDir
+	prefix    string // per_export file name prefix
+	instance  string // per_export instance name
+	missing   string // group used for ""
+	maxOpen   int
+	maxBytes  int64 // rotation size limit; 0: none
+	rotation  *RotationConfig
+	interval  time.Duration
+	flushEach bool
+	fsync     bool
+	createDir bool
+
+	mu      sync.Mutex
+	handles map[string]*handle // by group as given to Write ("" when not grouped)
+	lru     list.List          // of *handle, most recently used first
+	started bool
+	closed  bool
+	stop    chan struct{}
+	done    chan struct{}
+
+	seq atomic.Uint64 // per_export sequence
+
+	writes       atomic.Int64
+	bytes        atomic.Int64
+	filesCreated atomic.Int64
+	rotations    atomic.Int64
+	openFiles    atomic.Int64
+
+	// beforePublish, when set (tests), runs in per_export mode after the temp file
+	// is complete and before it is renamed; an error aborts the write.
+	beforePublish func(tmp string) error
+}
+
+// handle is an Output's reference to a shared stream.
+type handle struct {
+	group string
+	s     *stream
+	elem  *list.Element
+	// pins counts users (a Write, a Flush) that must not see the stream closed by
+	// LRU eviction. Incremented only under Output.mu.
+	pins atomic.Int32
 }
 
 // NewOutput prepares an Output for signal ("metrics", "logs", "traces"); ext is the
 // file extension without the dot ("json", "csv"). Nothing is opened until Start.
 // {signal} in cfg.Path and cfg.Prefix is replaced by signal.
 func NewOutput(cfg Config, signal, ext string, logger *zap.Logger) (*Output, error) {
-	panic("not implemented")
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid tasker output configuration: %w", err)
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	o := &Output{
+		logger:    logger,
+		mode:      cfg.Mode,
+		comp:      cfg.Compression,
+		ext:       strings.TrimPrefix(ext, "."),
+		interval:  cfg.FlushInterval,
+		flushEach: cfg.FlushInterval == 0,
+		fsync:     cfg.Fsync,
+		createDir: cfg.CreateDirectory,
+		handles:   make(map[string]*handle),
+	}
+	if o.mode == "" {
+		o.mode = ModeAppend
+	}
+	if o.comp == "" {
+		o.comp = CompressionNone
+	}
+	switch o.comp {
+	case CompressionGzip:
+		o.compExt = ".gz"
+	case CompressionZstd:
+		o.compExt = ".zst"
+	}
+	if cfg.Rotation != nil {
+		r := *cfg.Rotation
+		o.rotation = &r
+		o.maxBytes = int64(r.MaxMegabytes) << 20
+	}
+	o.path = strings.ReplaceAll(cfg.Path, SignalPlaceholder, signal)
+	o.stdout = o.path == Stdout
+	if o.mode == ModeAppend && !o.stdout && o.compExt != "" && !strings.HasSuffix(o.path, o.compExt) {
+		o.path += o.compExt
+	}
+	o.prefix = cfg.Prefix
+	if o.prefix == "" {
+		o.prefix = DefaultPrefix
+	}
+	o.prefix = strings.ReplaceAll(o.prefix, SignalPlaceholder, signal)
+	o.instance = cfg.Instance
+	if o.instance == "" {
+		o.instance = defaultInstance()
+	}
+	if cfg.GroupBy != nil && !o.stdout {
+		o.grouped = true
+		o.maxOpen = cfg.GroupBy.MaxOpenFiles
+		if o.maxOpen <= 0 {
+			o.maxOpen = DefaultMaxOpenFiles
+		}
+		o.missing = cfg.GroupBy.MissingValue
+		if o.missing == "" {
+			o.missing = DefaultMissingValue
+		}
+		i := strings.Index(o.path, GroupPlaceholder)
+		o.baseDir = filepath.Dir(o.path[:i] + "x")
+		abs, err := filepath.Abs(o.baseDir)
+		if err != nil {
+			return nil, fmt.Errorf("tasker output %q: %w", o.path, err)
+		}
+		o.baseAbs = abs
+	}
+	return o, nil
+}
+
+// defaultInstance is "<hostname>-<pid>", sanitised for file names.
+func defaultInstance() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		h = "unknown"
+	}
+	return sanitizeChars(h + "-" + itoa(int64(os.Getpid())))
 }
 
 // Start creates the directory when CreateDirectory is set and checks that the output
@@ -25,7 +176,98 @@ func NewOutput(cfg Config, signal, ext string, logger *zap.Logger) (*Output, err
 // created and removed in the directory; group_by: the directory above {group}). An
 // unwritable path fails with an error that names the path and the cause. It starts
 // the flush loop when FlushInterval > 0.
-func (o *Output) Start() error { panic("not implemented") }
+func (o *Output) Start() error {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return errors.New("tasker output: Start after Shutdown")
+	}
+	if o.started {
+		o.mu.Unlock()
+		return nil
+	}
+	o.started = true
+	o.mu.Unlock()
+
+	if !o.stdout {
+		if err := o.checkWritable(); err != nil {
+			return err
+		}
+	}
+	if o.mode == ModeAppend && o.interval > 0 {
+		o.mu.Lock()
+		if !o.closed {
+			o.stop = make(chan struct{})
+			o.done = make(chan struct{})
+			go o.flushLoop(o.stop, o.done)
+		}
+		o.mu.Unlock()
+	}
+	return nil
+}
+
+func (o *Output) checkWritable() error {
+	var dir string
+	switch {
+	case o.grouped:
+		dir = o.baseDir
+	case o.mode == ModePerExport:
+		dir = o.path
+	default:
+		dir = filepath.Dir(o.path)
+	}
+	if o.createDir {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("tasker output %q: %w", o.path, err)
+		}
+	}
+	if o.grouped || o.mode == ModePerExport {
+		f, err := os.CreateTemp(dir, ".tasker-write-check-*.tmp")
+		if err != nil {
+			return fmt.Errorf("tasker output %q: %w", o.path, err)
+		}
+		name := f.Name()
+		cerr := f.Close()
+		rerr := os.Remove(name)
+		if err := errors.Join(cerr, rerr); err != nil {
+			return fmt.Errorf("tasker output %q: %w", o.path, err)
+		}
+		return nil
+	}
+	h, err := o.acquire("")
+	if err != nil {
+		return err
+	}
+	defer h.pins.Add(-1)
+	s := h.s
+	s.mu.Lock()
+	if s.dead {
+		err = errShutdown
+	} else {
+		err = s.ensureOpen(o)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("tasker output %q: %w", o.path, err)
+	}
+	return nil
+}
+
+func (o *Output) flushLoop(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(o.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if err := o.Flush(); err != nil {
+				o.logger.Warn("Periodic flush of the tasker output failed", zap.String("path", o.path), zap.Error(err))
+			}
+		}
+	}
+}
 
 // Write writes data to group's stream (group is "" unless group_by is set; the value
 // is sanitised so it cannot leave the directory).
@@ -38,19 +280,225 @@ func (o *Output) Start() error { panic("not implemented") }
 //
 // With FlushInterval 0 the data is flushed (and fsynced when Fsync) before Write
 // returns. An error means the data was not written and can be retried.
-func (o *Output) Write(group string, header, data []byte) error { panic("not implemented") }
+func (o *Output) Write(group string, header, data []byte) error {
+	if header == nil && len(data) == 0 {
+		o.writes.Add(1)
+		return nil
+	}
+	var err error
+	if o.mode == ModePerExport {
+		err = o.writePerExport(group, header, data)
+	} else {
+		err = o.writeAppend(group, header, data)
+	}
+	if err != nil {
+		return err
+	}
+	o.writes.Add(1)
+	o.bytes.Add(int64(len(header) + len(data)))
+	return nil
+}
+
+func (o *Output) writeAppend(group string, header, data []byte) error {
+	h, err := o.acquire(group)
+	if err != nil {
+		return err
+	}
+	s := h.s
+	s.mu.Lock()
+	err = s.write(o, header, data)
+	s.mu.Unlock()
+	h.pins.Add(-1)
+	if err != nil && err != errShutdown {
+		return fmt.Errorf("tasker output %q: %w", s.path, err)
+	}
+	return err
+}
+
+// acquire returns group's handle, pinned; the caller unpins it with h.pins.Add(-1).
+func (o *Output) acquire(group string) (*handle, error) {
+	if !o.grouped {
+		group = ""
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return nil, errShutdown
+	}
+	if h := o.handles[group]; h != nil {
+		if o.grouped {
+			o.lru.MoveToFront(h.elem)
+		}
+		h.pins.Add(1)
+		return h, nil
+	}
+	path, key := o.path, Stdout
+	if o.grouped {
+		_, abs, err := o.groupPath(group)
+		if err != nil {
+			return nil, err
+		}
+		path, key = abs, abs
+	} else if !o.stdout {
+		abs, err := filepath.Abs(o.path)
+		if err != nil {
+			return nil, fmt.Errorf("tasker output %q: %w", o.path, err)
+		}
+		path, key = abs, abs
+	}
+	// Make room: handles in use by a Write or Flush are skipped, so the bound may be
+	// exceeded briefly when every open file is busy.
+	for o.grouped && len(o.handles) >= o.maxOpen {
+		if !o.evictOne() {
+			break
+		}
+	}
+	s := reg.acquire(key, func() *stream {
+		return &stream{
+			key:    key,
+			path:   path,
+			stdout: o.stdout,
+			comp:   o.comp,
+			mkdir:  o.createDir || o.grouped,
+		}
+	})
+	h := &handle{group: group, s: s}
+	h.elem = o.lru.PushFront(h)
+	o.handles[group] = h
+	if !o.stdout {
+		o.openFiles.Add(1)
+	}
+	h.pins.Add(1)
+	return h, nil
+}
+
+// evictOne flushes and releases the least recently used handle that no Write or Flush
+// is using. It reports false when every handle is in use. o.mu is held.
+func (o *Output) evictOne() bool {
+	for e := o.lru.Back(); e != nil; e = e.Prev() {
+		h := e.Value.(*handle)
+		if h.pins.Load() != 0 {
+			continue
+		}
+		o.dropHandle(h)
+		if err := reg.release(h.s, o); err != nil {
+			o.logger.Warn("Closing a tasker output file failed", zap.String("path", h.s.path), zap.Error(err))
+		}
+		return true
+	}
+	return false
+}
+
+// dropHandle removes h from o's handles. o.mu is held.
+func (o *Output) dropHandle(h *handle) {
+	o.lru.Remove(h.elem)
+	delete(o.handles, h.group)
+	if !o.stdout {
+		o.openFiles.Add(-1)
+	}
+}
+
+// groupPath returns the path for group (template expanded with the sanitised value)
+// and its absolute form, checking that it stays inside the base directory.
+func (o *Output) groupPath(group string) (string, string, error) {
+	v := group
+	if v == "" {
+		v = o.missing
+	}
+	p := strings.ReplaceAll(o.path, GroupPlaceholder, SanitizeGroup(v))
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", "", fmt.Errorf("tasker output %q: %w", p, err)
+	}
+	rel, err := filepath.Rel(o.baseAbs, abs)
+	if err != nil || rel == "." || rel == ".." || filepath.IsAbs(rel) ||
+		strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", "", fmt.Errorf("tasker output: group %q resolves to %q, outside %q", group, p, o.baseDir)
+	}
+	return p, abs, nil
+}
 
 // Header returns the header of group's current append-mode file: the header the last
 // Write gave, or, for an uncompressed file left by an earlier run, its first line
 // (with the line ending). nil when there is no current file or it is empty.
-func (o *Output) Header(group string) []byte { panic("not implemented") }
+//
+// The returned slice must not be modified.
+func (o *Output) Header(group string) []byte {
+	if o.mode == ModePerExport {
+		return nil
+	}
+	h, err := o.acquire(group)
+	if err != nil {
+		return nil
+	}
+	defer h.pins.Add(-1)
+	s := h.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dead || s.ensureOpen(o) != nil || s.empty {
+		return nil
+	}
+	return s.header
+}
 
 // Flush flushes every open file (and fsyncs when Fsync).
-func (o *Output) Flush() error { panic("not implemented") }
+func (o *Output) Flush() error {
+	o.mu.Lock()
+	if len(o.handles) == 0 {
+		o.mu.Unlock()
+		return nil
+	}
+	hs := make([]*handle, 0, len(o.handles))
+	for _, h := range o.handles {
+		h.pins.Add(1)
+		hs = append(hs, h)
+	}
+	o.mu.Unlock()
+	var errs []error
+	for _, h := range hs {
+		s := h.s
+		s.mu.Lock()
+		if err := s.flush(o.fsync); err != nil {
+			errs = append(errs, fmt.Errorf("tasker output %q: %w", s.path, err))
+		}
+		s.mu.Unlock()
+		h.pins.Add(-1)
+	}
+	return errors.Join(errs...)
+}
 
 // Shutdown stops the flush loop, flushes and closes every file. Safe to call
 // without Start and more than once.
-func (o *Output) Shutdown() error { panic("not implemented") }
+func (o *Output) Shutdown() error {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return nil
+	}
+	o.closed = true
+	stop, done := o.stop, o.done
+	o.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+	o.mu.Lock()
+	hs := make([]*handle, 0, len(o.handles))
+	for e := o.lru.Front(); e != nil; e = e.Next() {
+		hs = append(hs, e.Value.(*handle))
+	}
+	for _, h := range hs {
+		o.dropHandle(h)
+	}
+	o.mu.Unlock()
+	var errs []error
+	for _, h := range hs {
+		if err := reg.release(h.s, o); err != nil {
+			errs = append(errs, fmt.Errorf("tasker output %q: %w", h.s.path, err))
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // Stats are the totals an Output has written.
 type Stats struct {
@@ -62,4 +510,12 @@ type Stats struct {
 }
 
 // Stats returns a snapshot of the totals.
-func (o *Output) Stats() Stats { panic("not implemented") }
+func (o *Output) Stats() Stats {
+	return Stats{
+		Writes:       o.writes.Load(),
+		Bytes:        o.bytes.Load(),
+		FilesCreated: o.filesCreated.Load(),
+		Rotations:    o.rotations.Load(),
+		OpenFiles:    int(o.openFiles.Load()),
+	}
+}
