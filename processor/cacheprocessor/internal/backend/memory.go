@@ -1,0 +1,260 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package backend
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
+)
+
+// Memory is the local_only backend: a map under a mutex. Expired series are removed by
+// Expire (the processor sweeps every interval).
+type Memory struct {
+	retention time.Duration
+
+	mu       sync.Mutex
+	series   map[series.ID]*entry
+	batches  map[string]int64 // batch id → expiry (Unix nanos)
+	lastExp  int64
+	token    int64
+	lockHeld string
+	lockExp  int64
+}
+
+type entry struct {
+	state  series.State
+	expiry int64
+}
+
+// NewMemory returns a memory backend whose series expire retention after their last update.
+func NewMemory(retention time.Duration) *Memory {
+	return &Memory{retention: retention, series: map[series.ID]*entry{}, batches: map[string]int64{}}
+}
+
+func (m *Memory) Strategy() Strategy          { return StrategyLocalOnly }
+func (m *Memory) Capabilities() Capabilities  { return Capabilities{TTL: true, Locking: true} }
+func (m *Memory) Start(context.Context) error { return nil }
+func (m *Memory) Close() error                { return nil }
+func (m *Memory) Len() int                    { m.mu.Lock(); defer m.mu.Unlock(); return len(m.series) }
+func (m *Memory) LastExported(context.Context) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastExp, nil
+}
+
+func (m *Memory) Apply(_ context.Context, batchID string, ups []series.Update, now time.Time) error {
+	n := now.UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if batchID != "" {
+		if exp, seen := m.batches[batchID]; seen && exp > n {
+			return nil
+		}
+		m.batches[batchID] = n + int64(m.retention)
+	}
+	expiry := n + int64(m.retention)
+	for i := range ups {
+		u := &ups[i]
+		e := m.series[u.ID]
+		if e == nil {
+			e = &entry{state: series.State{ID: u.ID, Kind: u.Kind, FirstSeen: n}}
+			m.series[u.ID] = e
+		}
+		if e.state.Desc == nil && u.Desc != nil {
+			e.state.Desc = u.Desc
+		}
+		series.Merge(u.Kind, &e.state.Point, &u.Point)
+		e.state.LastUpdate = n
+		e.expiry = max(e.expiry, expiry)
+	}
+	return nil
+}
+
+// ApplyOne merges a single update without a batch marker: the processor's hot path for
+// the memory backend (no slice, no lock per batch beyond this call).
+func (m *Memory) ApplyOne(u *series.Update, now int64) {
+	m.mu.Lock()
+	e := m.series[u.ID]
+	if e == nil {
+		e = &entry{state: series.State{ID: u.ID, Kind: u.Kind, FirstSeen: now}}
+		m.series[u.ID] = e
+	}
+	if e.state.Desc == nil && u.Desc != nil {
+		e.state.Desc = u.Desc
+	}
+	series.Merge(u.Kind, &e.state.Point, &u.Point)
+	e.state.LastUpdate = now
+	e.expiry = max(e.expiry, now+int64(m.retention))
+	m.mu.Unlock()
+}
+
+// Has reports whether the series exists (the processor uses it to skip descriptors).
+func (m *Memory) Has(id series.ID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.series[id]
+	return e != nil && e.state.Desc != nil
+}
+
+func (m *Memory) Snapshot(_ context.Context, now time.Time) ([]series.State, int, error) {
+	n := now.UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]series.State, 0, len(m.series))
+	missing := 0
+	for _, e := range m.series {
+		if e.expiry <= n {
+			continue
+		}
+		if e.state.Desc == nil {
+			missing++
+			continue
+		}
+		s := e.state
+		s.Point = clone(&e.state.Point)
+		if e.state.Exported != nil {
+			p := clone(e.state.Exported)
+			s.Exported = &p
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b series.State) int { return cmpID(a.ID, b.ID) })
+	return out, missing, nil
+}
+
+func cmpID(a, b series.ID) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func clone(p *series.Point) series.Point {
+	out := *p
+	out.Buckets = slices.Clone(p.Buckets)
+	out.Pos = slices.Clone(p.Pos)
+	out.Neg = slices.Clone(p.Neg)
+	return out
+}
+
+func (m *Memory) ExtendTTL(_ context.Context, ids []series.ID, until time.Time) error {
+	u := until.UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, id := range ids {
+		if e := m.series[id]; e != nil && e.expiry < u {
+			e.expiry = u
+		}
+	}
+	return nil
+}
+
+func (m *Memory) Expire(_ context.Context, now time.Time) (int, error) {
+	n := now.UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	removed := 0
+	for id, e := range m.series {
+		if e.expiry <= n {
+			delete(m.series, id)
+			removed++
+		}
+	}
+	for id, exp := range m.batches {
+		if exp <= n {
+			delete(m.batches, id)
+		}
+	}
+	return removed, nil
+}
+
+type memLease struct {
+	m     *Memory
+	owner string
+	token int64
+}
+
+func (l *memLease) Token() int64 { return l.token }
+
+func (l *memLease) Renew(_ context.Context, ttl time.Duration) error {
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	if l.m.lockHeld != l.key() || l.m.lockExp <= time.Now().UnixNano() {
+		return ErrLockLost
+	}
+	l.m.lockExp = time.Now().Add(ttl).UnixNano()
+	return nil
+}
+
+func (l *memLease) Release(context.Context) error {
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	if l.m.lockHeld == l.key() {
+		l.m.lockHeld = ""
+	}
+	return nil
+}
+
+func (l *memLease) key() string { return l.owner + ":" + itoa(l.token) }
+
+func (m *Memory) AcquireLock(_ context.Context, owner string, ttl time.Duration) (Lease, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now().UnixNano()
+	if m.lockHeld != "" && m.lockExp > now {
+		return nil, false, nil
+	}
+	m.token++
+	l := &memLease{m: m, owner: owner, token: m.token}
+	m.lockHeld, m.lockExp = l.key(), now+int64(ttl)
+	return l, true, nil
+}
+
+func (m *Memory) MarkExported(_ context.Context, lease Lease, interval int64, exported []series.State) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := lease.(*memLease)
+	if !ok || m.lockHeld != l.key() {
+		return ErrLockLost
+	}
+	if interval > m.lastExp {
+		m.lastExp = interval
+	}
+	for i := range exported {
+		if e := m.series[exported[i].ID]; e != nil {
+			p := clone(&exported[i].Point)
+			e.state.Exported = &p
+		}
+	}
+	return nil
+}
+
+func itoa(v int64) string {
+	var b [20]byte
+	i := len(b)
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,270 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package series
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"slices"
+
+	"github.com/cespare/xxhash/v2"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// Identifier computes series identities. Attributes are hashed in sorted key order with
+// typed values, so the same series gets the same ID whatever the order of its attributes,
+// on every replica. Not safe for concurrent use.
+type Identifier struct {
+	dropResource map[string]struct{}
+	dropPoint    map[string]struct{}
+	keys         []string
+	buf          []byte
+}
+
+// NewIdentifier drops the named resource and data point attributes from identities
+// (and from the series descriptors), rolling the series that differ only in them into one.
+func NewIdentifier(dropResource, dropPoint []string) *Identifier {
+	id := &Identifier{dropResource: map[string]struct{}{}, dropPoint: map[string]struct{}{}}
+	for _, k := range dropResource {
+		id.dropResource[k] = struct{}{}
+	}
+	for _, k := range dropPoint {
+		id.dropPoint[k] = struct{}{}
+	}
+	return id
+}
+
+// Scope is the identity state of a (resource, scope) pair: hash it once, then derive
+// metric and point identities from it.
+type Scope struct {
+	d       xxhash.Digest
+	ResHash uint64 // groups series of one resource+scope at export
+}
+
+// Metric is the identity state of a metric within a scope.
+type Metric struct {
+	d          xxhash.Digest
+	MetricHash uint64
+	Kind       Kind
+}
+
+// Scope starts the identity of a resource and scope.
+func (id *Identifier) Scope(res pcommon.Resource, scope pcommon.InstrumentationScope) Scope {
+	var s Scope
+	s.d.Reset()
+	id.writeMap(&s.d, res.Attributes(), id.dropResource)
+	id.writeString(&s.d, scope.Name())
+	id.writeString(&s.d, scope.Version())
+	id.writeMap(&s.d, scope.Attributes(), nil)
+	s.ResHash = s.d.Sum64()
+	return s
+}
+
+// KindOf returns the merge kind of m, and false for types that are not aggregated
+// (summaries, empty metrics), which pass through.
+func KindOf(m pmetric.Metric) (Kind, bool) {
+	switch m.Type() {
+	case pmetric.MetricTypeSum:
+		if m.Sum().AggregationTemporality() == pmetric.AggregationTemporalityDelta {
+			return KindDeltaSum, true
+		}
+		return KindCumulativeSum, true
+	case pmetric.MetricTypeGauge:
+		return KindGauge, true
+	case pmetric.MetricTypeHistogram:
+		if m.Histogram().AggregationTemporality() == pmetric.AggregationTemporalityDelta {
+			return KindDeltaHistogram, true
+		}
+		return KindCumulativeHistogram, true
+	case pmetric.MetricTypeExponentialHistogram:
+		if m.ExponentialHistogram().AggregationTemporality() == pmetric.AggregationTemporalityDelta {
+			return KindDeltaExpHistogram, true
+		}
+		return KindCumulativeExpHistogram, true
+	}
+	return 0, false
+}
+
+// Metric continues s with a metric's name, unit, type, temporality and monotonicity.
+func (id *Identifier) Metric(s *Scope, m pmetric.Metric, kind Kind) Metric {
+	mt := Metric{d: s.d, Kind: kind}
+	id.writeString(&mt.d, m.Name())
+	id.writeString(&mt.d, m.Unit())
+	monotonic := m.Type() == pmetric.MetricTypeSum && m.Sum().IsMonotonic()
+	id.buf = append(id.buf[:0], byte(m.Type()), byte(kind), boolByte(monotonic))
+	_, _ = mt.d.Write(id.buf)
+	mt.MetricHash = mt.d.Sum64()
+	return mt
+}
+
+// Point returns the ID of a data point with attributes attrs (and explicit bounds for
+// histograms: different bounds make a different series).
+func (id *Identifier) Point(m *Metric, attrs pcommon.Map, bounds pcommon.Float64Slice) ID {
+	d := m.d
+	id.writeMap(&d, attrs, id.dropPoint)
+	if bounds.Len() > 0 {
+		id.buf = id.buf[:0]
+		for _, b := range bounds.All() {
+			id.buf = binary.LittleEndian.AppendUint64(id.buf, math.Float64bits(b))
+		}
+		_, _ = d.Write(id.buf)
+	}
+	return ID(d.Sum64())
+}
+
+// PointWithoutBounds is the ID a histogram point would have if bounds were not part of
+// the identity: used to notice one series arriving with different bounds.
+func (id *Identifier) PointWithoutBounds(m *Metric, attrs pcommon.Map) ID {
+	d := m.d
+	id.writeMap(&d, attrs, id.dropPoint)
+	return ID(d.Sum64())
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (id *Identifier) writeString(d *xxhash.Digest, s string) {
+	id.buf = binary.LittleEndian.AppendUint32(id.buf[:0], uint32(len(s)))
+	_, _ = d.Write(id.buf)
+	_, _ = d.WriteString(s)
+}
+
+// writeMap hashes m in sorted key order, skipping drop.
+func (id *Identifier) writeMap(d *xxhash.Digest, m pcommon.Map, drop map[string]struct{}) {
+	start := len(id.keys)
+	for k := range m.All() {
+		if _, skip := drop[k]; !skip {
+			id.keys = append(id.keys, k)
+		}
+	}
+	keys := id.keys[start:]
+	slices.Sort(keys)
+	id.buf = binary.LittleEndian.AppendUint32(id.buf[:0], uint32(len(keys)))
+	_, _ = d.Write(id.buf)
+	for _, k := range keys {
+		id.writeString(d, k)
+		v, _ := m.Get(k)
+		id.writeValue(d, v)
+	}
+	id.keys = id.keys[:start]
+}
+
+func (id *Identifier) writeValue(d *xxhash.Digest, v pcommon.Value) {
+	id.buf = append(id.buf[:0], byte(v.Type()))
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		_, _ = d.Write(id.buf)
+		id.writeString(d, v.Str())
+		return
+	case pcommon.ValueTypeInt:
+		id.buf = binary.LittleEndian.AppendUint64(id.buf, uint64(v.Int()))
+	case pcommon.ValueTypeDouble:
+		id.buf = binary.LittleEndian.AppendUint64(id.buf, math.Float64bits(v.Double()))
+	case pcommon.ValueTypeBool:
+		id.buf = append(id.buf, boolByte(v.Bool()))
+	case pcommon.ValueTypeBytes:
+		_, _ = d.Write(id.buf)
+		id.writeString(d, string(v.Bytes().AsRaw()))
+		return
+	case pcommon.ValueTypeSlice:
+		s := v.Slice()
+		id.buf = binary.LittleEndian.AppendUint32(id.buf, uint32(s.Len()))
+		_, _ = d.Write(id.buf)
+		for _, e := range s.All() {
+			id.writeValue(d, e)
+		}
+		return
+	case pcommon.ValueTypeMap:
+		_, _ = d.Write(id.buf)
+		id.writeMap(d, v.Map(), nil)
+		return
+	}
+	_, _ = d.Write(id.buf)
+}
+
+// Descriptor layout: resource+scope hash (8 bytes), metric hash (8), then a protobuf
+// pmetric.Metrics holding the resource, scope, metric (name, description, unit, type,
+// temporality, monotonicity) and one data point with its attributes (and bounds) but no
+// value. The hashes let the exporter group series back into resources and metrics.
+const descHeader = 16
+
+var protoMarshaler = &pmetric.ProtoMarshaler{}
+var protoUnmarshaler = &pmetric.ProtoUnmarshaler{}
+
+// Descriptor builds the descriptor of a series from its resource, scope, metric and
+// point attributes (dropped attributes removed).
+func (id *Identifier) Descriptor(s *Scope, m *Metric, res pcommon.Resource, scope pcommon.InstrumentationScope, metric pmetric.Metric, attrs pcommon.Map, bounds pcommon.Float64Slice) ([]byte, error) {
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	copyWithout(res.Attributes(), rm.Resource().Attributes(), id.dropResource)
+	sm := rm.ScopeMetrics().AppendEmpty()
+	scope.CopyTo(sm.Scope())
+	om := sm.Metrics().AppendEmpty()
+	om.SetName(metric.Name())
+	om.SetDescription(metric.Description())
+	om.SetUnit(metric.Unit())
+	var pointAttrs pcommon.Map
+	switch m.Kind {
+	case KindDeltaSum, KindCumulativeSum:
+		sum := om.SetEmptySum()
+		sum.SetIsMonotonic(metric.Sum().IsMonotonic())
+		sum.SetAggregationTemporality(metric.Sum().AggregationTemporality())
+		pointAttrs = sum.DataPoints().AppendEmpty().Attributes()
+	case KindGauge:
+		pointAttrs = om.SetEmptyGauge().DataPoints().AppendEmpty().Attributes()
+	case KindDeltaHistogram, KindCumulativeHistogram:
+		h := om.SetEmptyHistogram()
+		h.SetAggregationTemporality(metric.Histogram().AggregationTemporality())
+		dp := h.DataPoints().AppendEmpty()
+		bounds.CopyTo(dp.ExplicitBounds())
+		pointAttrs = dp.Attributes()
+	case KindDeltaExpHistogram, KindCumulativeExpHistogram:
+		h := om.SetEmptyExponentialHistogram()
+		h.SetAggregationTemporality(metric.ExponentialHistogram().AggregationTemporality())
+		pointAttrs = h.DataPoints().AppendEmpty().Attributes()
+	default:
+		return nil, errors.New("series: kind not aggregated")
+	}
+	copyWithout(attrs, pointAttrs, id.dropPoint)
+	body, err := protoMarshaler.MarshalMetrics(md)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, descHeader, descHeader+len(body))
+	binary.LittleEndian.PutUint64(out[0:], s.ResHash)
+	binary.LittleEndian.PutUint64(out[8:], m.MetricHash)
+	return append(out, body...), nil
+}
+
+func copyWithout(src, dst pcommon.Map, drop map[string]struct{}) {
+	dst.EnsureCapacity(src.Len())
+	for k, v := range src.All() {
+		if _, skip := drop[k]; skip {
+			continue
+		}
+		v.CopyTo(dst.PutEmpty(k))
+	}
+}
+
+// DescHashes returns the resource+scope and metric hashes of a descriptor.
+func DescHashes(desc []byte) (res, metric uint64, err error) {
+	if len(desc) < descHeader {
+		return 0, 0, errors.New("series: descriptor too short")
+	}
+	return binary.LittleEndian.Uint64(desc[0:]), binary.LittleEndian.Uint64(desc[8:]), nil
+}
+
+// DecodeDescriptor returns the one-point Metrics a descriptor holds.
+func DecodeDescriptor(desc []byte) (pmetric.Metrics, error) {
+	if len(desc) < descHeader {
+		return pmetric.Metrics{}, errors.New("series: descriptor too short")
+	}
+	return protoUnmarshaler.UnmarshalMetrics(desc[descHeader:])
+}
