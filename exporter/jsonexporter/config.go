@@ -67,7 +67,7 @@ type Config struct {
 // Validate checks the configuration and reports every problem at once.
 func (c *Config) Validate() error {
 	var errs []error
-	if err := c.Config.Validate(); err != nil {
+	if err := c.Config.ValidateOutput(); err != nil {
 		errs = append(errs, err)
 	}
 	switch c.Format {

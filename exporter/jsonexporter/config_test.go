@@ -5,6 +5,7 @@ package jsonexporter
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,7 +114,7 @@ func TestValidateErrors(t *testing.T) {
 			err := confmap.Validate(cfg)
 			require.Error(t, err)
 			for _, w := range tc.want {
-				assert.Contains(t, err.Error(), w)
+				assert.Equal(t, 1, strings.Count(err.Error(), w), "reported exactly once: %v", err)
 			}
 		})
 	}

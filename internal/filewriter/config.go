@@ -120,8 +120,11 @@ func NewDefaultConfig(path string) Config {
 	}
 }
 
-// Validate reports every problem of the configuration at once.
-func (c *Config) Validate() error {
+// ValidateOutput reports every problem of the configuration at once. It is
+// deliberately not named Validate: the exporters embed Config with
+// mapstructure squash and call ValidateOutput from their own Validate, and
+// the collector's config walker would otherwise report every error twice.
+func (c *Config) ValidateOutput() error {
 	var errs []error
 	if strings.TrimSpace(c.Path) == "" {
 		errs = append(errs, errors.New("path must be set (a file, a directory for mode per_export, or \"-\" for stdout)"))

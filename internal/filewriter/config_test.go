@@ -67,7 +67,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := NewDefaultConfig("./out/{signal}.json")
 			tt.mod(&c)
-			err := c.Validate()
+			err := c.ValidateOutput()
 			if len(tt.want) == 0 {
 				require.NoError(t, err)
 				return

@@ -93,7 +93,7 @@ type handle struct {
 // file extension without the dot ("json", "csv"). Nothing is opened until Start.
 // {signal} in cfg.Path and cfg.Prefix is replaced by signal.
 func NewOutput(cfg Config, signal, ext string, logger *zap.Logger) (*Output, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ValidateOutput(); err != nil {
 		return nil, fmt.Errorf("invalid tasker output configuration: %w", err)
 	}
 	if logger == nil {

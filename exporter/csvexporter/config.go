@@ -1,0 +1,198 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package csvexporter
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
+)
+
+// Line endings.
+const (
+	LineEndingLF   = "lf"
+	LineEndingCRLF = "crlf"
+)
+
+// What to do with a label key the current append-mode file's header lacks.
+const (
+	// UnknownLabelsRotate starts a new file whose header is the union of the current
+	// header and the batch's columns.
+	UnknownLabelsRotate = "rotate"
+	// UnknownLabelsJSON keeps the current file and writes labels its header lacks into a
+	// trailing "labels" column as a JSON object.
+	UnknownLabelsJSON = "json"
+)
+
+// Config is the tasker_csv exporter configuration.
+type Config struct {
+	filewriter.Config `mapstructure:",squash"`
+
+	TimeoutConfig exporterhelper.TimeoutConfig `mapstructure:",squash"`
+	// QueueConfig is the sending queue; persistent when sending_queue.storage names a
+	// storage extension.
+	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	RetryConfig configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+
+	// Columns of metric rows (one row per data point). Default Tasker's:
+	// timestamp, name, type, value, labels.
+	Columns []string `mapstructure:"columns"`
+	// LogColumns of log rows (one row per log record).
+	LogColumns []string `mapstructure:"log_columns"`
+	// SpanColumns of span rows (one row per span).
+	SpanColumns []string `mapstructure:"span_columns"`
+	// Separator between cells: one character, default ",".
+	Separator string `mapstructure:"separator"`
+	// IncludeHeaders writes a header line first in every file. Default true.
+	IncludeHeaders bool `mapstructure:"include_headers"`
+	// LineEnding ends records: lf (default) or crlf.
+	LineEnding string `mapstructure:"line_ending"`
+	// FlattenLabels writes one label_<key> column per data point attribute key (sorted
+	// union; nested maps joined with "."); false writes one "labels" JSON column.
+	// Default true.
+	FlattenLabels bool `mapstructure:"flatten_labels"`
+	// FieldMapping renames header names: column (or generated column) name → output name.
+	FieldMapping map[string]string `mapstructure:"field_mapping"`
+	// UnknownLabels: rotate (default) or json.
+	UnknownLabels string `mapstructure:"unknown_labels"`
+	// EscapeFormulas prefixes text cells beginning with = + - @ TAB CR with an
+	// apostrophe. Default true.
+	EscapeFormulas bool `mapstructure:"escape_formulas"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// Validate checks the configuration and reports every problem at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if err := c.Config.ValidateOutput(); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, validateColumns("columns", c.Columns, metricColumns)...)
+	errs = append(errs, validateColumns("log_columns", c.LogColumns, logColumns)...)
+	errs = append(errs, validateColumns("span_columns", c.SpanColumns, spanColumns)...)
+	if _, err := separatorRune(c.Separator); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.LineEnding {
+	case LineEndingLF, LineEndingCRLF:
+	default:
+		errs = append(errs, fmt.Errorf("line_ending %q is not supported; use %q or %q", c.LineEnding, LineEndingLF, LineEndingCRLF))
+	}
+	switch c.UnknownLabels {
+	case UnknownLabelsRotate, UnknownLabelsJSON:
+	default:
+		errs = append(errs, fmt.Errorf("unknown_labels %q is not supported; use %q or %q", c.UnknownLabels, UnknownLabelsRotate, UnknownLabelsJSON))
+	}
+	errs = append(errs, c.validateFieldMapping()...)
+	return errors.Join(errs...)
+}
+
+func validateColumns(option string, cols []string, defs []columnDef) []error {
+	if len(cols) == 0 {
+		return []error{fmt.Errorf("%s must not be empty; valid columns: %s", option, columnNames(defs))}
+	}
+	var errs []error
+	seen := make(map[string]bool, len(cols))
+	for _, col := range cols {
+		if lookupColumn(defs, col) == fNone {
+			errs = append(errs, fmt.Errorf("%s: unknown column %q; valid columns: %s", option, col, columnNames(defs)))
+			continue
+		}
+		if seen[col] {
+			errs = append(errs, fmt.Errorf("%s: column %q is listed more than once", option, col))
+		}
+		seen[col] = true
+	}
+	return errs
+}
+
+// separatorRune checks the separator: exactly one character that is not a quote,
+// CR or LF (the characters CSV itself uses).
+func separatorRune(s string) (rune, error) {
+	r, size := utf8.DecodeRuneInString(s)
+	switch {
+	case s == "":
+		return 0, errors.New(`separator must be one character, got ""`)
+	case size != len(s):
+		return 0, fmt.Errorf("separator %q must be exactly one character", s)
+	case r == utf8.RuneError:
+		return 0, fmt.Errorf("separator %q is not valid UTF-8", s)
+	case r == '"' || r == '\r' || r == '\n' || r == 0:
+		return 0, fmt.Errorf("separator %q cannot be a double quote, CR, LF or NUL", s)
+	}
+	return r, nil
+}
+
+// validateFieldMapping checks that renamed headers stay unambiguous: names are not
+// empty and unique, the generated prefixes label_ and le_ are reserved for generated
+// columns, and within each signal no two columns get the same output name.
+func (c *Config) validateFieldMapping() []error {
+	var errs []error
+	keys := make([]string, 0, len(c.FieldMapping))
+	for k := range c.FieldMapping {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	byValue := map[string]string{}
+	for _, k := range keys {
+		v := c.FieldMapping[k]
+		switch {
+		case k == "":
+			errs = append(errs, errors.New("field_mapping: empty column name"))
+		case v == "":
+			errs = append(errs, fmt.Errorf("field_mapping: %q maps to an empty name", k))
+		case generatedName(v) && !generatedName(k):
+			errs = append(errs, fmt.Errorf("field_mapping: %q maps to %q, but names starting with %q or %q are reserved for generated columns", k, v, labelPrefix, bucketPrefix))
+		}
+		if prev, dup := byValue[v]; dup && v != "" {
+			errs = append(errs, fmt.Errorf("field_mapping: %q and %q both map to %q", prev, k, v))
+		}
+		byValue[v] = k
+	}
+	for _, s := range []struct {
+		option string
+		cols   []string
+		defs   []columnDef
+		extra  []string
+	}{
+		{"columns", c.Columns, metricColumns, []string{"count", "sum", labelsName}},
+		{"log_columns", c.LogColumns, logColumns, nil},
+		{"span_columns", c.SpanColumns, spanColumns, nil},
+	} {
+		out := map[string]string{}
+		names := append(append([]string(nil), s.cols...), s.extra...)
+		for _, col := range names {
+			name := c.name(col)
+			_, mappedPrev := c.FieldMapping[out[name]]
+			_, mappedCol := c.FieldMapping[col]
+			if prev, dup := out[name]; dup && prev != col && !(mappedPrev && mappedCol) { // both mapped: reported above
+				errs = append(errs, fmt.Errorf("field_mapping: in %s, %q and %q would both be written as %q", s.option, prev, col, name))
+			}
+			out[name] = col
+		}
+	}
+	return errs
+}
+
+func generatedName(s string) bool {
+	return strings.HasPrefix(s, labelPrefix) || strings.HasPrefix(s, bucketPrefix)
+}
+
+// name returns the output (header) name of a column.
+func (c *Config) name(col string) string {
+	if v, ok := c.FieldMapping[col]; ok && v != "" {
+		return v
+	}
+	return col
+}

@@ -1,0 +1,502 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package csvexporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter/internal/metadata"
+	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
+)
+
+// fileConfig is a synchronous configuration (no queue, flush after every export)
+// writing to dir.
+func fileConfig(dir string, mod func(*Config)) *Config {
+	return testConfig(func(c *Config) {
+		c.Path = filepath.Join(dir, "{signal}.csv")
+		c.FlushInterval = 0
+		c.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+		c.RetryConfig.Enabled = false
+		if mod != nil {
+			mod(c)
+		}
+	})
+}
+
+func startMetrics(t testing.TB, cfg *Config) exporter.Metrics {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	exp, err := NewFactory().CreateMetrics(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	return exp
+}
+
+// labeled builds a gauge batch named name with one point per label set.
+func labeled(name string, sets ...map[string]string) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "billing")
+	g := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	g.SetName(name)
+	dps := g.SetEmptyGauge().DataPoints()
+	for i, set := range sets {
+		dp := dps.AppendEmpty()
+		dp.SetTimestamp(ts(t0))
+		dp.SetIntValue(int64(i))
+		keys := make([]string, 0, len(set))
+		for k := range set {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			dp.Attributes().PutStr(k, set[k])
+		}
+	}
+	return md
+}
+
+// csvFiles reads every file in dir: name → content.
+func csvFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	files := map[string]string{}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		files[e.Name()] = string(b)
+	}
+	return files
+}
+
+// requireConsistent checks with encoding/csv that every file's rows have exactly as
+// many fields as its header.
+func requireConsistent(t *testing.T, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		recs := readCSV(t, []byte(content), ',')
+		require.NotEmpty(t, recs, name)
+	}
+}
+
+func TestExportMatchesGolden(t *testing.T) {
+	for _, tt := range []struct {
+		signal, golden string
+		consume        func(t *testing.T, cfg *Config)
+	}{
+		{signalMetrics, "metrics.csv", func(t *testing.T, cfg *Config) {
+			exp := startMetrics(t, cfg)
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), testMetrics()))
+			require.NoError(t, exp.Shutdown(context.Background()))
+		}},
+		{signalLogs, "logs.csv", func(t *testing.T, cfg *Config) {
+			exp, err := NewFactory().CreateLogs(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+			require.NoError(t, err)
+			require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+			require.NoError(t, exp.ConsumeLogs(context.Background(), testLogs()))
+			require.NoError(t, exp.Shutdown(context.Background()))
+		}},
+		{signalTraces, "spans.csv", func(t *testing.T, cfg *Config) {
+			exp, err := NewFactory().CreateTraces(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+			require.NoError(t, err)
+			require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+			require.NoError(t, exp.ConsumeTraces(context.Background(), testTraces()))
+			require.NoError(t, exp.Shutdown(context.Background()))
+		}},
+	} {
+		t.Run(tt.signal, func(t *testing.T) {
+			dir := t.TempDir()
+			// The default configuration: queue, retries and the 1 s flush loop included.
+			cfg := testConfig(func(c *Config) { c.Path = filepath.Join(dir, "{signal}.csv") })
+			tt.consume(t, cfg)
+			want, err := os.ReadFile(filepath.Join("testdata", "golden", tt.golden))
+			require.NoError(t, err)
+			got, err := os.ReadFile(filepath.Join(dir, tt.signal+".csv"))
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(got))
+		})
+	}
+}
+
+func TestAppendNewLabelRotates(t *testing.T) {
+	dir := t.TempDir()
+	exp := startMetrics(t, fileConfig(dir, nil))
+	ctx := context.Background()
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("a", map[string]string{"task": "t1"})))
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("b", map[string]string{"task": "t2"}, map[string]string{"status": "ok"})))
+	// Keys the current header has (a subset): same file, missing cells empty.
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("c", map[string]string{"status": "err"})))
+	require.NoError(t, exp.Shutdown(ctx))
+
+	files := csvFiles(t, dir)
+	require.Len(t, files, 2)
+	requireConsistent(t, files)
+	assert.Equal(t,
+		"timestamp,name,type,value,label_status,label_task\n"+
+			"2024-05-01T12:00:00.123456789Z,b,gauge,0,,t2\n"+
+			"2024-05-01T12:00:00.123456789Z,b,gauge,1,ok,\n"+
+			"2024-05-01T12:00:00.123456789Z,c,gauge,0,err,\n",
+		files["metrics.csv"])
+	delete(files, "metrics.csv")
+	for name, old := range files { // the rotated file, intact
+		assert.True(t, strings.HasPrefix(name, "metrics-"), name)
+		assert.Equal(t, "timestamp,name,type,value,label_task\n2024-05-01T12:00:00.123456789Z,a,gauge,0,t1\n", old)
+	}
+}
+
+func TestAppendNewBucketBoundRotates(t *testing.T) {
+	dir := t.TempDir()
+	exp := startMetrics(t, fileConfig(dir, func(c *Config) { c.Columns = []string{"name", "labels"} }))
+	ctx := context.Background()
+	hist := func(bounds []float64, counts []uint64) pmetric.Metrics {
+		md := pmetric.NewMetrics()
+		m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+		m.SetName("d")
+		dp := m.SetEmptyHistogram().DataPoints().AppendEmpty()
+		dp.ExplicitBounds().FromRaw(bounds)
+		dp.BucketCounts().FromRaw(counts)
+		var n uint64
+		for _, c := range counts {
+			n += c
+		}
+		dp.SetCount(n)
+		return md
+	}
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("g", map[string]string{})))
+	require.NoError(t, exp.ConsumeMetrics(ctx, hist([]float64{1, 5}, []uint64{1, 1, 1})))
+	require.NoError(t, exp.ConsumeMetrics(ctx, hist([]float64{1}, []uint64{2, 3})))
+	require.NoError(t, exp.ConsumeMetrics(ctx, hist([]float64{0.5, 5}, []uint64{1, 0, 1})))
+	require.NoError(t, exp.Shutdown(ctx))
+
+	files := csvFiles(t, dir)
+	requireConsistent(t, files)
+	require.Len(t, files, 3)
+	assert.Equal(t, "name,labels,count,sum,le_0.5,le_1,le_5,le_inf\nd,,2,,1,,1,2\n", files["metrics.csv"])
+	var old []string
+	for name, content := range files {
+		if name != "metrics.csv" {
+			old = append(old, content)
+		}
+	}
+	sort.Strings(old)
+	assert.Equal(t, []string{
+		"name,labels\ng,\n",
+		"name,labels,count,sum,le_1,le_5,le_inf\nd,,3,,1,2,3\nd,,5,,2,,5\n",
+	}, old)
+}
+
+func TestAppendUnknownLabelsJSON(t *testing.T) {
+	dir := t.TempDir()
+	cfg := fileConfig(dir, func(c *Config) { c.UnknownLabels = UnknownLabelsJSON })
+	exp := startMetrics(t, cfg)
+	ctx := context.Background()
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("a", map[string]string{"task": "t1"})))
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("b", map[string]string{"task": "t2", "status": "=ok", "z": "1,2"})))
+	require.NoError(t, exp.Shutdown(ctx))
+
+	// Restart: the header is read back from the file and kept.
+	exp = startMetrics(t, cfg)
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("c", map[string]string{"other": "x"})))
+	require.NoError(t, exp.Shutdown(ctx))
+
+	files := csvFiles(t, dir)
+	require.Len(t, files, 1)
+	requireConsistent(t, files)
+	assert.Equal(t,
+		"timestamp,name,type,value,label_task,labels\n"+
+			"2024-05-01T12:00:00.123456789Z,a,gauge,0,t1,\n"+
+			"2024-05-01T12:00:00.123456789Z,b,gauge,0,t2,\"{\"\"status\"\":\"\"=ok\"\",\"\"z\"\":\"\"1,2\"\"}\"\n"+
+			"2024-05-01T12:00:00.123456789Z,c,gauge,0,,\"{\"\"other\"\":\"\"x\"\"}\"\n",
+		files["metrics.csv"])
+}
+
+func TestAppendRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	for _, mod := range []func(*Config){
+		nil,
+		func(c *Config) { // a header that needs quoting and renames must be read back too
+			c.Separator = ";"
+			c.LineEnding = LineEndingCRLF
+			c.FieldMapping = map[string]string{"timestamp": "time; UTC", "label_task": "Task \"name\""}
+		},
+	} {
+		dir := filepath.Join(dir, fmt.Sprint(mod != nil))
+		cfg := fileConfig(dir, mod)
+		exp := startMetrics(t, cfg)
+		require.NoError(t, exp.ConsumeMetrics(ctx, labeled("a", map[string]string{"task": "t1"})))
+		require.NoError(t, exp.Shutdown(ctx))
+		first := csvFiles(t, dir)["metrics.csv"]
+
+		exp = startMetrics(t, cfg)
+		require.NoError(t, exp.ConsumeMetrics(ctx, labeled("b", map[string]string{"task": "t2"})))
+		require.NoError(t, exp.Shutdown(ctx))
+		files := csvFiles(t, dir)
+		require.Len(t, files, 1, "same header: appended, no new file")
+		header, _, err := parseRecord([]byte(first), []byte(cfg.Separator))
+		require.NoError(t, err)
+		assert.Equal(t, 1, strings.Count(files["metrics.csv"], header[0]), "header written once")
+		recs := readCSV(t, []byte(files["metrics.csv"]), rune(cfg.Separator[0]))
+		require.Len(t, recs, 3)
+		assert.Equal(t, []string{"a", "b"}, []string{recs[1][1], recs[2][1]})
+
+		// A restart with a new label key rotates; the old file stays as it was.
+		whole := files["metrics.csv"]
+		exp = startMetrics(t, cfg)
+		require.NoError(t, exp.ConsumeMetrics(ctx, labeled("c", map[string]string{"queue": "q"})))
+		require.NoError(t, exp.Shutdown(ctx))
+		files = csvFiles(t, dir)
+		require.Len(t, files, 2)
+		cur := readCSV(t, []byte(files["metrics.csv"]), rune(cfg.Separator[0]))
+		require.Len(t, cur, 2)
+		assert.Contains(t, cur[0], "label_queue")
+		for name, content := range files {
+			if name != "metrics.csv" {
+				assert.Equal(t, whole, content)
+			}
+		}
+	}
+}
+
+func TestAppendForeignHeaderRotates(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "metrics.csv")
+	foreign := "metric_name,type,value,timestamp,instance\nx,counter,1,2024,unknown\n"
+	require.NoError(t, os.WriteFile(path, []byte(foreign), 0o600))
+	exp := startMetrics(t, fileConfig(dir, nil))
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), labeled("a", map[string]string{"task": "t1"})))
+	require.NoError(t, exp.Shutdown(context.Background()))
+	files := csvFiles(t, dir)
+	require.Len(t, files, 2)
+	assert.Equal(t, "timestamp,name,type,value,label_task\n2024-05-01T12:00:00.123456789Z,a,gauge,0,t1\n", files["metrics.csv"])
+	for name, content := range files {
+		if name != "metrics.csv" {
+			assert.Equal(t, foreign, content)
+		}
+	}
+}
+
+func TestNoHeadersKeepsOneLayout(t *testing.T) {
+	dir := t.TempDir()
+	exp := startMetrics(t, fileConfig(dir, func(c *Config) { c.IncludeHeaders = false }))
+	ctx := context.Background()
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("a", map[string]string{"task": "t1"})))
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("b", map[string]string{"status": "ok", "z": "1"})))
+	require.NoError(t, exp.ConsumeMetrics(ctx, testMetrics()))
+	require.NoError(t, exp.Shutdown(ctx))
+	files := csvFiles(t, dir)
+	require.Len(t, files, 1)
+	recs := readCSV(t, []byte(files["metrics.csv"]), ',')
+	require.Len(t, recs, 2+testMetrics().DataPointCount())
+	assert.Equal(t, []string{"2024-05-01T12:00:00.123456789Z", "a", "gauge", "0", `{"task":"t1"}`, "", "", ""}, recs[0])
+	assert.Equal(t, `{"status":"ok","z":"1"}`, recs[1][4])
+}
+
+func TestPerExport(t *testing.T) {
+	dir := t.TempDir()
+	exp := startMetrics(t, fileConfig(dir, func(c *Config) {
+		c.Path = dir
+		c.Mode = filewriter.ModePerExport
+		c.Instance = "test"
+	}))
+	ctx := context.Background()
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("a", map[string]string{"task": "t1"})))
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("b", map[string]string{"status": "ok"})))
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("c", map[string]string{"status": "err"})))
+	require.NoError(t, exp.Shutdown(ctx))
+	files := csvFiles(t, dir)
+	require.Len(t, files, 3)
+	requireConsistent(t, files)
+	var contents []string
+	for name, c := range files {
+		assert.True(t, strings.HasPrefix(name, "metrics_export_test_"), name)
+		assert.True(t, strings.HasSuffix(name, ".csv"), name)
+		contents = append(contents, c)
+	}
+	sort.Strings(contents)
+	assert.Equal(t, []string{
+		"timestamp,name,type,value,label_status\n2024-05-01T12:00:00.123456789Z,b,gauge,0,ok\n",
+		"timestamp,name,type,value,label_status\n2024-05-01T12:00:00.123456789Z,c,gauge,0,err\n",
+		"timestamp,name,type,value,label_task\n2024-05-01T12:00:00.123456789Z,a,gauge,0,t1\n",
+	}, contents)
+}
+
+func TestGroupBy(t *testing.T) {
+	dir := t.TempDir()
+	exp := startMetrics(t, fileConfig(dir, func(c *Config) {
+		c.Path = filepath.Join(dir, "{group}", "{signal}.csv")
+		c.GroupBy = &filewriter.GroupByConfig{ResourceAttribute: "service.name", MaxOpenFiles: 10, MissingValue: "none"}
+	}))
+	md := labeled("a", map[string]string{"task": "t1"})
+	other := labeled("b", map[string]string{"status": "ok"})
+	other.ResourceMetrics().At(0).Resource().Attributes().PutStr("service.name", "shipping")
+	other.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+	bare := labeled("c", map[string]string{"task": "t3"})
+	bare.ResourceMetrics().At(0).Resource().Attributes().Clear()
+	bare.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
+	require.NoError(t, exp.Shutdown(context.Background()))
+
+	assert.Equal(t, map[string]string{"metrics.csv": "timestamp,name,type,value,label_task\n2024-05-01T12:00:00.123456789Z,a,gauge,0,t1\n"}, csvFiles(t, filepath.Join(dir, "billing")))
+	assert.Equal(t, map[string]string{"metrics.csv": "timestamp,name,type,value,label_status\n2024-05-01T12:00:00.123456789Z,b,gauge,0,ok\n"}, csvFiles(t, filepath.Join(dir, "shipping")))
+	assert.Equal(t, map[string]string{"metrics.csv": "timestamp,name,type,value,label_task\n2024-05-01T12:00:00.123456789Z,c,gauge,0,t3\n"}, csvFiles(t, filepath.Join(dir, "none")))
+}
+
+// A group that cannot be written fails the export with only the data not written, so
+// a retry does not duplicate the groups that were.
+func TestWriteErrorReturnsUnwrittenData(t *testing.T) {
+	dir := t.TempDir()
+	exp := startMetrics(t, fileConfig(dir, func(c *Config) {
+		c.Path = filepath.Join(dir, "{group}.csv")
+		c.GroupBy = &filewriter.GroupByConfig{ResourceAttribute: "service.name", MaxOpenFiles: 10, MissingValue: "none"}
+	}))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "shipping.csv"), 0o755)) // a directory where the file should go
+	md := labeled("a", map[string]string{"task": "t1"})
+	other := labeled("b", map[string]string{"status": "ok"})
+	other.ResourceMetrics().At(0).Resource().Attributes().PutStr("service.name", "shipping")
+	other.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+	err := exp.ConsumeMetrics(context.Background(), md)
+	require.Error(t, err)
+	var me consumererror.Metrics
+	require.True(t, errors.As(err, &me), "%v", err)
+	require.Equal(t, 1, me.Data().ResourceMetrics().Len())
+	svc, _ := me.Data().ResourceMetrics().At(0).Resource().Attributes().Get("service.name")
+	assert.Equal(t, "shipping", svc.Str())
+	require.NoError(t, exp.Shutdown(context.Background()))
+	b, err := os.ReadFile(filepath.Join(dir, "billing.csv"))
+	require.NoError(t, err)
+	assert.Equal(t, "timestamp,name,type,value,label_task\n2024-05-01T12:00:00.123456789Z,a,gauge,0,t1\n", string(b))
+}
+
+// Concurrent exports with changing label sets (the queue runs several consumers):
+// every file's rows still match its header, and no row is lost.
+func TestConcurrentExportsKeepRowsMatchingHeaders(t *testing.T) {
+	dir := t.TempDir()
+	exp := startMetrics(t, fileConfig(dir, nil))
+	const workers, batches = 4, 25
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				key := fmt.Sprintf("k%d", (w*batches+b)%7)
+				assert.NoError(t, exp.ConsumeMetrics(context.Background(), labeled("m", map[string]string{key: "v", "w": fmt.Sprint(w)})))
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, exp.Shutdown(context.Background()))
+	files := csvFiles(t, dir)
+	rows := 0
+	for _, content := range files {
+		recs := readCSV(t, []byte(content), ',')
+		rows += len(recs) - 1
+		assert.Equal(t, "timestamp", recs[0][0])
+	}
+	assert.Equal(t, workers*batches, rows)
+}
+
+func TestStartFailsBelowRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file.txt")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o600))
+	cfg := fileConfig(dir, func(c *Config) { c.Path = filepath.Join(file, "sub", "{signal}.csv") })
+	for name, create := range map[string]func() (component.Component, error){
+		"metrics": func() (component.Component, error) {
+			return NewFactory().CreateMetrics(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+		},
+		"logs": func() (component.Component, error) {
+			return NewFactory().CreateLogs(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+		},
+		"traces": func() (component.Component, error) {
+			return NewFactory().CreateTraces(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := create()
+			require.NoError(t, err)
+			err = c.Start(context.Background(), componenttest.NewNopHost())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "tasker_csv ("+name+")")
+			assert.Contains(t, err.Error(), file)
+			assert.Contains(t, err.Error(), "not a directory")
+			require.NoError(t, c.Shutdown(context.Background()))
+		})
+	}
+}
+
+// Summaries and exponential histograms add count and sum; explicit-bucket histograms
+// also the le_ columns, which rotates a file that had only count and sum. The header
+// with count and sum is read back after a restart.
+func TestAppendAggregateColumns(t *testing.T) {
+	dir := t.TempDir()
+	cfg := fileConfig(dir, func(c *Config) { c.Columns = []string{"name", "value"} })
+	summary := func() pmetric.Metrics {
+		md := pmetric.NewMetrics()
+		m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+		m.SetName("s")
+		dp := m.SetEmptySummary().DataPoints().AppendEmpty()
+		dp.SetCount(4)
+		dp.SetSum(2.5)
+		return md
+	}
+	ctx := context.Background()
+	exp := startMetrics(t, cfg)
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("g", map[string]string{})))
+	require.NoError(t, exp.ConsumeMetrics(ctx, summary()))
+	require.NoError(t, exp.Shutdown(ctx))
+	exp = startMetrics(t, cfg)
+	require.NoError(t, exp.ConsumeMetrics(ctx, summary()))
+	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("g", map[string]string{})))
+	md := pmetric.NewMetrics()
+	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("h")
+	dp := m.SetEmptyHistogram().DataPoints().AppendEmpty()
+	dp.ExplicitBounds().FromRaw([]float64{2})
+	dp.BucketCounts().FromRaw([]uint64{1, 1})
+	dp.SetCount(2)
+	dp.SetSum(3)
+	require.NoError(t, exp.ConsumeMetrics(ctx, md))
+	require.NoError(t, exp.Shutdown(ctx))
+
+	files := csvFiles(t, dir)
+	requireConsistent(t, files)
+	require.Len(t, files, 3)
+	assert.Equal(t, "name,value,count,sum,le_2,le_inf\nh,,2,3,1,2\n", files["metrics.csv"])
+	var old []string
+	for name, content := range files {
+		if name != "metrics.csv" {
+			old = append(old, content)
+		}
+	}
+	sort.Strings(old)
+	assert.Equal(t, []string{
+		"name,value\ng,0\n",
+		"name,value,count,sum\ns,,4,2.5\ns,,4,2.5\ng,0,,\n",
+	}, old)
+}
