@@ -258,3 +258,99 @@ func itoa(v int64) string {
 	}
 	return string(b[i:])
 }
+
+// Tx is a batch of merges into the memory backend under one lock acquisition: the
+// processor's hot path (no update slice, no batch id, descriptors built only for new
+// series).
+type Tx struct {
+	m      *Memory
+	now    int64
+	expiry int64
+}
+
+// Tx runs fn with the memory locked.
+func (m *Memory) Tx(now time.Time, fn func(tx *Tx)) {
+	n := now.UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fn(&Tx{m: m, now: n, expiry: n + int64(m.retention)})
+}
+
+// Has reports whether the series is held (with its descriptor).
+func (tx *Tx) Has(id series.ID) bool {
+	e := tx.m.series[id]
+	return e != nil && e.state.Desc != nil
+}
+
+// Len is the number of series held.
+func (tx *Tx) Len() int { return len(tx.m.series) }
+
+// Merge merges u; desc is called when the series has no descriptor yet. It returns
+// desc's error, in which case nothing was merged.
+func (tx *Tx) Merge(u *series.Update, desc func() ([]byte, error)) error {
+	e := tx.m.series[u.ID]
+	if e == nil || e.state.Desc == nil {
+		d, err := desc()
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			e = &entry{state: series.State{ID: u.ID, Kind: u.Kind, FirstSeen: tx.now}}
+			tx.m.series[u.ID] = e
+		}
+		e.state.Desc = d
+	}
+	series.Merge(u.Kind, &e.state.Point, &u.Point)
+	e.state.LastUpdate = tx.now
+	if e.expiry < tx.expiry {
+		e.expiry = tx.expiry
+	}
+	return nil
+}
+
+// SavedState is the memory backend's state as snapshotted to a storage extension.
+type SavedState struct {
+	Series       []SavedSeries `json:"series"`
+	LastExported int64         `json:"last_exported"`
+}
+
+// SavedSeries is one series with its expiry.
+type SavedSeries struct {
+	State  series.State `json:"state"`
+	Expiry int64        `json:"expiry"`
+}
+
+// Save returns the whole state.
+func (m *Memory) Save() SavedState {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := SavedState{LastExported: m.lastExp, Series: make([]SavedSeries, 0, len(m.series))}
+	for _, e := range m.series {
+		s := e.state
+		s.Point = clone(&e.state.Point)
+		if e.state.Exported != nil {
+			p := clone(e.state.Exported)
+			s.Exported = &p
+		}
+		out.Series = append(out.Series, SavedSeries{State: s, Expiry: e.expiry})
+	}
+	return out
+}
+
+// Restore loads a saved state, skipping series already expired at now.
+func (m *Memory) Restore(s SavedState, now time.Time) int {
+	n := now.UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lastExp = max(m.lastExp, s.LastExported)
+	restored := 0
+	for _, ss := range s.Series {
+		if ss.Expiry <= n {
+			continue
+		}
+		st := ss.State
+		m.series[st.ID] = &entry{state: st, expiry: ss.Expiry}
+		restored++
+	}
+	return restored
+}

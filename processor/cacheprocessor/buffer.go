@@ -1,0 +1,116 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package cacheprocessor
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
+)
+
+// outageBuffer holds batches a distributed backend refused, in order, up to a bound in
+// points. Each keeps its batch id, so replaying a batch whose first attempt did reach
+// the backend is not counted twice.
+type outageBuffer struct {
+	max     int
+	mu      sync.Mutex
+	batches []pendingBatch
+	n       int
+}
+
+type pendingBatch struct {
+	id  string
+	ups []series.Update
+	at  time.Time
+}
+
+func newOutageBuffer(maxPoints int) *outageBuffer { return &outageBuffer{max: maxPoints} }
+
+func (b *outageBuffer) points() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.n
+}
+
+// add buffers a batch; the points beyond the bound are dropped (the newest ones), and
+// their number returned.
+func (b *outageBuffer) add(id string, ups []series.Update, at time.Time) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	room := b.max - b.n
+	dropped := 0
+	if len(ups) > room {
+		dropped = len(ups) - max(room, 0)
+		ups = ups[:max(room, 0)]
+	}
+	if len(ups) > 0 {
+		b.batches = append(b.batches, pendingBatch{id: id, ups: ups, at: at})
+		b.n += len(ups)
+	}
+	return dropped
+}
+
+func (b *outageBuffer) peek() (pendingBatch, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.batches) == 0 {
+		return pendingBatch{}, false
+	}
+	return b.batches[0], true
+}
+
+func (b *outageBuffer) pop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.batches) > 0 {
+		b.n -= len(b.batches[0].ups)
+		b.batches[0] = pendingBatch{}
+		b.batches = b.batches[1:]
+	}
+}
+
+// replayLoop retries the buffered batches every second while there are some.
+func (p *cacheProcessor) replayLoop(ctx context.Context) {
+	defer p.wg.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			p.replay(ctx)
+		}
+	}
+}
+
+// replay applies buffered batches in order until one fails.
+func (p *cacheProcessor) replay(ctx context.Context) {
+	replayed := 0
+	for {
+		b, ok := p.buf.peek()
+		if !ok {
+			break
+		}
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.applyTimeout())
+		// The original time keeps expiry and first-seen as they would have been.
+		err := p.be.Apply(actx, b.id, b.ups, b.at)
+		cancel()
+		if err != nil {
+			if replayed > 0 {
+				p.logger.Info("tasker_cache: backend still failing during replay", zap.Int("replayed_points", replayed), zap.Error(err))
+			}
+			return
+		}
+		replayed += len(b.ups)
+		p.buf.pop()
+	}
+	if replayed > 0 {
+		p.logger.Info("tasker_cache: backend back; buffered points applied", zap.Int("points", replayed))
+	}
+}

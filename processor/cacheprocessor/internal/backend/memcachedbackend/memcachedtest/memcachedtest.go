@@ -1,0 +1,229 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+// Package memcachedtest starts real memcached processes for tests, on free ports of
+// 127.0.0.1, killed in t.Cleanup. A server can be stopped and restarted on the same port
+// (empty again), or paused (SIGSTOP: connections hang) and resumed, for fault tests.
+// When memcached is not installed the test is skipped, unless the environment variable
+// CI is "true", where it fails.
+package memcachedtest // import "github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/memcachedbackend/memcachedtest"
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/testserver"
+)
+
+// startTimeout bounds how long a server may take to answer.
+const startTimeout = 10 * time.Second
+
+// Binary returns the path of memcached: from $PATH or /usr/bin, /usr/local/bin.
+// Missing: t.Skip, or t.Fatal when CI=true.
+func Binary(t testing.TB) string {
+	t.Helper()
+	return testserver.Binary(t, "memcached")
+}
+
+// FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	return testserver.FreePort(t)
+}
+
+// Server is one memcached process.
+type Server struct {
+	t     testing.TB
+	bin   string
+	Port  int
+	Addr  string // 127.0.0.1:<port>
+	extra []string
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	log    *lockedBuffer
+}
+
+// Start starts memcached (-l 127.0.0.1 -p <free port> -U 0 -m 64, plus -u root when run
+// as root, plus extra arguments) and waits until it answers `version`. It is killed when
+// the test ends.
+func Start(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	bin := Binary(t)
+	var lastErr error
+	for range 5 { // the port may be taken between FreePort and the bind: try another
+		s := &Server{t: t, bin: bin, extra: extra}
+		s.Port = FreePort(t)
+		s.Addr = "127.0.0.1:" + strconv.Itoa(s.Port)
+		if lastErr = s.launch(); lastErr == nil {
+			t.Cleanup(s.Stop)
+			return s
+		}
+	}
+	t.Fatalf("memcached did not start: %v", lastErr)
+	return nil
+}
+
+func (s *Server) launch() error {
+	args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "0", "-m", "64"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "root")
+	}
+	args = append(args, s.extra...)
+	cmd := exec.Command(s.bin, args...)
+	log := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	deadline := time.Now().Add(startTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return fmt.Errorf("memcached on port %d exited: %s", s.Port, log.String())
+		default:
+		}
+		if reply, err := Do(s.Addr, "version"); err == nil && strings.HasPrefix(reply, "VERSION ") {
+			s.mu.Lock()
+			s.cmd, s.exited, s.log = cmd, exited, log
+			s.mu.Unlock()
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+	return fmt.Errorf("memcached on port %d did not answer within %s: %s", s.Port, startTimeout, log.String())
+}
+
+// Stop kills the server (no-op when stopped) and waits until it exited. The port is kept
+// for Restart.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGCONT) // in case it is paused
+	_ = cmd.Process.Kill()
+	<-exited
+}
+
+// Restart starts the server again on the same port, empty.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	var err error
+	for range 50 { // the old socket may linger a moment
+		if err = s.launch(); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("restart memcached on port %d: %v", s.Port, err)
+}
+
+// Pause stops the process (SIGSTOP): connections are accepted by the kernel but nothing
+// answers, as with a hung server or a black-holed network.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server.
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig os.Signal) {
+	s.t.Helper()
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		s.t.Fatalf("memcached on port %d is not running", s.Port)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("signal memcached: %v", err)
+	}
+}
+
+// Log is what the process wrote to stdout and stderr.
+func (s *Server) Log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.log == nil {
+		return ""
+	}
+	return s.log.String()
+}
+
+// Do sends one text-protocol command to the server over a fresh connection and returns
+// the first line of the reply, without CRLF.
+func (s *Server) Do(command string) (string, error) { return Do(s.Addr, command) }
+
+// Do sends one text-protocol command line (e.g. "version", "mg <key> t", "flush_all",
+// "delete <key>") to addr over a fresh connection and returns the first line of the
+// reply without CRLF (of a multi-line reply, only the first line).
+func Do(addr, command string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write([]byte(command + "\r\n")); err != nil {
+		return "", err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// TTL returns the remaining memcached expiration of key in seconds (-1: never expires),
+// with ok false when the key is absent (meta get with the t flag).
+func (s *Server) TTL(key string) (secs int, ok bool, err error) {
+	line, err := s.Do("mg " + key + " t")
+	if err != nil {
+		return 0, false, err
+	}
+	if line == "EN" {
+		return 0, false, nil
+	}
+	for _, f := range strings.Fields(line)[1:] {
+		if strings.HasPrefix(f, "t") {
+			v, err := strconv.Atoi(f[1:])
+			return v, err == nil, err
+		}
+	}
+	return 0, false, fmt.Errorf("unexpected reply %q", line)
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

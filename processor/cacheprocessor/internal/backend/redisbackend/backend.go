@@ -1,0 +1,496 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package redisbackend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend"
+	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
+)
+
+// minVersion is the oldest Redis the scripts run on (ZADD GT came in 6.2).
+var minVersion = [3]int{6, 2, 0}
+
+// Backend is the distributed_atomic backend: an aggregate in Redis (standalone, Sentinel
+// or Cluster) merged by Lua scripts. All methods are safe for concurrent use.
+type Backend struct {
+	cfg       Config
+	retention time.Duration
+	logger    *zap.Logger
+	client    redis.UniversalClient
+	shards    []shardKeys
+	global    globalKeys
+
+	mu   sync.Mutex
+	info map[string]string
+
+	encoders sync.Pool
+}
+
+type shardKeys struct {
+	tag   string   // {<prefix>:<shard>}
+	keys  []string // idx, d, v, x: the KEYS of every shard script
+	xt    string
+	batch string // marker prefix: {<prefix>:<shard>}:batch:
+}
+
+type globalKeys struct {
+	lock, token, last, shards string
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// New returns a backend for cfg whose series expire retention after their last update.
+// It does not connect: Start does.
+func New(cfg Config, retention time.Duration, logger *zap.Logger) (*Backend, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if retention < time.Millisecond {
+		return nil, fmt.Errorf("redis backend: retention must be at least 1ms, got %s", retention)
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	opts, err := cfg.options(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{
+		cfg:       cfg,
+		retention: retention,
+		logger:    logger,
+		client:    redis.NewUniversalClient(opts),
+		info:      map[string]string{"mode": cfg.Mode(), "key_prefix": cfg.KeyPrefix, "shards": strconv.Itoa(cfg.Shards)},
+	}
+	b.shards = make([]shardKeys, cfg.Shards)
+	for i := range b.shards {
+		tag := "{" + cfg.KeyPrefix + ":" + strconv.Itoa(i) + "}"
+		b.shards[i] = shardKeys{
+			tag:   tag,
+			keys:  []string{tag + ":idx", tag + ":d", tag + ":v", tag + ":x"},
+			xt:    tag + ":xt",
+			batch: tag + ":batch:",
+		}
+	}
+	g := "{" + cfg.KeyPrefix + "}"
+	b.global = globalKeys{lock: g + ":export_lock", token: g + ":export_token", last: g + ":last_export", shards: g + ":shards"}
+	b.encoders.New = func() any { return &encoder{shards: make([][]byte, cfg.Shards)} }
+	return b, nil
+}
+
+// Client is the underlying go-redis client (for hooks and diagnostics).
+func (b *Backend) Client() redis.UniversalClient { return b.client }
+
+// Strategy is distributed_atomic.
+func (b *Backend) Strategy() backend.Strategy { return backend.StrategyDistributedAtomic }
+
+// Capabilities are all true: shared, atomic merges, locking, TTLs.
+func (b *Backend) Capabilities() backend.Capabilities {
+	return backend.Capabilities{Distributed: true, AtomicIncrement: true, Locking: true, TTL: true}
+}
+
+// Info reports what Start detected: redis_version, redis_mode (standalone, sentinel or
+// cluster, from INFO server), and the configured mode, key_prefix and shards.
+func (b *Backend) Info() map[string]string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.info)
+}
+
+func wrap(op string, err error) error { return fmt.Errorf("redis backend: %s: %w", op, err) }
+
+// Start connects, checks that scripting works, records the server version and mode, and
+// checks that the key prefix is not used with a different shard count.
+func (b *Backend) Start(ctx context.Context) error {
+	if err := b.client.Ping(ctx).Err(); err != nil {
+		return wrap("start", fmt.Errorf("cannot reach Redis (%s, %s): %w", b.cfg.Mode(), strings.Join(b.cfg.Addrs, ","), err))
+	}
+	for _, s := range allScripts {
+		if err := s.Load(ctx, b.client).Err(); err != nil {
+			return wrap("start", fmt.Errorf("SCRIPT LOAD failed (Lua scripting is required): %w", err))
+		}
+	}
+	// The probe goes through a pipeline, as Apply does: it also opens the pipeline
+	// connection, so the first Apply costs one round trip like every other.
+	probe := b.evalShards(ctx, scriptProbe, []shardCall{{keys: []string{b.global.shards}, args: []any{"ok"}}})[0]
+	if v, err := probe.Text(); err != nil || v != "ok" {
+		return wrap("start", fmt.Errorf("EVALSHA probe failed (got %q): %w", v, err))
+	}
+	raw, err := b.client.Info(ctx, "server").Result()
+	if err != nil {
+		return wrap("start", fmt.Errorf("INFO server: %w", err))
+	}
+	fields := parseInfo(raw)
+	version, mode := fields["redis_version"], fields["redis_mode"]
+	if !versionAtLeast(version, minVersion) {
+		return wrap("start", fmt.Errorf("redis %q is too old: need %d.%d or newer (ZADD GT)", version, minVersion[0], minVersion[1]))
+	}
+	want := strconv.Itoa(len(b.shards))
+	if err := b.client.SetNX(ctx, b.global.shards, want, 0).Err(); err != nil {
+		return wrap("start", fmt.Errorf("record shard count: %w", err))
+	}
+	have, err := b.client.Get(ctx, b.global.shards).Result()
+	if err != nil {
+		return wrap("start", fmt.Errorf("read shard count: %w", err))
+	}
+	if have != want {
+		return wrap("start", fmt.Errorf("key prefix %q holds data written with shards=%s, configured shards=%s: use the same shard count on every replica (or another key_prefix)", b.cfg.KeyPrefix, have, want))
+	}
+	b.mu.Lock()
+	b.info["redis_version"] = version
+	b.info["redis_mode"] = mode
+	b.mu.Unlock()
+	b.logger.Info("Redis cache backend ready",
+		zap.String("strategy", string(backend.StrategyDistributedAtomic)),
+		zap.String("mode", b.cfg.Mode()), zap.String("redis_version", version), zap.String("redis_mode", mode),
+		zap.String("key_prefix", b.cfg.KeyPrefix), zap.Int("shards", len(b.shards)))
+	return nil
+}
+
+func parseInfo(raw string) map[string]string {
+	out := map[string]string{}
+	for line := range strings.Lines(raw) {
+		line = strings.TrimSpace(line)
+		if k, v, ok := strings.Cut(line, ":"); ok && !strings.HasPrefix(line, "#") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func versionAtLeast(v string, min [3]int) bool {
+	parts := strings.SplitN(v, ".", 3)
+	for i := range 3 {
+		n := 0
+		if i < len(parts) {
+			var err error
+			if n, err = strconv.Atoi(parts[i]); err != nil {
+				return false
+			}
+		}
+		if n != min[i] {
+			return n > min[i]
+		}
+	}
+	return true
+}
+
+// Close closes the client.
+func (b *Backend) Close() error {
+	if err := b.client.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
+		return wrap("close", err)
+	}
+	return nil
+}
+
+func (b *Backend) shardOf(id series.ID) int { return int(uint64(id) % uint64(len(b.shards))) }
+
+func ms(d time.Duration) string {
+	v := d.Milliseconds()
+	if v < 1 {
+		v = 1
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+// safety is the native TTL that backs the index: twice the retention.
+func (b *Backend) safety() time.Duration { return 2 * b.retention }
+
+type shardCall struct {
+	shard int
+	keys  []string
+	args  []any
+}
+
+// evalShards runs one script per call in one pipeline (one round trip in standalone and
+// Sentinel mode; one per node in Cluster mode). Calls that found the script missing from
+// the server's cache (NOSCRIPT: a restart, a failover, SCRIPT FLUSH) did not run and are
+// re-sent with EVAL. The caller checks each command's error.
+func (b *Backend) evalShards(ctx context.Context, sc *redis.Script, calls []shardCall) []*redis.Cmd {
+	cmds := make([]*redis.Cmd, len(calls))
+	pipe := b.client.Pipeline()
+	for i := range calls {
+		cmds[i] = pipe.EvalSha(ctx, sc.Hash(), calls[i].keys, calls[i].args...)
+	}
+	if _, err := pipe.Exec(ctx); err == nil {
+		return cmds
+	}
+	var retry []int
+	for i, c := range cmds {
+		if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
+			retry = append(retry, i)
+		}
+	}
+	if len(retry) == 0 {
+		return cmds
+	}
+	b.logger.Debug("Redis script cache lost the script; re-sending with EVAL", zap.Int("calls", len(retry)))
+	pipe = b.client.Pipeline()
+	for _, i := range retry {
+		cmds[i] = sc.Eval(ctx, pipe, calls[i].keys, calls[i].args...)
+	}
+	_, _ = pipe.Exec(ctx)
+	return cmds
+}
+
+func (b *Backend) shardErr(op string, shard int, err error) error {
+	return wrap(op, fmt.Errorf("shard %d (%s): %w", shard, b.shards[shard].tag, err))
+}
+
+// joinShardErrs joins per-shard errors; when every failed shard failed the same way (a
+// connection error fails them all) it reports that error once.
+func joinShardErrs(op string, errs []error, causes []error) error {
+	if len(errs) <= 1 {
+		return errors.Join(errs...)
+	}
+	for _, c := range causes[1:] {
+		if c.Error() != causes[0].Error() {
+			return errors.Join(errs...)
+		}
+	}
+	return wrap(op, fmt.Errorf("%d shards: %w", len(causes), causes[0]))
+}
+
+// encoder holds an Apply's per-shard payloads (pooled): the records of each shard,
+// each ending in a newline.
+type encoder struct {
+	shards [][]byte
+	used   []int
+}
+
+func (e *encoder) reset() {
+	for _, s := range e.used {
+		e.shards[s] = e.shards[s][:0]
+	}
+	e.used = e.used[:0]
+}
+
+func (e *encoder) add(shard int, u *series.Update) {
+	if len(e.shards[shard]) == 0 {
+		e.used = append(e.used, shard)
+	}
+	e.shards[shard] = append(appendRecord(e.shards[shard], u), '\n')
+}
+
+// Apply merges ups (series.Merge rules): one Lua script per touched shard, all shards in
+// one pipeline. Each shard's script is atomic and idempotent on its own (its batch
+// marker): after an error, retrying the batch re-applies only the shards that did not
+// commit.
+func (b *Backend) Apply(ctx context.Context, batchID string, ups []series.Update, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return wrap("apply", err)
+	}
+	if len(ups) == 0 {
+		return nil
+	}
+	e := b.encoders.Get().(*encoder)
+	defer func() { e.reset(); b.encoders.Put(e) }()
+	for i := range ups {
+		if err := checkKind(ups[i].Kind); err != nil {
+			return wrap("apply", fmt.Errorf("update %d (series %s): %w", i, ups[i].ID, err))
+		}
+		e.add(b.shardOf(ups[i].ID), &ups[i])
+	}
+	nowArg := strconv.FormatUint(uint64(now.UnixNano()), 16)
+	expiry := strconv.FormatInt(now.Add(b.retention).UnixMilli(), 10)
+	marker, safety := ms(b.retention), ms(b.safety())
+	calls := make([]shardCall, 0, len(e.used))
+	for _, s := range e.used {
+		keys := b.shards[s].keys
+		if batchID != "" {
+			keys = append(keys[:4:4], b.shards[s].batch+batchID)
+		}
+		calls = append(calls, shardCall{shard: s, keys: keys, args: []any{nowArg, expiry, marker, safety, e.shards[s]}})
+	}
+	cmds := b.evalShards(ctx, scriptApply, calls)
+	var errs, causes []error
+	for i, c := range cmds {
+		res, err := c.Int64Slice()
+		if err != nil {
+			errs = append(errs, b.shardErr("apply", calls[i].shard, err))
+			causes = append(causes, err)
+			continue
+		}
+		if len(res) == 2 && res[1] > 0 {
+			b.logger.Warn("Series changed kind (an ID collision?): restarted them",
+				zap.Int("shard", calls[i].shard), zap.Int64("series", res[1]))
+		}
+	}
+	return joinShardErrs("apply", errs, causes)
+}
+
+// Snapshot returns every series not expired at now, sorted by ID: one read-only script
+// per shard, pipelined.
+func (b *Backend) Snapshot(ctx context.Context, now time.Time) ([]series.State, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, wrap("snapshot", err)
+	}
+	nowMs := strconv.FormatInt(now.UnixMilli(), 10)
+	calls := make([]shardCall, len(b.shards))
+	for i := range b.shards {
+		calls[i] = shardCall{shard: i, keys: b.shards[i].keys, args: []any{nowMs}}
+	}
+	cmds := b.evalShards(ctx, scriptSnapshot, calls)
+	var out []series.State
+	missing := 0
+	for i, c := range cmds {
+		res, err := c.Slice()
+		if err != nil {
+			return nil, 0, b.shardErr("snapshot", i, err)
+		}
+		m, err := b.decodeShard(i, res, &out)
+		if err != nil {
+			return nil, 0, b.shardErr("snapshot", i, err)
+		}
+		missing += m
+	}
+	slices.SortFunc(out, func(a, b series.State) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return out, missing, nil
+}
+
+// str reads one element of a script's array reply: a string, or absent (nil, or false
+// when the reply came over RESP3).
+func str(v any) (string, bool, error) {
+	switch v := v.(type) {
+	case string:
+		return v, true, nil
+	case nil:
+		return "", false, nil
+	case bool:
+		if !v {
+			return "", false, nil
+		}
+	}
+	return "", false, fmt.Errorf("unexpected %T in reply", v)
+}
+
+func (b *Backend) decodeShard(shard int, res []any, out *[]series.State) (int, error) {
+	keys := b.shards[shard].keys
+	if len(res) != 4 {
+		return 0, fmt.Errorf("unexpected reply of %d elements", len(res))
+	}
+	ids, ok1 := res[0].([]any)
+	vals, ok2 := res[1].([]any)
+	descs, ok3 := res[2].([]any)
+	xs, ok4 := res[3].([]any)
+	if !ok1 || !ok2 || !ok3 || !ok4 || len(vals) != len(ids) || len(descs) != len(ids) || len(xs) != len(ids) {
+		return 0, errors.New("unexpected reply shape")
+	}
+	missing := 0
+	for j := range ids {
+		idStr, _, err := str(ids[j])
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", keys[0], err)
+		}
+		id, err := series.ParseID(idStr)
+		if err != nil || len(idStr) != 16 {
+			return 0, fmt.Errorf("%s: corrupt member %q", keys[0], idStr)
+		}
+		v, hasV, err := str(vals[j])
+		if err != nil {
+			return 0, fmt.Errorf("%s field %s: %w", keys[2], idStr, err)
+		}
+		d, hasD, err := str(descs[j])
+		if err != nil {
+			return 0, fmt.Errorf("%s field %s: %w", keys[1], idStr, err)
+		}
+		if !hasV || !hasD {
+			missing++
+			continue
+		}
+		st := series.State{ID: id, Desc: []byte(d)}
+		if err := parseValue(v, &st); err != nil {
+			return 0, fmt.Errorf("%s field %s: %w", keys[2], idStr, err)
+		}
+		x, hasX, err := str(xs[j])
+		if err != nil {
+			return 0, fmt.Errorf("%s field %s: %w", keys[3], idStr, err)
+		}
+		if hasX {
+			if st.Exported, err = parseExported(x); err != nil {
+				return 0, fmt.Errorf("%s field %s: %w", keys[3], idStr, err)
+			}
+		}
+		*out = append(*out, st)
+	}
+	return missing, nil
+}
+
+// ExtendTTL makes the series expire no earlier than until (ZADD XX GT: never lowers an
+// expiry, never creates a series), and stretches the shard keys' native TTL to match.
+func (b *Backend) ExtendTTL(ctx context.Context, ids []series.ID, until time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return wrap("extend ttl", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	score := strconv.FormatInt(until.UnixMilli(), 10)
+	safety := ms(max(b.safety(), time.Until(until)+b.retention))
+	byShard := map[int][]any{}
+	for _, id := range ids {
+		s := b.shardOf(id)
+		if byShard[s] == nil {
+			byShard[s] = []any{score, safety}
+		}
+		byShard[s] = append(byShard[s], id.String())
+	}
+	calls := make([]shardCall, 0, len(byShard))
+	for _, s := range slices.Sorted(maps.Keys(byShard)) {
+		calls = append(calls, shardCall{shard: s, keys: b.shards[s].keys, args: byShard[s]})
+	}
+	for i, c := range b.evalShards(ctx, scriptExtend, calls) {
+		if err := c.Err(); err != nil {
+			return b.shardErr("extend ttl", calls[i].shard, err)
+		}
+	}
+	return nil
+}
+
+// Expire removes the series whose expiry is at or before now from every shard structure
+// (one atomic script per shard, pipelined) and returns how many. Batch markers expire
+// natively (PX retention).
+func (b *Backend) Expire(ctx context.Context, now time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, wrap("expire", err)
+	}
+	nowMs := strconv.FormatInt(now.UnixMilli(), 10)
+	calls := make([]shardCall, len(b.shards))
+	for i := range b.shards {
+		calls[i] = shardCall{shard: i, keys: b.shards[i].keys, args: []any{nowMs}}
+	}
+	removed := 0
+	var errs, causes []error
+	for i, c := range b.evalShards(ctx, scriptExpire, calls) {
+		n, err := c.Int()
+		if err != nil {
+			errs = append(errs, b.shardErr("expire", i, err))
+			causes = append(causes, err)
+			continue
+		}
+		removed += n
+	}
+	return removed, joinShardErrs("expire", errs, causes)
+}

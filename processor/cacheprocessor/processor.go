@@ -1,0 +1,429 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package cacheprocessor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend"
+	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/metadata"
+	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
+)
+
+// OverflowAttribute marks the series that points of new series fold into once
+// max_series is reached.
+const OverflowAttribute = "otel.metric.overflow"
+
+type cacheProcessor struct {
+	cfg    *Config
+	logger *zap.Logger
+	next   consumer.Metrics
+	tel    *metadata.TelemetryBuilder
+	set    processor.Settings
+
+	be       backend.Backend
+	mem      *backend.Memory // set when be is the memory backend: the lock-once fast path
+	instance string
+	now      func() time.Time
+
+	// mu guards the identity state below (the identifier is not concurrent-safe).
+	mu         sync.Mutex
+	ident      *series.Identifier
+	known      map[series.ID]int64 // distributed: descriptor last sent (Unix nanos)
+	remote     int                 // distributed: series count seen in the last snapshot
+	boundsSeen map[series.ID]series.ID
+	overflow   pcommon.Map
+	scratch    []uint64
+
+	buf      *outageBuffer
+	seq      atomic.Int64
+	series   atomic.Int64
+	lastLost atomic.Int64
+
+	storage storageClient
+
+	// testBackend, when set, is used instead of the configured backend (tests: several
+	// processors sharing one store stand for replicas).
+	testBackend backend.Backend
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	started atomic.Bool
+}
+
+func newCacheProcessor(set processor.Settings, cfg *Config, next consumer.Metrics) (*cacheProcessor, error) {
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	instance := cfg.InstanceID
+	if instance == "" {
+		instance = defaultInstanceID()
+	}
+	overflow := pcommon.NewMap()
+	overflow.PutBool(OverflowAttribute, true)
+	return &cacheProcessor{
+		cfg:        cfg,
+		logger:     set.Logger,
+		next:       next,
+		tel:        tel,
+		set:        set,
+		instance:   instance,
+		now:        time.Now,
+		ident:      series.NewIdentifier(cfg.DropResourceAttributes, cfg.DropAttributes),
+		known:      map[series.ID]int64{},
+		boundsSeen: map[series.ID]series.ID{},
+		overflow:   overflow,
+		buf:        newOutageBuffer(cfg.MaxBufferedPoints),
+	}, nil
+}
+
+func (p *cacheProcessor) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: false}
+}
+
+func (p *cacheProcessor) Start(ctx context.Context, host component.Host) error {
+	be, chosen := p.testBackend, p.cfg.Backend
+	if be != nil {
+		if err := be.Start(ctx); err != nil {
+			return fmt.Errorf("tasker_cache: backend %s: %w", chosen, err)
+		}
+	} else {
+		var err error
+		if be, chosen, err = openBackend(ctx, p.cfg, p.logger); err != nil {
+			return fmt.Errorf("tasker_cache: backend %s: %w", p.cfg.Backend, err)
+		}
+	}
+	p.be = be
+	p.mem, _ = be.(*backend.Memory)
+	caps := be.Capabilities()
+	p.logger.Info("tasker_cache backend ready",
+		zap.String("backend", chosen), zap.String("strategy", string(be.Strategy())),
+		zap.Bool("distributed", caps.Distributed), zap.Bool("atomic_increment", caps.AtomicIncrement),
+		zap.Bool("locking", caps.Locking), zap.Bool("ttl", caps.TTL), zap.String("instance", p.instance))
+	strategy := attribute.String("strategy", string(be.Strategy()))
+	if err := p.tel.RegisterProcessorTaskerCacheStrategyCallback(func(_ context.Context, o metric.Int64Observer) error {
+		o.Observe(1, metric.WithAttributes(strategy))
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := p.tel.RegisterProcessorTaskerCacheSeriesCallback(func(_ context.Context, o metric.Int64Observer) error {
+		o.Observe(p.series.Load())
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := p.tel.RegisterProcessorTaskerCacheBufferedPointsCallback(func(_ context.Context, o metric.Int64Observer) error {
+		o.Observe(int64(p.buf.points()))
+		return nil
+	}); err != nil {
+		return err
+	}
+	if p.cfg.Storage != nil {
+		if p.mem == nil {
+			return errors.New("tasker_cache: storage applies to the memory backend only")
+		}
+		client, err := openStorage(ctx, host, *p.cfg.Storage, p.set.ID)
+		if err != nil {
+			return err
+		}
+		p.storage = client
+		if n, err := p.restore(ctx); err != nil {
+			p.logger.Warn("tasker_cache: could not restore the snapshot; starting empty", zap.Error(err))
+		} else if n > 0 {
+			p.logger.Info("tasker_cache: restored aggregate from storage", zap.Int("series", n))
+		}
+	}
+	loopCtx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	p.wg.Add(1)
+	go p.loop(loopCtx)
+	if p.mem == nil {
+		p.wg.Add(1)
+		go p.replayLoop(loopCtx)
+	}
+	p.started.Store(true)
+	return nil
+}
+
+func (p *cacheProcessor) Shutdown(ctx context.Context) error {
+	if !p.started.Load() {
+		return nil
+	}
+	p.cancel()
+	p.wg.Wait()
+	var errs []error
+	// Points buffered during an outage get one last chance, then the aggregate is
+	// exported once more so nothing accepted is left unexported.
+	if p.mem == nil {
+		p.replay(ctx)
+		if n := p.buf.points(); n > 0 {
+			p.logger.Error("tasker_cache: backend unreachable at shutdown; buffered points lost", zap.Int("points", n))
+		}
+	}
+	p.exportOnce(ctx, p.now(), true)
+	if p.storage != nil {
+		if err := p.save(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		errs = append(errs, p.storage.Close(ctx))
+	}
+	if p.be != nil {
+		errs = append(errs, p.be.Close())
+	}
+	p.tel.Shutdown()
+	return errors.Join(errs...)
+}
+
+// ConsumeMetrics merges every aggregatable data point into the aggregate; summaries
+// (and everything, with pass_through) are forwarded as they are.
+func (p *cacheProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	now := p.now()
+	var ups []series.Update
+	merged, passed := 0, 0
+	var passthrough pmetric.Metrics
+	p.mu.Lock()
+	if p.mem != nil {
+		p.mem.Tx(now, func(tx *backend.Tx) {
+			merged, passed, passthrough = p.walk(ctx, md, func(u *series.Update, desc func() ([]byte, error), force bool) bool {
+				if !force && p.cfg.MaxSeries > 0 && !tx.Has(u.ID) && tx.Len() >= p.cfg.MaxSeries {
+					return false
+				}
+				if err := tx.Merge(u, desc); err != nil {
+					p.logger.Warn("tasker_cache: cannot describe series; point dropped", zap.Error(err))
+				}
+				return true
+			})
+			p.series.Store(int64(tx.Len()))
+		})
+	} else {
+		nowNs := now.UnixNano()
+		refresh := int64(p.cfg.Retention / 2)
+		merged, passed, passthrough = p.walk(ctx, md, func(u *series.Update, desc func() ([]byte, error), force bool) bool {
+			sent, known := p.known[u.ID]
+			if !force && p.cfg.MaxSeries > 0 && !known && max(len(p.known), p.remote) >= p.cfg.MaxSeries {
+				return false
+			}
+			if !known || nowNs-sent > refresh {
+				d, err := desc()
+				if err != nil {
+					p.logger.Warn("tasker_cache: cannot describe series; point dropped", zap.Error(err))
+					return true
+				}
+				u.Desc = d
+				p.known[u.ID] = nowNs
+			}
+			pt := u.Point // the batch outlives this call: copy the scratch slices
+			pt.Buckets = append([]uint64(nil), pt.Buckets...)
+			pt.Pos = append([]uint64(nil), pt.Pos...)
+			pt.Neg = append([]uint64(nil), pt.Neg...)
+			u.Point = pt
+			ups = append(ups, *u)
+			return true
+		})
+	}
+	p.mu.Unlock()
+	p.tel.ProcessorTaskerCachePointsReceived.Add(ctx, int64(merged))
+
+	if len(ups) > 0 {
+		p.applyRemote(ctx, ups, now)
+	}
+	if p.cfg.PassThrough {
+		p.tel.ProcessorTaskerCachePointsPassedThrough.Add(ctx, int64(md.DataPointCount()))
+		return p.next.ConsumeMetrics(ctx, md)
+	}
+	if passed > 0 {
+		p.tel.ProcessorTaskerCachePointsPassedThrough.Add(ctx, int64(passed))
+		return p.next.ConsumeMetrics(ctx, passthrough)
+	}
+	return nil
+}
+
+// applyRemote applies a batch to a distributed backend; when that fails the batch is
+// buffered (bounded) and replayed with the same batch id, so a batch whose reply was
+// lost is not counted twice.
+func (p *cacheProcessor) applyRemote(ctx context.Context, ups []series.Update, now time.Time) {
+	id := p.instance + ":" + strconv.FormatInt(now.UnixNano(), 36) + ":" + strconv.FormatInt(p.seq.Add(1), 36)
+	if p.buf.points() == 0 {
+		actx, cancel := context.WithTimeout(ctx, p.applyTimeout())
+		err := p.be.Apply(actx, id, ups, now)
+		cancel()
+		if err == nil {
+			return
+		}
+		p.tel.ProcessorTaskerCacheBackendErrors.Add(ctx, 1)
+		p.logger.Warn("tasker_cache: backend apply failed; buffering the batch for replay", zap.Error(err), zap.Int("points", len(ups)))
+	}
+	if dropped := p.buf.add(id, ups, now); dropped > 0 {
+		p.tel.ProcessorTaskerCacheBufferDroppedPoints.Add(ctx, int64(dropped))
+		p.logger.Error("tasker_cache: outage buffer full (max_buffered_points); points dropped",
+			zap.Int("dropped", dropped), zap.Int("max_buffered_points", p.cfg.MaxBufferedPoints))
+	}
+}
+
+func (p *cacheProcessor) applyTimeout() time.Duration {
+	return min(p.cfg.ExportTimeout, 5*time.Second)
+}
+
+// walk turns every aggregatable point of md into an update and hands it to merge, which
+// returns false when the series is new and max_series is reached: the point then goes
+// to the metric's overflow series. It returns the points merged, the points passed
+// through and the pass-through metrics.
+func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge func(u *series.Update, desc func() ([]byte, error), force bool) bool) (int, int, pmetric.Metrics) {
+	merged, passed := 0, 0
+	var pass pmetric.Metrics
+	var u series.Update
+	for _, rm := range md.ResourceMetrics().All() {
+		for _, sm := range rm.ScopeMetrics().All() {
+			scope := p.ident.Scope(rm.Resource(), sm.Scope())
+			var passScope pmetric.ScopeMetrics
+			for _, m := range sm.Metrics().All() {
+				kind, ok := series.KindOf(m)
+				if !ok {
+					if p.cfg.PassThrough {
+						continue // forwarded whole below
+					}
+					if passed == 0 && pass == (pmetric.Metrics{}) {
+						pass = pmetric.NewMetrics()
+					}
+					if passScope == (pmetric.ScopeMetrics{}) {
+						prm := pass.ResourceMetrics().AppendEmpty()
+						rm.Resource().CopyTo(prm.Resource())
+						prm.SetSchemaUrl(rm.SchemaUrl())
+						passScope = prm.ScopeMetrics().AppendEmpty()
+						sm.Scope().CopyTo(passScope.Scope())
+						passScope.SetSchemaUrl(sm.SchemaUrl())
+					}
+					m.CopyTo(passScope.Metrics().AppendEmpty())
+					passed += dataPoints(m)
+					continue
+				}
+				mt := p.ident.Metric(&scope, m, kind)
+				each := func(attrs pcommon.Map, bounds pcommon.Float64Slice, fill func(*series.Point)) {
+					u = series.Update{ID: p.ident.Point(&mt, attrs, bounds), Kind: kind}
+					fill(&u.Point)
+					if bounds.Len() > 0 {
+						p.checkBounds(ctx, &mt, attrs, u.ID)
+					}
+					descAttrs := attrs
+					desc := func() ([]byte, error) {
+						return p.ident.Descriptor(&scope, &mt, rm.Resource(), sm.Scope(), m, descAttrs, bounds)
+					}
+					if !merge(&u, desc, false) {
+						p.tel.ProcessorTaskerCacheSeriesOverflow.Add(ctx, 1)
+						descAttrs = p.overflow
+						u.ID = p.ident.Point(&mt, p.overflow, bounds)
+						merge(&u, desc, true) // the overflow series itself is always admitted
+					}
+					merged++
+				}
+				switch m.Type() {
+				case pmetric.MetricTypeSum, pmetric.MetricTypeGauge:
+					var dps pmetric.NumberDataPointSlice
+					if m.Type() == pmetric.MetricTypeSum {
+						dps = m.Sum().DataPoints()
+					} else {
+						dps = m.Gauge().DataPoints()
+					}
+					for _, dp := range dps.All() {
+						if dp.Flags().NoRecordedValue() {
+							continue
+						}
+						each(dp.Attributes(), noBounds, func(pt *series.Point) {
+							pt.Start, pt.Time = int64(dp.StartTimestamp()), int64(dp.Timestamp())
+							if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
+								pt.IsInt, pt.Int = true, dp.IntValue()
+							} else {
+								pt.Double = dp.DoubleValue()
+							}
+						})
+					}
+				case pmetric.MetricTypeHistogram:
+					for _, dp := range m.Histogram().DataPoints().All() {
+						if dp.Flags().NoRecordedValue() {
+							continue
+						}
+						each(dp.Attributes(), dp.ExplicitBounds(), func(pt *series.Point) {
+							pt.Start, pt.Time = int64(dp.StartTimestamp()), int64(dp.Timestamp())
+							pt.Count, pt.Sum = dp.Count(), dp.Sum()
+							pt.HasMin, pt.Min, pt.HasMax, pt.Max = dp.HasMin(), dp.Min(), dp.HasMax(), dp.Max()
+							p.scratch = append(p.scratch[:0], dp.BucketCounts().AsRaw()...)
+							pt.Buckets = p.scratch
+						})
+					}
+				case pmetric.MetricTypeExponentialHistogram:
+					for _, dp := range m.ExponentialHistogram().DataPoints().All() {
+						if dp.Flags().NoRecordedValue() {
+							continue
+						}
+						each(dp.Attributes(), noBounds, func(pt *series.Point) {
+							pt.Start, pt.Time = int64(dp.StartTimestamp()), int64(dp.Timestamp())
+							pt.Count, pt.Sum, pt.Scale, pt.ZeroCount = dp.Count(), dp.Sum(), dp.Scale(), dp.ZeroCount()
+							pt.HasMin, pt.Min, pt.HasMax, pt.Max = dp.HasMin(), dp.Min(), dp.HasMax(), dp.Max()
+							pt.PosOffset, pt.Pos = dp.Positive().Offset(), dp.Positive().BucketCounts().AsRaw()
+							pt.NegOffset, pt.Neg = dp.Negative().Offset(), dp.Negative().BucketCounts().AsRaw()
+						})
+					}
+				}
+			}
+		}
+	}
+	return merged, passed, pass
+}
+
+// checkBounds notices a histogram series arriving with bounds other than the ones it
+// was first seen with: it becomes a separate series (bounds are part of the identity);
+// this counts and logs it once per series.
+func (p *cacheProcessor) checkBounds(ctx context.Context, mt *series.Metric, attrs pcommon.Map, id series.ID) {
+	key := p.ident.PointWithoutBounds(mt, attrs)
+	first, seen := p.boundsSeen[key]
+	switch {
+	case !seen:
+		if len(p.boundsSeen) > 2*max(p.cfg.MaxSeries, 10_000) {
+			clear(p.boundsSeen)
+		}
+		p.boundsSeen[key] = id
+	case first != id:
+		p.tel.ProcessorTaskerCacheHistogramBoundsMismatch.Add(ctx, 1)
+		p.logger.Warn("tasker_cache: histogram bucket bounds changed for a series; keeping it as a separate series",
+			zap.String("series", id.String()), zap.String("first_series", first.String()))
+		p.boundsSeen[key] = id
+	}
+}
+
+func dataPoints(m pmetric.Metric) int {
+	switch m.Type() {
+	case pmetric.MetricTypeSum:
+		return m.Sum().DataPoints().Len()
+	case pmetric.MetricTypeGauge:
+		return m.Gauge().DataPoints().Len()
+	case pmetric.MetricTypeHistogram:
+		return m.Histogram().DataPoints().Len()
+	case pmetric.MetricTypeExponentialHistogram:
+		return m.ExponentialHistogram().DataPoints().Len()
+	case pmetric.MetricTypeSummary:
+		return m.Summary().DataPoints().Len()
+	}
+	return 0
+}
+
+// noBounds is the (read-only) empty bounds slice of number data points: the zero
+// pcommon.Float64Slice has no backing state and panics on use.
+var noBounds = pcommon.NewFloat64Slice()
