@@ -40,7 +40,8 @@ func TestE2EOTLPToFiles(t *testing.T) {
 		"receivers::otlp::protocols::grpc::endpoint=127.0.0.1:"+strconv.Itoa(grpc),
 		"receivers::otlp::protocols::http::endpoint=127.0.0.1:"+strconv.Itoa(httpPort),
 		"extensions::health_check::endpoint=127.0.0.1:"+strconv.Itoa(health),
-		"service::telemetry::metrics::readers::0::pull::exporter::prometheus::port="+strconv.Itoa(metrics),
+		// --set cannot index into a list: replace the whole readers list (the value is YAML).
+		"service::telemetry::metrics::readers=[{pull: {exporter: {prometheus: {host: 127.0.0.1, port: "+strconv.Itoa(metrics)+"}}}}]",
 	)
 
 	const traces, metricPoints, logRecords = 40, 120, 150
