@@ -15,6 +15,9 @@ import (
 	"testing"
 )
 
+// searchDirs are looked in after $PATH (a CI image may not have them all in $PATH).
+var searchDirs = []string{"/usr/bin", "/usr/local/bin", "/usr/sbin", "/opt/homebrew/bin"}
+
 // Binary returns the path of the named program: from $PATH, or /usr/bin,
 // /usr/local/bin, /usr/sbin, /opt/homebrew/bin. Missing: t.Skip, or t.Fatal when CI=true.
 func Binary(t testing.TB, name string) string {
@@ -22,7 +25,7 @@ func Binary(t testing.TB, name string) string {
 	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	for _, dir := range []string{"/usr/bin", "/usr/local/bin", "/usr/sbin", "/opt/homebrew/bin"} {
+	for _, dir := range searchDirs {
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err == nil {
 			return p
@@ -45,4 +48,18 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Available reports whether the named program can be found (see Binary), for callers
+// that decide up front whether to start a shared server.
+func Available(name string) bool {
+	if _, err := exec.LookPath(name); err == nil {
+		return true
+	}
+	for _, dir := range searchDirs {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return true
+		}
+	}
+	return false
 }

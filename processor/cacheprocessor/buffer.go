@@ -91,6 +91,10 @@ func (p *cacheProcessor) replayLoop(ctx context.Context) {
 
 // replay applies buffered batches in order until one fails.
 func (p *cacheProcessor) replay(ctx context.Context) {
+	// One replay at a time (the loop and an export may both call it): peek-apply-pop
+	// must not interleave, or a batch could be popped without being applied.
+	p.replayMu.Lock()
+	defer p.replayMu.Unlock()
 	replayed := 0
 	for {
 		b, ok := p.buf.peek()

@@ -67,6 +67,11 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	start := time.Now()
 	interval := now.Truncate(p.cfg.Interval)
 	bctx := context.WithoutCancel(ctx)
+	if p.buf.points() > 0 {
+		// Batches buffered during a backend outage go in first, so the aggregate this
+		// export reads holds them (replay is idempotent: each batch keeps its id).
+		p.replay(bctx)
+	}
 	if removed, err := p.be.Expire(bctx, now); err != nil {
 		p.tel.ProcessorTaskerCacheBackendErrors.Add(bctx, 1)
 		p.logger.Warn("tasker_cache: expiring series failed", zap.Error(err))

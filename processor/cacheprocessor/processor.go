@@ -45,6 +45,7 @@ type cacheProcessor struct {
 	// mu guards the identity state below (the identifier is not concurrent-safe).
 	mu         sync.Mutex
 	ident      *series.Identifier
+	replayMu   sync.Mutex // serialises replay of the outage buffer
 	known      map[series.ID]int64 // distributed: descriptor last sent (Unix nanos)
 	remote     int                 // distributed: series count seen in the last snapshot
 	boundsSeen map[series.ID]series.ID
@@ -290,6 +291,10 @@ func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge fun
 	merged, passed := 0, 0
 	var pass pmetric.Metrics
 	var u series.Update
+	// One describer per call, its fields set per point: a closure per point would cost
+	// two allocations per point on the hot path.
+	d := &describer{ident: p.ident}
+	desc := d.describe
 	for _, rm := range md.ResourceMetrics().All() {
 		for _, sm := range rm.ScopeMetrics().All() {
 			scope := p.ident.Scope(rm.Resource(), sm.Scope())
@@ -322,13 +327,10 @@ func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge fun
 					if bounds.Len() > 0 {
 						p.checkBounds(ctx, &mt, attrs, u.ID)
 					}
-					descAttrs := attrs
-					desc := func() ([]byte, error) {
-						return p.ident.Descriptor(&scope, &mt, rm.Resource(), sm.Scope(), m, descAttrs, bounds)
-					}
+					*d = describer{ident: p.ident, scope: &scope, mt: &mt, res: rm.Resource(), is: sm.Scope(), m: m, attrs: attrs, bounds: bounds}
 					if !merge(&u, desc, false) {
 						p.tel.ProcessorTaskerCacheSeriesOverflow.Add(ctx, 1)
-						descAttrs = p.overflow
+						d.attrs = p.overflow
 						u.ID = p.ident.Point(&mt, p.overflow, bounds)
 						merge(&u, desc, true) // the overflow series itself is always admitted
 					}
@@ -427,3 +429,19 @@ func dataPoints(m pmetric.Metric) int {
 // noBounds is the (read-only) empty bounds slice of number data points: the zero
 // pcommon.Float64Slice has no backing state and panics on use.
 var noBounds = pcommon.NewFloat64Slice()
+
+// describer builds the descriptor of the point being merged (see walk).
+type describer struct {
+	ident  *series.Identifier
+	scope  *series.Scope
+	mt     *series.Metric
+	res    pcommon.Resource
+	is     pcommon.InstrumentationScope
+	m      pmetric.Metric
+	attrs  pcommon.Map
+	bounds pcommon.Float64Slice
+}
+
+func (d *describer) describe() ([]byte, error) {
+	return d.ident.Descriptor(d.scope, d.mt, d.res, d.is, d.m, d.attrs, d.bounds)
+}

@@ -22,7 +22,7 @@ import (
 func TestE2EBinaryComponentsAndValidate(t *testing.T) {
 	bin := tool(t, "OTELCOL_TASKER_BIN")
 	out := run(t, bin, "components")
-	for _, c := range []string{"tasker_json", "tasker_csv", "otlp", "batch", "memory_limiter", "debug", "otlp_grpc", "otlp_http", "file_storage", "health_check", "pprof", "zpages"} {
+	for _, c := range []string{"tasker_json", "tasker_csv", "tasker_cache", "otlp", "batch", "memory_limiter", "debug", "otlp_grpc", "otlp_http", "file_storage", "health_check", "pprof", "zpages"} {
 		assert.Contains(t, out, "name: "+c, "components must list %s", c)
 	}
 	run(t, bin, "validate", "--config", repoFile(t, "otelcol-config.yaml"))
@@ -40,6 +40,7 @@ func TestE2EOTLPToFiles(t *testing.T) {
 		"receivers::otlp::protocols::grpc::endpoint=127.0.0.1:"+strconv.Itoa(grpc),
 		"receivers::otlp::protocols::http::endpoint=127.0.0.1:"+strconv.Itoa(httpPort),
 		"extensions::health_check::endpoint=127.0.0.1:"+strconv.Itoa(health),
+		"processors::tasker_cache::interval=1s",
 		// --set cannot index into a list: replace the whole readers list (the value is YAML).
 		"service::telemetry::metrics::readers=[{pull: {exporter: {prometheus: {host: 127.0.0.1, port: "+strconv.Itoa(metrics)+"}}}}]",
 	)
@@ -47,15 +48,24 @@ func TestE2EOTLPToFiles(t *testing.T) {
 	const traces, metricPoints, logRecords = 40, 120, 150
 	endpoint := "127.0.0.1:" + strconv.Itoa(grpc)
 	run(t, gen, "traces", "--otlp-insecure", "--otlp-endpoint", endpoint, "--traces", strconv.Itoa(traces), "--child-spans", "2", "--rate", "0")
-	run(t, gen, "metrics", "--otlp-insecure", "--otlp-endpoint", endpoint, "--metrics", strconv.Itoa(metricPoints), "--metric-type", "Sum", "--rate", "0")
+	// Delta points 0, 1, …, 119 of one series: tasker_cache adds them up.
+	run(t, gen, "metrics", "--otlp-insecure", "--otlp-endpoint", endpoint, "--metrics", strconv.Itoa(metricPoints), "--metric-type", "Sum",
+		"--aggregation-temporality", "delta", "--rate", "0")
 	run(t, gen, "logs", "--otlp-insecure", "--otlp-endpoint", endpoint, "--logs", strconv.Itoa(logRecords), "--body", `hello "tasker", =1+1`, "--rate", "0")
 	// OTLP/HTTP too: the same pipeline behind the other protocol.
 	run(t, gen, "logs", "--otlp-http", "--otlp-insecure", "--otlp-endpoint", "127.0.0.1:"+strconv.Itoa(httpPort), "--logs", "10", "--rate", "0")
 
 	spans := traces * 3
-	want := map[string]int{"traces": spans, "metrics": metricPoints, "logs": logRecords + 10}
+	want := map[string]int{"traces": spans, "logs": logRecords + 10}
+	const total = metricPoints * (metricPoints - 1) / 2
 	out := filepath.Join(dir, "out")
 	eventually(t, 30*time.Second, func() error {
+		if v := lastJSONValue(filepath.Join(out, "json", "metrics.json")); v != total {
+			return errorf("json metrics: last exported value %v, want %d", v, total)
+		}
+		if v := lastCSVValue(filepath.Join(out, "csv", "metrics.csv")); v != strconv.Itoa(total) {
+			return errorf("csv metrics: last exported value %q, want %d", v, total)
+		}
 		for signal, n := range want {
 			if got := countJSONLines(filepath.Join(out, "json", signal+".json")); got != n {
 				return errorf("json %s: %d lines, want %d", signal, got, n)
@@ -83,10 +93,21 @@ func TestE2EOTLPToFiles(t *testing.T) {
 		assert.Len(t, s["trace_id"], 32)
 		assert.NotEmpty(t, s["name"])
 	}
-	for _, m := range readJSONLines(t, filepath.Join(out, "json", "metrics.json")) {
+	// Metrics: the aggregate of one series, exported every interval (and at shutdown) as
+	// a cumulative counter that never decreases and ends at the exact total.
+	metrics := readJSONLines(t, filepath.Join(out, "json", "metrics.json"))
+	require.NotEmpty(t, metrics)
+	prev := -1.0
+	for _, m := range metrics {
 		assert.Equal(t, "gen", m["name"])
 		assert.Equal(t, "counter", m["type"])
+		v := m["value"].(float64)
+		assert.GreaterOrEqual(t, v, prev, "cumulative output never decreases")
+		prev = v
 	}
+	assert.Equal(t, float64(total), prev)
+	rows, _ := countCSVRows(filepath.Join(out, "csv", "metrics.csv"))
+	assert.Equal(t, len(metrics), rows, "the CSV holds the same exports as the JSON")
 	// CSV cells that a spreadsheet would run are escaped.
 	raw, err := os.ReadFile(filepath.Join(out, "csv", "logs.csv"))
 	require.NoError(t, err)
@@ -154,4 +175,39 @@ func countCSVRows(path string) (int, []string) {
 	}
 }
 
-var _ = strings.Contains
+// lastJSONValue is the "value" of the last line of an NDJSON file (-1 when unreadable).
+func lastJSONValue(path string) float64 {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	var o map[string]any
+	if json.Unmarshal([]byte(lines[len(lines)-1]), &o) != nil {
+		return -1
+	}
+	v, ok := o["value"].(float64)
+	if !ok {
+		return -1
+	}
+	return v
+}
+
+// lastCSVValue is the "value" cell of the last row of a CSV file.
+func lastCSVValue(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) < 2 {
+		return ""
+	}
+	for i, h := range recs[0] {
+		if h == "value" {
+			return recs[len(recs)-1][i]
+		}
+	}
+	return ""
+}

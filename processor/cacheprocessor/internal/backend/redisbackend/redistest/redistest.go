@@ -61,6 +61,14 @@ func Start(t testing.TB) *Server {
 	return start(t, nil)
 }
 
+// StartPersistent starts a standalone redis-server that keeps its data in an
+// append-only file fsynced on every write: Stop (SIGKILL) and Restart keep the data,
+// as a production Redis with AOF does across a crash.
+func StartPersistent(t testing.TB) *Server {
+	t.Helper()
+	return start(t, []string{"--appendonly", "yes", "--appendfsync", "always"})
+}
+
 func start(t testing.TB, extra []string) *Server {
 	t.Helper()
 	bin := Binary(t, "redis-server")
