@@ -21,8 +21,8 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
-	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor"
 	"github.com/tasker-systems/otelcol-tasker/internal/testserver"
+	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor"
 )
 
 // cacheBatches builds the aggregation workload: cumulative monotonic int sums (what

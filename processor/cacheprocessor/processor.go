@@ -45,7 +45,7 @@ type cacheProcessor struct {
 	// mu guards the identity state below (the identifier is not concurrent-safe).
 	mu         sync.Mutex
 	ident      *series.Identifier
-	replayMu   sync.Mutex // serialises replay of the outage buffer
+	replayMu   sync.Mutex          // serialises replay of the outage buffer
 	known      map[series.ID]int64 // distributed: descriptor last sent (Unix nanos)
 	remote     int                 // distributed: series count seen in the last snapshot
 	boundsSeen map[series.ID]series.ID
