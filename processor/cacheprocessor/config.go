@@ -66,6 +66,10 @@ type Config struct {
 	// Storage (memory backend): a storage extension to snapshot the aggregate into every
 	// interval and at shutdown, and restore it from at start.
 	Storage *component.ID `mapstructure:"storage"`
+	// Registry is the tasker_registry extension this processor registers with as the
+	// metrics source (its aggregate serves GET /v1/export and /metrics) and reports cache
+	// syncs to. Unset: the only tasker_registry running, if any.
+	Registry *component.ID `mapstructure:"registry"`
 	// InstanceID names this replica (lock owner, batch ids). Default <hostname>-<pid>.
 	InstanceID string `mapstructure:"instance_id"`
 

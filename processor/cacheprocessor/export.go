@@ -56,6 +56,7 @@ func (p *cacheProcessor) record(ctx context.Context, outcome string, start time.
 	if outcome == outcomeExported || outcome == outcomeFailed {
 		p.tel.ProcessorTaskerCacheExportDuration.Record(ctx, time.Since(start).Seconds())
 	}
+	p.reportSync(outcome, start)
 }
 
 // exportOnce runs one interval's export: sweep expired series, take the export lock,
@@ -124,7 +125,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	p.mu.Lock()
 	p.remote = len(states)
 	p.mu.Unlock()
-	md := p.build(states, now)
+	md := p.build(states, now, p.cfg.Temporality == TemporalityDelta)
 
 	// Keep the lease alive while exporting and retrying.
 	renewCtx, stopRenew := context.WithCancel(bctx)
@@ -202,13 +203,12 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 
 // build turns the aggregate into metrics: series grouped back into their resources,
 // scopes and metrics, with cumulative (or delta) values.
-func (p *cacheProcessor) build(states []series.State, now time.Time) pmetric.Metrics {
+func (p *cacheProcessor) build(states []series.State, now time.Time, delta bool) pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	type metricKey struct{ res, metric uint64 }
 	resources := map[uint64]pmetric.ScopeMetrics{}
 	metrics := map[metricKey]pmetric.Metric{}
 	nowTS := pcommon.NewTimestampFromTime(now)
-	delta := p.cfg.Temporality == TemporalityDelta
 	for i := range states {
 		s := &states[i]
 		pt := s.Point

@@ -57,7 +57,8 @@ type cacheProcessor struct {
 	series   atomic.Int64
 	lastLost atomic.Int64
 
-	storage storageClient
+	storage  storageClient
+	registry *registrySource // nil without a tasker_registry
 
 	// testBackend, when set, is used instead of the configured backend (tests: several
 	// processors sharing one store stand for replicas).
@@ -152,6 +153,10 @@ func (p *cacheProcessor) Start(ctx context.Context, host component.Host) error {
 			p.logger.Info("tasker_cache: restored aggregate from storage", zap.Int("series", n))
 		}
 	}
+	if err := p.attachRegistry(host); err != nil {
+		_ = be.Close()
+		return err
+	}
 	loopCtx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	p.wg.Add(1)
@@ -185,6 +190,9 @@ func (p *cacheProcessor) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		errs = append(errs, p.storage.Close(ctx))
+	}
+	if p.registry != nil {
+		errs = append(errs, p.registry.handle.Unregister())
 	}
 	if p.be != nil {
 		errs = append(errs, p.be.Close())
