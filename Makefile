@@ -58,7 +58,7 @@ e2e: build $(TELEMETRYGEN)
 
 # Benchmarks of ours and of the contrib peers on the same data, in one run (see docs/BENCHMARKS.md).
 bench:
-	cd bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCH_TIME) -count $(BENCH_COUNT) ./... | tee $(CURDIR)/bench.out
+	set -o pipefail; cd bench && GOFLAGS='-buildvcs=false -mod=mod' $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCH_TIME) -count $(BENCH_COUNT) ./... | tee $(CURDIR)/bench.out
 	cd bench && $(GO) run ./cmd/benchratio < $(CURDIR)/bench.out
 
 lint:
