@@ -1,0 +1,112 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package taskerreceiver
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
+)
+
+// BenchmarkHTTPIngest posts NDJSON batches of 100 events to a real server on loopback,
+// through the handler into consumertest sinks (logs, traces, metrics).
+func BenchmarkHTTPIngest(b *testing.B) {
+	url, _ := startHTTPReceiver(b, nil, nil)
+	const perBatch = 100
+	var buf bytes.Buffer
+	for i := 0; i < perBatch/4; i++ {
+		fmt.Fprintf(&buf, `{"event":"step.execution_requested","task_id":%d,"step_id":%d,"step_name":"s","attempt_number":1,"timestamp":"2026-01-10T10:00:00Z"}`+"\n", i, i)
+		fmt.Fprintf(&buf, `{"event":"step.completed","task_id":%d,"step_id":%d,"step_name":"s","attempt_number":1,"execution_duration":0.2,"timestamp":"2026-01-10T10:00:01Z"}`+"\n", i, i)
+		fmt.Fprintf(&buf, `{"event":"workflow.viable_steps_discovered","task_id":%d,"step_ids":[1,2],"step_count":2,"timestamp":"2026-01-10T10:00:01Z"}`+"\n", i)
+		fmt.Fprintf(&buf, `{"event":"task.completed","task_id":%d,"task_name":"t","started_at":"2026-01-10T09:59:00Z","timestamp":"2026-01-10T10:00:02Z"}`+"\n", i)
+	}
+	body := buf.Bytes()
+	client := &http.Client{}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		resp, err := client.Post(url+"/v1/events", "application/x-ndjson", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatal(resp.Status)
+		}
+	}
+	b.ReportMetric(float64(b.N*perBatch)/b.Elapsed().Seconds(), "events/s")
+}
+
+func TestIDsStringAndNumberAgree(t *testing.T) {
+	var a, c tasker.Event
+	require.NoError(t, tasker.ParseBatch([]byte(`{"event":"task.completed","task_id":42}`), func(_ int, ev tasker.Event, err error) { require.NoError(t, err); a = ev }))
+	require.NoError(t, tasker.ParseBatch([]byte(`{"event":"task.completed","task_id":"42"}`), func(_ int, ev tasker.Event, err error) { require.NoError(t, err); c = ev }))
+	assert.Equal(t, newTraceID("s", a.TaskID), newTraceID("s", c.TaskID))
+	assert.NotEqual(t, newTraceID("s", "42"), newTraceID("other", "42"))
+	assert.NotEqual(t, newStepSpanID("s", "1", "2", 1), newStepSpanID("s", "1", "2", 2))
+	assert.NotEqual(t, newTaskSpanID("s", "1"), newStepSpanID("s", "1", "", 0))
+}
+
+func TestStartTableEvictions(t *testing.T) {
+	tb := newStartTable(2, time.Minute)
+	now := time.Unix(1000, 0)
+	_, ev := tb.open(spanKey{task: "1"}, now)
+	assert.Equal(t, 0, ev)
+	tb.open(spanKey{task: "2"}, now)
+	_, ev = tb.open(spanKey{task: "3"}, now)
+	assert.Equal(t, 1, ev)
+	assert.Nil(t, tb.get(spanKey{task: "1"}))
+	assert.Equal(t, 2, tb.expire(now.Add(2*time.Minute)))
+	assert.Equal(t, 0, tb.len())
+
+	b := testBuilder(t, func(c *Config) { c.Spans.MaxOpen = 1 })
+	out := b.build(parseFile(t, "lifecycle.ndjson"))
+	assert.Positive(t, out.stats.evictions)
+}
+
+func TestDedupeWindow(t *testing.T) {
+	d := newDedupeWindow(time.Minute, 2)
+	now := time.Unix(1000, 0)
+	k := dedupeKey{task: "1", outcome: 1}
+	assert.False(t, d.seen(k, now))
+	assert.True(t, d.seen(k, now.Add(time.Second)))
+	assert.False(t, d.seen(k, now.Add(2*time.Minute)), "outside the window")
+	d.seen(dedupeKey{task: "2"}, now.Add(2*time.Minute))
+	d.seen(dedupeKey{task: "3"}, now.Add(2*time.Minute))
+	assert.False(t, d.seen(k, now.Add(2*time.Minute)), "evicted by max_entries")
+	off := newDedupeWindow(0, 1)
+	assert.False(t, off.seen(k, now))
+	assert.False(t, off.seen(k, now))
+
+	b := testBuilder(t, nil)
+	out := b.build(parseFile(t, "lifecycle.ndjson"))
+	assert.Equal(t, int64(2), out.stats.duplicates)
+	out = b.build(parseFile(t, "lifecycle.ndjson"))
+	assert.Equal(t, int64(4), out.stats.duplicates, "a replay within the window adds no spans")
+	assert.Equal(t, 0, out.traces.SpanCount())
+}
+
+func TestSamplingDeterministic(t *testing.T) {
+	ev := tasker.Event{Name: "x", TaskID: "123"}
+	first := sampled(&ev, 0.5)
+	for i := 0; i < 10; i++ {
+		assert.Equal(t, first, sampled(&ev, 0.5))
+	}
+	kept := 0
+	for i := 0; i < 10000; i++ {
+		e := tasker.Event{Name: "x", TaskID: fmt.Sprint(i)}
+		if sampled(&e, 0.25) {
+			kept++
+		}
+	}
+	assert.InDelta(t, 2500, kept, 300)
+}

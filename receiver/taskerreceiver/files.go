@@ -1,0 +1,131 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package taskerreceiver
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/fileconsumer"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.uber.org/zap"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
+)
+
+// fileInput tails Tasker's log files with the stanza fileconsumer.
+type fileInput struct {
+	manager *fileconsumer.Manager
+	client  storage.Client
+}
+
+// persisterScope is the key prefix of the fileconsumer's checkpoints in the storage.
+const persisterScope = "tasker_logs"
+
+// getStorageClient is the client of the configured storage extension (a nop client
+// without one), as contrib's stanza adapter does it.
+func getStorageClient(ctx context.Context, host component.Host, id *component.ID, self component.ID) (storage.Client, error) {
+	if id == nil {
+		return storage.NewNopClient(), nil
+	}
+	ext, ok := host.GetExtensions()[*id]
+	if !ok {
+		return nil, fmt.Errorf("storage extension %q not found", id)
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("extension %q is not a storage extension", id)
+	}
+	return se.GetClient(ctx, component.KindReceiver, self, "")
+}
+
+func (r *taskerReceiver) startFiles(ctx context.Context, host component.Host) error {
+	lc := r.cfg.Logs.Get()
+	client, err := getStorageClient(ctx, host, lc.Storage, r.set.ID)
+	if err != nil {
+		return fmt.Errorf("tasker receiver logs: %w", err)
+	}
+	m, err := lc.Config.Build(r.set.TelemetrySettings, r.emitLines)
+	if err != nil {
+		_ = client.Close(ctx)
+		return fmt.Errorf("tasker receiver logs: %w", err)
+	}
+	var persister operator.Persister = client
+	if err := m.Start(operator.NewScopedPersister(persisterScope, persister)); err != nil {
+		_ = client.Close(ctx)
+		return fmt.Errorf("tasker receiver logs: %w", err)
+	}
+	r.files = &fileInput{manager: m, client: client}
+	return nil
+}
+
+func (r *taskerReceiver) stopFiles() error {
+	if r.files == nil {
+		return nil
+	}
+	err := r.files.manager.Stop()
+	if cerr := r.files.client.Close(context.Background()); cerr != nil && err == nil {
+		err = cerr
+	}
+	r.files = nil
+	return err
+}
+
+// emitLines is the fileconsumer callback: every line (or multiline token) becomes an
+// event, or a plain log record. The fileconsumer moves its offset past the tokens
+// whatever the callback returns, so a refused batch is retried here until the
+// pipeline takes it or the receiver stops.
+func (r *taskerReceiver) emitLines(ctx context.Context, tokens [][]byte, attrs map[string]any, _ int64, _ []int64) error {
+	out := r.b.buildLines(tokens, attrs)
+	r.record(ctx, inputLogs, out.stats, out.rejected)
+	wait := 100 * time.Millisecond
+	for {
+		err := r.consume(ctx, out)
+		if err == nil || consumererror.IsPermanent(err) {
+			if err != nil {
+				r.set.Logger.Error("tasker receiver: pipeline rejected log lines", zap.Error(err))
+			}
+			return err
+		}
+		r.set.Logger.Warn("tasker receiver: pipeline refused log lines, retrying", zap.Error(err), zap.Duration("wait", wait))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// buildLines parses log lines and builds their signals in one pass.
+func (b *builder) buildLines(tokens [][]byte, attrs map[string]any) *batch {
+	out := b.newBatch()
+	p := parserPool.Get().(*tasker.Parser)
+	defer parserPool.Put(p)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.nowFunc()
+	out.stats.evictions += int64(b.table.expire(now))
+	for _, tok := range tokens {
+		if len(strings.TrimSpace(string(tok))) == 0 {
+			continue
+		}
+		ev, ok, err := p.ParseLogLine(tok)
+		if ok && err == nil {
+			b.add(out, &ev, now)
+			continue
+		}
+		if err != nil {
+			out.rejected++
+		}
+		b.addPlain(out, &ev, string(tok), err, attrs, now)
+	}
+	b.finish(out, now)
+	return out
+}

@@ -1,0 +1,151 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package taskerreceiver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/tasker-systems/otelcol-tasker/receiver/taskerreceiver/internal/metadata"
+)
+
+func fileConfig(dir string, storageID *component.ID) *Config {
+	cfg := createDefaultConfig().(*Config)
+	l := cfg.Logs.GetOrInsertDefault()
+	l.Include = []string{filepath.Join(dir, "*.log")}
+	l.StartAt = "beginning"
+	l.PollInterval = 20 * time.Millisecond
+	l.Storage = storageID
+	return cfg
+}
+
+// runFiles starts a receiver on the files, waits for want log records in total, and
+// stops it.
+func runFiles(t *testing.T, cfg *Config, host component.Host, sink *consumertest.LogsSink, want int) {
+	t.Helper()
+	set := receivertest.NewNopSettings(metadata.Type)
+	set.ID = component.NewIDWithName(metadata.Type, "files")
+	r, err := NewFactory().CreateLogs(context.Background(), set, cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, r.Start(context.Background(), host))
+	require.Eventually(t, func() bool { return sink.LogRecordCount() >= want }, 5*time.Second, 10*time.Millisecond, "got %d of %d", sink.LogRecordCount(), want)
+	time.Sleep(100 * time.Millisecond) // a few more polls: nothing more may come
+	require.NoError(t, r.Shutdown(context.Background()))
+}
+
+func bodies(sink *consumertest.LogsSink) []string {
+	var out []string
+	for _, l := range sink.AllLogs() {
+		for i := 0; i < l.ResourceLogs().Len(); i++ {
+			sls := l.ResourceLogs().At(i).ScopeLogs()
+			for j := 0; j < sls.Len(); j++ {
+				lrs := sls.At(j).LogRecords()
+				for k := 0; k < lrs.Len(); k++ {
+					out = append(out, lrs.At(k).Body().AsString())
+				}
+			}
+		}
+	}
+	return out
+}
+
+func appendLines(t *testing.T, path string, lines ...string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	require.NoError(t, err)
+	for _, l := range lines {
+		_, err = f.WriteString(l + "\n")
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.Close())
+}
+
+func jsonLine(i int) string {
+	return fmt.Sprintf(`I, [2026-01-10T10:00:%02d.000000 #4242]  INFO -- : {"timestamp":"2026-01-10T10:00:%02d.000Z","correlation_id":"tsk_x_%d","component":"step_executor","message":"Step completed","environment":"production","tasker_version":"0.1.0","process_id":4242,"entity_type":"step","entity_id":%d,"entity_name":"s%d","event_type":"completed","task_id":9,"task_name":"t","duration_ms":120}`, i%60, i%60, i, i, i)
+}
+
+func TestFilesExactlyOnceAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	storeDir := t.TempDir()
+	id := storagetest.NewStorageID("files")
+	host := storagetest.NewStorageHost().WithExtension(id, storagetest.NewFileBackedStorageExtension("files", storeDir))
+	path := filepath.Join(dir, "app.log")
+	appendLines(t, path, jsonLine(1), "[Tasker::MetricsBackend] Cache strategy selected: local_only", jsonLine(2))
+
+	sink := new(consumertest.LogsSink)
+	runFiles(t, fileConfig(dir, &id), host, sink, 3)
+	first := bodies(sink)
+	require.Len(t, first, 3)
+	assert.ElementsMatch(t, []string{"Step completed", "[Tasker::MetricsBackend] Cache strategy selected: local_only", "Step completed"}, first)
+
+	// While stopped, more lines arrive; after the restart exactly those are read.
+	appendLines(t, path, jsonLine(3), jsonLine(4))
+	sink2 := new(consumertest.LogsSink)
+	runFiles(t, fileConfig(dir, &id), host, sink2, 2)
+	second := bodies(sink2)
+	assert.Len(t, second, 2, "%v", second)
+
+	// A third start with nothing new reads nothing.
+	sink3 := new(consumertest.LogsSink)
+	runFiles(t, fileConfig(dir, &id), host, sink3, 0)
+	assert.Equal(t, 0, sink3.LogRecordCount())
+}
+
+func TestFilesEventsAndPlainLines(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	appendLines(t, path, jsonLine(7), "just text", `{"broken": `)
+	sink := new(consumertest.LogsSink)
+	runFiles(t, fileConfig(dir, nil), nil, sink, 3)
+	var recs []plog.LogRecord
+	var res []map[string]any
+	for _, l := range sink.AllLogs() {
+		for i := 0; i < l.ResourceLogs().Len(); i++ {
+			rl := l.ResourceLogs().At(i)
+			for k := 0; k < rl.ScopeLogs().At(0).LogRecords().Len(); k++ {
+				recs = append(recs, rl.ScopeLogs().At(0).LogRecords().At(k))
+				res = append(res, rl.Resource().Attributes().AsRaw())
+			}
+		}
+	}
+	require.Len(t, recs, 3)
+	ev := recs[0]
+	name, _ := ev.Attributes().Get("tasker.step.id")
+	assert.Equal(t, "7", name.Str())
+	assert.False(t, ev.TraceID().IsEmpty())
+	assert.Equal(t, "production", res[0]["deployment.environment.name"])
+	assert.Equal(t, "0.1.0", res[0]["tasker.version"])
+	assert.Equal(t, int64(4242), res[0]["process.pid"])
+	assert.Equal(t, "just text", recs[1].Body().Str())
+	assert.True(t, recs[1].TraceID().IsEmpty())
+	_, hasErr := recs[2].Attributes().Get("tasker.parse_error")
+	assert.True(t, hasErr)
+}
+
+func TestFilesPrettyJSONMultiline(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	appendLines(t, path, "{", `  "timestamp": "2026-01-10T10:00:00.000Z",`, `  "message": "Task completed",`, `  "entity_type": "task",`, `  "entity_id": 5,`, `  "event_type": "completed",`, `  "task_name": "t"`, "}",
+		"{", `  "timestamp": "2026-01-10T10:00:01.000Z",`, `  "message": "Task started",`, `  "entity_type": "task",`, `  "entity_id": 6,`, `  "event_type": "started"`, "}")
+	cfg := fileConfig(dir, nil)
+	cfg.Logs.Get().SplitConfig.LineStartPattern = `^\{`
+	cfg.Logs.Get().FlushPeriod = 50 * time.Millisecond
+	sink := new(consumertest.LogsSink)
+	runFiles(t, cfg, nil, sink, 2)
+	b := bodies(sink)
+	require.Len(t, b, 2, "%v", b)
+	assert.Equal(t, []string{"Task completed", "Task started"}, b)
+}

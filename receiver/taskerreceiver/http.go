@@ -1,0 +1,227 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package taskerreceiver
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.uber.org/zap"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
+)
+
+// SignatureHeader carries the HMAC-SHA256 of the body: "sha256=<hex>".
+const SignatureHeader = "X-Tasker-Signature"
+
+// retryAfterSeconds is sent with 503 when the pipeline refuses data.
+const retryAfterSeconds = "5"
+
+// itemError is one rejected item of a request.
+type itemError struct {
+	Index   int    `json:"index"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+}
+
+// response is the body of 200 (and of 400 when every item was rejected).
+type response struct {
+	Accepted int         `json:"accepted"`
+	Rejected int         `json:"rejected"`
+	Errors   []itemError `json:"errors"`
+}
+
+// errorResponse is the body of the other errors.
+type errorResponse struct {
+	Error  string `json:"error"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
+	Offset *int   `json:"offset,omitempty"`
+}
+
+var parserPool = sync.Pool{New: func() any { return new(tasker.Parser) }}
+
+func (r *taskerReceiver) startHTTP(ctx context.Context, host component.Host) error {
+	h := r.cfg.HTTP.Get()
+	ln, err := h.ServerConfig.ToListener(ctx)
+	if err != nil {
+		return fmt.Errorf("tasker receiver: listen on %s: %w", h.ServerConfig.NetAddr.Endpoint, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(h.Path, r.handleEvents)
+	if h.HealthPath != "" && h.HealthPath != "-" {
+		mux.HandleFunc(h.HealthPath, handleHealth)
+	}
+	srv, err := h.ServerConfig.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, mux,
+		confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, code int) {
+			writeJSON(w, code, errorResponse{Error: msg})
+		}))
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	r.server = srv
+	r.addr = ln.Addr().String()
+	r.set.Logger.Info("tasker receiver listening", zap.String("endpoint", ln.Addr().String()), zap.String("path", h.Path))
+	r.serverWG.Add(1)
+	go func() {
+		defer r.serverWG.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
+		}
+	}()
+	return nil
+}
+
+func (r *taskerReceiver) stopHTTP(ctx context.Context) error {
+	if r.server == nil {
+		return nil
+	}
+	err := r.server.Shutdown(ctx)
+	r.serverWG.Wait()
+	return err
+}
+
+func handleHealth(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeJSON(w, http.StatusMethodNotAllowed, errorResponse{Error: "method " + req.Method + " not allowed; use GET"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// acceptedContentType reports whether a body of this Content-Type is read: JSON,
+// NDJSON / JSON lines, text/plain, or none given.
+func acceptedContentType(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "application/json", "application/x-ndjson", "application/ndjson", "application/jsonl",
+		"application/x-jsonlines", "application/jsonlines", "text/plain":
+		return true
+	}
+	return strings.HasSuffix(mt, "+json")
+}
+
+// validSignature checks "sha256=<hex>" against the HMAC-SHA256 of body, in constant time.
+func validSignature(secret []byte, header string, body []byte) bool {
+	hexSig, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil || len(got) != sha256.Size {
+		return false
+	}
+	mac := hmac.New(sha256.New, secret)
+	_, _ = mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
+}
+
+func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, errorResponse{Error: "method " + req.Method + " not allowed; use POST"})
+		return
+	}
+	if ct := req.Header.Get("Content-Type"); !acceptedContentType(ct) {
+		writeJSON(w, http.StatusUnsupportedMediaType, errorResponse{Error: fmt.Sprintf("content type %q is not supported; send application/json or application/x-ndjson", ct)})
+		return
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorResponse{Error: fmt.Sprintf("body larger than max_request_body_size (%d bytes)", tooBig.Limit)})
+			return
+		}
+		writeJSON(w, http.StatusBadRequest, errorResponse{Error: "reading body: " + err.Error()})
+		return
+	}
+	if secret := r.cfg.HTTP.Get().Secret; secret != "" {
+		if !validSignature([]byte(secret), req.Header.Get(SignatureHeader), body) {
+			writeJSON(w, http.StatusUnauthorized, errorResponse{Error: "missing or invalid " + SignatureHeader + " (want sha256=<hex HMAC-SHA256 of the body>)"})
+			return
+		}
+	}
+
+	resp := response{Errors: []itemError{}}
+	events := make([]tasker.Event, 0, 16)
+	p := parserPool.Get().(*tasker.Parser)
+	perr := p.ParseBatch(body, func(i int, ev tasker.Event, err error) {
+		if err != nil {
+			ie := itemError{Index: i, Message: err.Error()}
+			var pe *tasker.ParseError
+			if errors.As(err, &pe) {
+				ie.Field, ie.Message, ie.Line, ie.Column = pe.Field, pe.Message, pe.Line, pe.Column
+			}
+			resp.Errors = append(resp.Errors, ie)
+			return
+		}
+		events = append(events, ev)
+	})
+	parserPool.Put(p)
+	ctx := req.Context()
+	if perr != nil {
+		er := errorResponse{Error: perr.Error()}
+		var pe *tasker.ParseError
+		if errors.As(perr, &pe) {
+			er.Error, er.Line, er.Column = pe.Message, pe.Line, pe.Column
+			if pe.Offset >= 0 {
+				off := pe.Offset
+				er.Offset = &off
+			}
+		}
+		r.record(ctx, inputHTTP, stats{}, 1)
+		writeJSON(w, http.StatusBadRequest, er)
+		return
+	}
+	resp.Rejected = len(resp.Errors)
+
+	out := r.buildEvents(events)
+	r.record(ctx, inputHTTP, out.stats, int64(resp.Rejected))
+	resp.Accepted = len(events)
+	if err := r.consume(ctx, out); err != nil {
+		if consumererror.IsPermanent(err) {
+			writeJSON(w, http.StatusBadRequest, errorResponse{Error: "the pipeline rejected the data: " + err.Error()})
+			return
+		}
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeJSON(w, http.StatusServiceUnavailable, errorResponse{Error: "the pipeline refused the data, retry later: " + err.Error()})
+		return
+	}
+	code := http.StatusOK
+	if resp.Accepted == 0 && resp.Rejected > 0 {
+		code = http.StatusBadRequest
+	}
+	writeJSON(w, code, resp)
+}

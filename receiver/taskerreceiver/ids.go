@@ -1,0 +1,53 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package taskerreceiver
+
+import (
+	"crypto/sha256"
+	"strconv"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// Deterministic ids, as contrib's githubreceiver derives them: SHA-256 of the parts
+// that identify the entity, so every replica (and every restart) gives a task and its
+// step attempts the same ids. Parts are separated by NUL so that ("a", "bc") and
+// ("ab", "c") differ.
+
+func idHash(parts ...string) [32]byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	buf := make([]byte, 0, n)
+	for _, p := range parts {
+		buf = append(buf, p...)
+		buf = append(buf, 0)
+	}
+	return sha256.Sum256(buf)
+}
+
+// newTraceID is the trace of a task: SHA-256(source, task id).
+func newTraceID(source, taskID string) pcommon.TraceID {
+	h := idHash(source, taskID, "trace")
+	var id pcommon.TraceID
+	copy(id[:], h[:16])
+	return id
+}
+
+// newTaskSpanID is the span of a task: SHA-256(source, task id).
+func newTaskSpanID(source, taskID string) pcommon.SpanID {
+	h := idHash(source, taskID, "task")
+	var id pcommon.SpanID
+	copy(id[:], h[:8])
+	return id
+}
+
+// newStepSpanID is the span of one step attempt: SHA-256(source, task id, step id, attempt).
+func newStepSpanID(source, taskID, stepID string, attempt int64) pcommon.SpanID {
+	h := idHash(source, taskID, stepID, strconv.FormatInt(attempt, 10), "step")
+	var id pcommon.SpanID
+	copy(id[:], h[:8])
+	return id
+}

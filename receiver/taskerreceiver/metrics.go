@@ -1,0 +1,161 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package taskerreceiver
+
+import (
+	"sort"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// taskerBuckets are Tasker's Histogram::DEFAULT_BUCKETS (seconds).
+var taskerBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// metricDesc describes one emitted metric.
+type metricDesc struct {
+	name, description, unit string
+	histogram               bool
+}
+
+var (
+	descTaskOutcomes = metricDesc{name: "tasker.task.outcomes", unit: "{task}", description: "Task runs that ended, by task name and outcome (terminal events after de-duplication)."}
+	descStepOutcomes = metricDesc{name: "tasker.step.outcomes", unit: "{attempt}", description: "Step attempts that ended, by task name, step name and outcome (terminal events after de-duplication)."}
+	descStepRetries  = metricDesc{name: "tasker.step.retries", unit: "{retry}", description: "Step retries requested (step.retry_requested)."}
+	descStepBackoffs = metricDesc{name: "tasker.step.backoffs", unit: "{backoff}", description: "Step backoffs scheduled (observability.step.backoff)."}
+	descEvents       = metricDesc{name: "tasker.events", unit: "{event}", description: "Accepted events by name (every event routed to metrics, duplicates included)."}
+	descTaskDuration = metricDesc{name: "tasker.task.duration", unit: "s", histogram: true, description: "Duration of task runs in seconds, by task name and outcome."}
+	descStepDuration = metricDesc{name: "tasker.step.duration", unit: "s", histogram: true, description: "Duration of step attempts in seconds, by task name, step name and outcome."}
+	descBackoffDur   = metricDesc{name: "tasker.step.backoff.duration", unit: "s", histogram: true, description: "Backoff delays scheduled, in seconds (backoff_seconds)."}
+)
+
+// taskerDesc is a metric of metric_naming: tasker (Tasker's MetricsBackend names).
+func taskerDesc(entity, outcome string) metricDesc {
+	if outcome == "duration" {
+		return metricDesc{name: entity + "_duration_seconds", unit: "s", histogram: true, description: "Tasker " + entity + " duration in seconds (MetricsBackend naming)."}
+	}
+	return metricDesc{name: entity + "_" + outcome + "_total", unit: "1", description: "Tasker " + entity + " " + outcome + " events (MetricsBackend naming)."}
+}
+
+type kv struct{ k, v string }
+
+type point struct {
+	desc  metricDesc
+	attrs []kv
+	value int64 // sums
+	// histograms
+	count  uint64
+	sum    float64
+	min    float64
+	max    float64
+	bucket []uint64
+}
+
+// metricAgg aggregates the metrics of one resource in one batch.
+type metricAgg struct {
+	points map[string]*point
+}
+
+func seriesKey(name string, attrs []kv) string {
+	var b strings.Builder
+	b.WriteString(name)
+	for _, a := range attrs {
+		b.WriteByte(0)
+		b.WriteString(a.k)
+		b.WriteByte('=')
+		b.WriteString(a.v)
+	}
+	return b.String()
+}
+
+func (m *metricAgg) get(d metricDesc, attrs []kv) *point {
+	if m.points == nil {
+		m.points = map[string]*point{}
+	}
+	k := seriesKey(d.name, attrs)
+	p := m.points[k]
+	if p == nil {
+		p = &point{desc: d, attrs: attrs}
+		if d.histogram {
+			p.bucket = make([]uint64, len(taskerBuckets)+1)
+		}
+		m.points[k] = p
+	}
+	return p
+}
+
+func (m *metricAgg) add(d metricDesc, n int64, attrs ...kv) {
+	m.get(d, attrs).value += n
+}
+
+func (m *metricAgg) observe(d metricDesc, v float64, attrs ...kv) {
+	p := m.get(d, attrs)
+	if p.count == 0 || v < p.min {
+		p.min = v
+	}
+	if p.count == 0 || v > p.max {
+		p.max = v
+	}
+	p.count++
+	p.sum += v
+	i := sort.SearchFloat64s(taskerBuckets, v) // first bound >= v: buckets are (prev, bound]
+	p.bucket[i]++
+}
+
+func (m *metricAgg) empty() bool { return len(m.points) == 0 }
+
+// emit appends the aggregate to sm, metrics and series in name order, delta over
+// [start, ts].
+func (m *metricAgg) emit(sm pmetric.ScopeMetrics, start, ts pcommon.Timestamp) {
+	keys := make([]string, 0, len(m.points))
+	for k := range m.points {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var cur pmetric.Metric
+	curName := ""
+	for _, k := range keys {
+		p := m.points[k]
+		if p.desc.name != curName || curName == "" {
+			curName = p.desc.name
+			cur = sm.Metrics().AppendEmpty()
+			cur.SetName(p.desc.name)
+			cur.SetDescription(p.desc.description)
+			cur.SetUnit(p.desc.unit)
+			if p.desc.histogram {
+				cur.SetEmptyHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+			} else {
+				s := cur.SetEmptySum()
+				s.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+				s.SetIsMonotonic(true)
+			}
+		}
+		var attrs pcommon.Map
+		if p.desc.histogram {
+			dp := cur.Histogram().DataPoints().AppendEmpty()
+			dp.SetStartTimestamp(start)
+			dp.SetTimestamp(ts)
+			dp.SetCount(p.count)
+			dp.SetSum(p.sum)
+			dp.SetMin(p.min)
+			dp.SetMax(p.max)
+			dp.ExplicitBounds().FromRaw(taskerBuckets)
+			dp.BucketCounts().FromRaw(p.bucket)
+			attrs = dp.Attributes()
+		} else {
+			dp := cur.Sum().DataPoints().AppendEmpty()
+			dp.SetStartTimestamp(start)
+			dp.SetTimestamp(ts)
+			dp.SetIntValue(p.value)
+			attrs = dp.Attributes()
+		}
+		for _, a := range p.attrs {
+			if a.v == "" {
+				continue // Tasker drops nil labels; an empty value says nothing
+			}
+			attrs.PutStr(a.k, a.v)
+		}
+	}
+}

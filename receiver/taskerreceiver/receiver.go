@@ -1,0 +1,148 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package taskerreceiver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
+	"github.com/tasker-systems/otelcol-tasker/receiver/taskerreceiver/internal/metadata"
+)
+
+// Inputs, the value of the `input` attribute of the receiver's telemetry.
+const (
+	inputHTTP = "http"
+	inputLogs = "logs"
+)
+
+type taskerReceiver struct {
+	cfg *Config
+	set receiver.Settings
+	tel *metadata.TelemetryBuilder
+
+	nextLogs    consumer.Logs
+	nextTraces  consumer.Traces
+	nextMetrics consumer.Metrics
+
+	b *builder
+
+	startOnce, stopOnce sync.Once
+	startErr            error
+	unregister          func()
+
+	server   *http.Server
+	addr     string // the listener's address, once started
+	serverWG sync.WaitGroup
+	files    *fileInput
+}
+
+func newReceiver(set receiver.Settings, cfg *Config) (*taskerReceiver, error) {
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBuilder(cfg, set.BuildInfo)
+	if err != nil {
+		return nil, err
+	}
+	return &taskerReceiver{cfg: cfg, set: set, tel: tel, b: b}, nil
+}
+
+// Start starts the inputs, once for every pipeline the receiver is in.
+func (r *taskerReceiver) Start(ctx context.Context, host component.Host) error {
+	r.startOnce.Do(func() { r.startErr = r.start(ctx, host) })
+	return r.startErr
+}
+
+func (r *taskerReceiver) start(ctx context.Context, host component.Host) error {
+	r.b.wantLogs = r.nextLogs != nil
+	r.b.wantTraces = r.nextTraces != nil
+	r.b.wantMetrics = r.nextMetrics != nil
+	r.b.startTime = r.b.nowFunc()
+	if r.cfg.HTTP.HasValue() {
+		if err := r.startHTTP(ctx, host); err != nil {
+			return err
+		}
+	}
+	if r.cfg.Logs.HasValue() {
+		if err := r.startFiles(ctx, host); err != nil {
+			return errors.Join(err, r.stopHTTP(ctx))
+		}
+	}
+	return nil
+}
+
+// Shutdown stops the inputs; safe to call several times and without Start.
+func (r *taskerReceiver) Shutdown(ctx context.Context) error {
+	var err error
+	r.stopOnce.Do(func() {
+		err = errors.Join(r.stopHTTP(ctx), r.stopFiles())
+		if r.unregister != nil {
+			r.unregister()
+		}
+		r.tel.Shutdown()
+	})
+	return err
+}
+
+// consume sends a batch to the next consumers; the first error is returned (the
+// other signals are still sent).
+func (r *taskerReceiver) consume(ctx context.Context, out *batch) error {
+	var errs []error
+	if r.nextLogs != nil && out.logs.LogRecordCount() > 0 {
+		if err := r.nextLogs.ConsumeLogs(ctx, out.logs); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if r.nextTraces != nil && out.traces.SpanCount() > 0 {
+		if err := r.nextTraces.ConsumeTraces(ctx, out.traces); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if r.nextMetrics != nil && out.metrics.DataPointCount() > 0 {
+		if err := r.nextMetrics.ConsumeMetrics(ctx, out.metrics); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// record adds a batch's stats to the receiver's telemetry.
+func (r *taskerReceiver) record(ctx context.Context, input string, st stats, rejected int64) {
+	opt := metric.WithAttributeSet(attribute.NewSet(attribute.String("input", input)))
+	if st.accepted > 0 {
+		r.tel.ReceiverTaskerEventsAccepted.Add(ctx, st.accepted, opt)
+	}
+	if rejected > 0 {
+		r.tel.ReceiverTaskerEventsRejected.Add(ctx, rejected, opt)
+	}
+	if st.dropped > 0 {
+		r.tel.ReceiverTaskerEventsDropped.Add(ctx, st.dropped, opt)
+	}
+	if st.duplicates > 0 {
+		r.tel.ReceiverTaskerDuplicatesDropped.Add(ctx, st.duplicates, opt)
+	}
+	if st.evictions > 0 {
+		r.tel.ReceiverTaskerStartTableEvictions.Add(ctx, st.evictions)
+		r.set.Logger.Debug("start table evictions", zap.Int64("evicted", st.evictions))
+	}
+	if st.plain > 0 {
+		r.tel.ReceiverTaskerPlainLines.Add(ctx, st.plain, opt)
+	}
+}
+
+// buildEvents is the entry of both inputs for parsed events.
+func (r *taskerReceiver) buildEvents(events []tasker.Event) *batch {
+	return r.b.build(events)
+}
