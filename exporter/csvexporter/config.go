@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -67,6 +68,11 @@ type Config struct {
 	// EscapeFormulas prefixes text cells beginning with = + - @ TAB CR with an
 	// apostrophe. Default true.
 	EscapeFormulas bool `mapstructure:"escape_formulas"`
+	// Registry is the tasker_registry extension the exporter registers with and reports
+	// its exports to (registry: tasker_registry/x); Start fails when it is not running.
+	// Unset: the only tasker_registry extension running, if any (several: Start fails);
+	// none running: the exporter works without registering.
+	Registry *component.ID `mapstructure:"registry"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}

@@ -57,6 +57,8 @@ func TestLoadConfig(t *testing.T) {
 	all.FieldMapping = map[string]string{"timestamp": "time", "label_task_name": "task"}
 	all.UnknownLabels = UnknownLabelsJSON
 	all.EscapeFormulas = false
+	registry := component.MustNewIDWithName("tasker_registry", "csv")
+	all.Registry = &registry
 
 	perExport := createDefaultConfig().(*Config)
 	perExport.Path = "./exports"
@@ -118,6 +120,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, UnknownLabelsRotate, cfg.UnknownLabels)
 	assert.True(t, cfg.EscapeFormulas)
 	assert.True(t, cfg.QueueConfig.HasValue())
+	assert.Nil(t, cfg.Registry, "unset: the only tasker_registry, if any")
 	assert.NoError(t, cfg.Validate())
 	// The defaults are copies: changing one config does not change another's.
 	cfg.Columns[0] = "x"
@@ -192,5 +195,24 @@ func TestValidateAccepts(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			assert.NoError(t, testConfig(mod).Validate())
 		})
+	}
+}
+
+func TestRegistryOption(t *testing.T) {
+	for _, tc := range []struct{ value, err string }{
+		{"tasker_registry", ""},
+		{"tasker_registry/x", ""},
+		{"tasker registry", "invalid character"},
+	} {
+		cfg := createDefaultConfig().(*Config)
+		err := confmap.NewFromStringMap(map[string]any{"registry": tc.value}).Unmarshal(cfg)
+		if tc.err != "" {
+			require.Error(t, err, tc.value)
+			assert.Contains(t, err.Error(), tc.err)
+			continue
+		}
+		require.NoError(t, err, tc.value)
+		require.NotNil(t, cfg.Registry)
+		assert.Equal(t, tc.value, cfg.Registry.String())
 	}
 }

@@ -8,5 +8,7 @@
 // and traces (one row per span) to RFC 4180 CSV files with a streaming encoder that
 // works on pdata directly. In append mode a file's rows always match its header: when
 // new label keys or histogram bounds arrive, the file is rotated with the union header
-// (or, by configuration, unknown labels go to a trailing JSON column).
+// (or, by configuration, unknown labels go to a trailing JSON column). With a
+// tasker_registry extension it registers as a plugin (format csv), reports every export,
+// and encodes the tasker_cache aggregate on demand.
 package csvexporter // import "github.com/tasker-systems/otelcol-tasker/exporter/csvexporter"

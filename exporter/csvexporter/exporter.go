@@ -6,17 +6,21 @@ package csvexporter
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 
+	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 )
 
@@ -33,10 +37,17 @@ const (
 // two exports never fight over the header of the same file; other groups, logs and
 // spans are not held up.
 type csvExporter struct {
-	o      *options
-	out    *filewriter.Output
-	logger *zap.Logger
-	pool   sync.Pool
+	o       *options
+	cfg     *Config
+	id      component.ID
+	version string
+	out     *filewriter.Output
+	logger  *zap.Logger
+	pool    sync.Pool
+
+	// handle is the registration with tasker_registry (set by start; nil without a
+	// registry, which makes every report a no-op).
+	handle *registryext.PluginHandle
 
 	mu        sync.Mutex
 	states    map[string]*groupState
@@ -49,16 +60,19 @@ type groupState struct {
 	layout *layout
 }
 
-func newCSVExporter(cfg *Config, signal string, logger *zap.Logger) (*csvExporter, error) {
+func newCSVExporter(cfg *Config, signal string, set exporter.Settings) (*csvExporter, error) {
 	o, err := newOptions(cfg, signal)
 	if err != nil {
 		return nil, err
 	}
-	out, err := filewriter.NewOutput(cfg.Config, signal, fileExt, logger)
+	out, err := filewriter.NewOutput(cfg.Config, signal, fileExt, set.Logger)
 	if err != nil {
 		return nil, err
 	}
-	e := &csvExporter{o: o, out: out, logger: logger, states: map[string]*groupState{}, maxStates: 1024}
+	e := &csvExporter{
+		o: o, cfg: cfg, id: set.ID, version: set.BuildInfo.Version,
+		out: out, logger: set.Logger, states: map[string]*groupState{}, maxStates: 1024,
+	}
 	if cfg.GroupBy != nil && 4*cfg.GroupBy.MaxOpenFiles > e.maxStates {
 		e.maxStates = 4 * cfg.GroupBy.MaxOpenFiles
 	}
@@ -66,15 +80,44 @@ func newCSVExporter(cfg *Config, signal string, logger *zap.Logger) (*csvExporte
 	return e, nil
 }
 
-func (e *csvExporter) start(context.Context, component.Host) error {
+// start finds the tasker_registry (the configured one, else the only one running, if
+// any), registers the exporter with it, then opens the output.
+func (e *csvExporter) start(_ context.Context, host component.Host) error {
+	reg, err := registryext.Find(host, e.cfg.Registry)
+	if err != nil {
+		return fmt.Errorf("%s (%s): %w", e.id, e.o.signal, err)
+	}
+	p, err := newPlugin(e.cfg, e.id, e.version)
+	if err != nil {
+		return fmt.Errorf("%s (%s): %w", e.id, e.o.signal, err)
+	}
+	// The collector makes one instance per signal with the same id: they share the plugin.
+	h, err := reg.Register(p, registryext.WithShared())
+	if err != nil {
+		return fmt.Errorf("%s (%s): registering with tasker_registry: %w", e.id, e.o.signal, err)
+	}
 	if err := e.out.Start(); err != nil {
+		_ = h.Unregister()
 		return fmt.Errorf("tasker_csv (%s): %w", e.o.signal, err)
 	}
+	e.handle = h
 	return nil
 }
 
 func (e *csvExporter) shutdown(context.Context) error {
-	return e.out.Shutdown()
+	return errors.Join(e.handle.Unregister(), e.out.Shutdown())
+}
+
+// report tells the registry about one export (a no-op without a registry).
+func (e *csvExporter) report(start time.Time, items int, bytes int64, err error) {
+	e.handle.ReportExport(registryext.ExportReport{
+		Format:   formatCSV,
+		Items:    items,
+		Bytes:    bytes,
+		Duration: time.Since(start),
+		Err:      err,
+		Signal:   e.o.signal,
+	})
 }
 
 func (e *csvExporter) put(enc *encoder) {
@@ -101,16 +144,21 @@ func (e *csvExporter) state(name string) *groupState {
 // Append mode: the current file's layout when it has every column the batch needs,
 // else the canonical layout of the union (a different header, so the file rotates).
 // per_export: the batch's own layout. Called with st.mu held.
-func (e *csvExporter) chooseLayout(st *groupState, name string, n *needs) *layout {
+//
+// fresh reports whether the write starts a file, which then begins with the header:
+// always in per_export mode; in append mode when there is no current file (or it is
+// empty) or its header is not the layout's.
+func (e *csvExporter) chooseLayout(st *groupState, name string, n *needs) (l *layout, fresh bool) {
 	o := e.o
 	if o.mode == filewriter.ModePerExport {
 		if st.layout == nil || !o.same(st.layout, n) {
 			st.layout = o.layoutFor(nil, n)
 		}
-		return st.layout
+		return st.layout, true
 	}
 	cur := st.layout
-	if h := e.out.Header(name); h != nil && (cur == nil || !bytes.Equal(h, cur.header)) {
+	h := e.out.Header(name)
+	if h != nil && (cur == nil || !bytes.Equal(h, cur.header)) {
 		// A file this exporter did not start (an earlier run) or a layout it no
 		// longer knows: read its header back. nil when it is not ours.
 		cur = o.parseLayout(h)
@@ -123,66 +171,109 @@ func (e *csvExporter) chooseLayout(st *groupState, name string, n *needs) *layou
 	default:
 		st.layout = o.layoutFor(cur, n)
 	}
-	return st.layout
+	return st.layout, !bytes.Equal(h, st.layout.header)
+}
+
+// startsFile reports whether writing to group with a fixed header starts a file (see
+// chooseLayout). It is asked only when a registry counts the bytes written: in append
+// mode it costs a look at the current file's header.
+func (e *csvExporter) startsFile(group string, header []byte) bool {
+	switch {
+	case header == nil || e.handle == nil:
+		return false
+	case e.o.mode == filewriter.ModePerExport:
+		return true
+	}
+	return !bytes.Equal(e.out.Header(group), header)
 }
 
 func (e *csvExporter) consumeMetrics(_ context.Context, md pmetric.Metrics) error {
+	start := time.Now()
 	enc := e.pool.Get().(*encoder)
 	defer e.put(enc)
 	rms := md.ResourceMetrics()
 	groups := enc.split(rms.Len(), func(i int) pcommon.Resource { return rms.At(i).Resource() })
+	var written int64
 	for gi := range groups {
-		if err := e.writeMetrics(enc, md, &groups[gi]); err != nil {
+		n, err := e.writeMetrics(enc, md, &groups[gi])
+		written += n
+		if err != nil {
+			e.report(start, md.DataPointCount(), written, err)
 			return consumererror.NewMetrics(err, failedMetrics(md, groups, gi))
 		}
 	}
+	e.report(start, md.DataPointCount(), written, nil)
 	return nil
 }
 
-func (e *csvExporter) writeMetrics(enc *encoder, md pmetric.Metrics, g *group) error {
+func (e *csvExporter) writeMetrics(enc *encoder, md pmetric.Metrics, g *group) (int64, error) {
 	if l := e.o.fixed; l != nil {
-		return e.write(g.name, l.header, enc.encodeMetrics(md, g, l))
+		data := enc.encodeMetrics(md, g, l)
+		return e.write(g.name, l.header, data, len(data) > 0 && e.startsFile(g.name, l.header))
 	}
 	n := enc.scanMetrics(md, g)
 	st := e.state(g.name)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	l := e.chooseLayout(st, g.name, n)
-	return e.write(g.name, l.header, enc.encodeMetrics(md, g, l))
+	l, fresh := e.chooseLayout(st, g.name, n)
+	return e.write(g.name, l.header, enc.encodeMetrics(md, g, l), fresh)
 }
 
-func (e *csvExporter) write(group string, header, data []byte) error {
+// write writes the rows of one group and returns the bytes written (uncompressed): the
+// rows, and the header when the write starts a file (fresh).
+func (e *csvExporter) write(group string, header, data []byte, fresh bool) (int64, error) {
 	if len(data) == 0 {
-		return nil
+		return 0, nil
 	}
-	return e.out.Write(group, header, data)
+	if err := e.out.Write(group, header, data); err != nil {
+		return 0, err
+	}
+	n := int64(len(data))
+	if fresh {
+		n += int64(len(header))
+	}
+	return n, nil
 }
 
 func (e *csvExporter) consumeLogs(_ context.Context, ld plog.Logs) error {
+	start := time.Now()
 	enc := e.pool.Get().(*encoder)
 	defer e.put(enc)
 	rls := ld.ResourceLogs()
 	groups := enc.split(rls.Len(), func(i int) pcommon.Resource { return rls.At(i).Resource() })
 	l := e.o.fixed
+	var written int64
 	for gi := range groups {
-		if err := e.write(groups[gi].name, l.header, enc.encodeLogs(ld, &groups[gi], l)); err != nil {
+		data := enc.encodeLogs(ld, &groups[gi], l)
+		n, err := e.write(groups[gi].name, l.header, data, len(data) > 0 && e.startsFile(groups[gi].name, l.header))
+		written += n
+		if err != nil {
+			e.report(start, ld.LogRecordCount(), written, err)
 			return consumererror.NewLogs(err, failedLogs(ld, groups, gi))
 		}
 	}
+	e.report(start, ld.LogRecordCount(), written, nil)
 	return nil
 }
 
 func (e *csvExporter) consumeTraces(_ context.Context, td ptrace.Traces) error {
+	start := time.Now()
 	enc := e.pool.Get().(*encoder)
 	defer e.put(enc)
 	rss := td.ResourceSpans()
 	groups := enc.split(rss.Len(), func(i int) pcommon.Resource { return rss.At(i).Resource() })
 	l := e.o.fixed
+	var written int64
 	for gi := range groups {
-		if err := e.write(groups[gi].name, l.header, enc.encodeTraces(td, &groups[gi], l)); err != nil {
+		data := enc.encodeTraces(td, &groups[gi], l)
+		n, err := e.write(groups[gi].name, l.header, data, len(data) > 0 && e.startsFile(groups[gi].name, l.header))
+		written += n
+		if err != nil {
+			e.report(start, td.SpanCount(), written, err)
 			return consumererror.NewTraces(err, failedTraces(td, groups, gi))
 		}
 	}
+	e.report(start, td.SpanCount(), written, nil)
 	return nil
 }
 

@@ -62,7 +62,7 @@ func helperOptions(cfg *Config, e *csvExporter) []exporterhelper.Option {
 
 func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
 	c := cfg.(*Config)
-	e, err := newCSVExporter(c, signalMetrics, set.Logger)
+	e, err := newCSVExporter(c, signalMetrics, set)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Con
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
 	c := cfg.(*Config)
-	e, err := newCSVExporter(c, signalLogs, set.Logger)
+	e, err := newCSVExporter(c, signalLogs, set)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 
 func createTraces(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Traces, error) {
 	c := cfg.(*Config)
-	e, err := newCSVExporter(c, signalTraces, set.Logger)
+	e, err := newCSVExporter(c, signalTraces, set)
 	if err != nil {
 		return nil, err
 	}

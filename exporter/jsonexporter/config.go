@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -62,6 +63,11 @@ type Config struct {
 	LabelPrefix string `mapstructure:"label_prefix"`
 	// LabelSeparator joins the keys of nested maps when flattening. Default ".".
 	LabelSeparator string `mapstructure:"label_separator"`
+	// Registry is the tasker_registry extension the exporter registers with and reports
+	// its exports to (registry: tasker_registry/x); Start fails when it is not running.
+	// Unset: the only tasker_registry extension running, if any (several: Start fails);
+	// none running: the exporter works without registering.
+	Registry *component.ID `mapstructure:"registry"`
 }
 
 // Validate checks the configuration and reports every problem at once.

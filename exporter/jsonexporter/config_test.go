@@ -40,6 +40,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, LabelsNested, def.Labels)
 	assert.True(t, def.IncludeMetadata)
 	assert.True(t, def.QueueConfig.HasValue())
+	assert.Nil(t, def.Registry, "unset: the only tasker_registry, if any")
 
 	all := loadConfig(t, "all")
 	assert.Equal(t, "./out/{group}/tasker_{signal}.json", all.Path)
@@ -68,6 +69,8 @@ func TestLoadConfig(t *testing.T) {
 	require.True(t, all.QueueConfig.HasValue())
 	assert.Equal(t, 2, all.QueueConfig.Get().NumConsumers)
 	assert.EqualValues(t, 100, all.QueueConfig.Get().QueueSize)
+	require.NotNil(t, all.Registry)
+	assert.Equal(t, component.MustNewIDWithName("tasker_registry", "files"), *all.Registry)
 
 	rot := loadConfig(t, "rotation")
 	require.NotNil(t, rot.Rotation)
@@ -119,4 +122,23 @@ func TestValidateErrors(t *testing.T) {
 		})
 	}
 	require.NoError(t, confmap.Validate(createDefaultConfig()))
+}
+
+func TestRegistryOption(t *testing.T) {
+	for _, tc := range []struct{ value, err string }{
+		{"tasker_registry", ""},
+		{"tasker_registry/x", ""},
+		{"tasker registry", "invalid character"},
+	} {
+		cfg := createDefaultConfig().(*Config)
+		err := confmap.NewFromStringMap(map[string]any{"registry": tc.value}).Unmarshal(cfg)
+		if tc.err != "" {
+			require.Error(t, err, tc.value)
+			assert.Contains(t, err.Error(), tc.err)
+			continue
+		}
+		require.NoError(t, err, tc.value)
+		require.NotNil(t, cfg.Registry)
+		assert.Equal(t, tc.value, cfg.Registry.String())
+	}
 }

@@ -5,7 +5,10 @@ package jsonexporter
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -16,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 
+	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
 )
@@ -30,12 +34,21 @@ const (
 // jsonExporter writes one signal. Encoders are pooled so concurrent queue consumers
 // encode in parallel; the Output serializes the writes.
 type jsonExporter struct {
-	cfg    *Config
-	signal string
-	logger *zap.Logger
-	out    *filewriter.Output
-	keys   *keyTable
-	pool   sync.Pool
+	cfg     *Config
+	signal  string
+	id      component.ID
+	version string
+	logger  *zap.Logger
+	out     *filewriter.Output
+	keys    *keyTable
+	pool    sync.Pool
+
+	// format is what the signal is written as (reported to the registry): tasker for
+	// metrics with format tasker, else ndjson.
+	format string
+	// handle is the registration with tasker_registry (set by start; nil without a
+	// registry, which makes every report a no-op).
+	handle *registryext.PluginHandle
 }
 
 func newJSONExporter(cfg *Config, signal string, set exporter.Settings) (*jsonExporter, error) {
@@ -44,13 +57,19 @@ func newJSONExporter(cfg *Config, signal string, set exporter.Settings) (*jsonEx
 		return nil, err
 	}
 	e := &jsonExporter{
-		cfg:    cfg,
-		signal: signal,
-		logger: set.Logger,
-		out:    out,
-		keys:   newKeyTable(cfg.FieldMapping, cfg.AdditionalFields),
+		cfg:     cfg,
+		signal:  signal,
+		id:      set.ID,
+		version: set.BuildInfo.Version,
+		logger:  set.Logger,
+		out:     out,
+		keys:    newKeyTable(cfg.FieldMapping, cfg.AdditionalFields),
+		format:  FormatNDJSON,
 	}
 	taskerDoc := cfg.Format == FormatTasker && signal == signalMetrics
+	if taskerDoc {
+		e.format = FormatTasker
+	}
 	entryKeys := e.keys
 	if taskerDoc {
 		entryKeys = newKeyTable(cfg.FieldMapping, nil)
@@ -71,33 +90,64 @@ type worker struct {
 	doc *taskerDoc
 }
 
-func (e *jsonExporter) start(context.Context, component.Host) error {
-	return e.out.Start()
+// start finds the tasker_registry (the configured one, else the only one running, if
+// any), registers the exporter with it, then opens the output.
+func (e *jsonExporter) start(_ context.Context, host component.Host) error {
+	reg, err := registryext.Find(host, e.cfg.Registry)
+	if err != nil {
+		return fmt.Errorf("%s (%s): %w", e.id, e.signal, err)
+	}
+	// The collector makes one instance per signal with the same id: they share the plugin.
+	h, err := reg.Register(newPlugin(e.cfg, e.id, e.version), registryext.WithShared())
+	if err != nil {
+		return fmt.Errorf("%s (%s): registering with tasker_registry: %w", e.id, e.signal, err)
+	}
+	if err := e.out.Start(); err != nil {
+		_ = h.Unregister()
+		return err
+	}
+	e.handle = h
+	return nil
 }
 
 func (e *jsonExporter) shutdown(context.Context) error {
-	return e.out.Shutdown()
+	return errors.Join(e.handle.Unregister(), e.out.Shutdown())
 }
 
-// write writes every group. On failure it returns the error and the names of the groups
-// not written (nil when none was written, so the whole batch is retried).
-func (e *jsonExporter) write(groups []groupBuf) (map[string]bool, error) {
+// report tells the registry about one export (a no-op without a registry).
+func (e *jsonExporter) report(start time.Time, items int, bytes int64, err error) {
+	e.handle.ReportExport(registryext.ExportReport{
+		Format:   e.format,
+		Items:    items,
+		Bytes:    bytes,
+		Duration: time.Since(start),
+		Err:      err,
+		Signal:   e.signal,
+	})
+}
+
+// write writes every group and returns the bytes written. On failure it also returns
+// the names of the groups not written (nil when none was written, so the whole batch is
+// retried).
+func (e *jsonExporter) write(groups []groupBuf) (int64, map[string]bool, error) {
+	var n int64
 	for i, g := range groups {
 		if len(g.buf) == 0 {
 			continue
 		}
 		if err := e.out.Write(g.name, nil, g.buf); err != nil {
 			if i == 0 {
-				return nil, err
+				return n, nil, err
 			}
 			left := map[string]bool{}
 			for _, r := range groups[i:] {
 				left[r.name] = true
 			}
-			return left, err
+			return n, left, err
 		}
+		n += int64(len(g.buf))
 	}
-	return nil, nil
+	return n, nil, nil
 }
 
 // inGroups reports whether a resource belongs to one of the groups left to write.
@@ -112,6 +162,7 @@ func (e *jsonExporter) inGroups(left map[string]bool) func(pcommon.Map) bool {
 }
 
 func (e *jsonExporter) consumeMetrics(_ context.Context, md pmetric.Metrics) error {
+	start := time.Now()
 	w := e.pool.Get().(*worker)
 	defer e.pool.Put(w)
 	var groups []groupBuf
@@ -120,7 +171,8 @@ func (e *jsonExporter) consumeMetrics(_ context.Context, md pmetric.Metrics) err
 	} else {
 		groups = w.enc.encodeMetrics(md)
 	}
-	left, err := e.write(groups)
+	n, left, err := e.write(groups)
+	e.report(start, md.DataPointCount(), n, err)
 	if err != nil {
 		if left != nil { // retry only the groups that were not written
 			keep := e.inGroups(left)
@@ -138,9 +190,12 @@ func (e *jsonExporter) consumeMetrics(_ context.Context, md pmetric.Metrics) err
 }
 
 func (e *jsonExporter) consumeLogs(_ context.Context, ld plog.Logs) error {
+	start := time.Now()
 	w := e.pool.Get().(*worker)
 	defer e.pool.Put(w)
-	if left, err := e.write(w.enc.encodeLogs(ld)); err != nil {
+	n, left, err := e.write(w.enc.encodeLogs(ld))
+	e.report(start, ld.LogRecordCount(), n, err)
+	if err != nil {
 		if left != nil {
 			keep := e.inGroups(left)
 			rest := plog.NewLogs()
@@ -157,9 +212,12 @@ func (e *jsonExporter) consumeLogs(_ context.Context, ld plog.Logs) error {
 }
 
 func (e *jsonExporter) consumeTraces(_ context.Context, td ptrace.Traces) error {
+	start := time.Now()
 	w := e.pool.Get().(*worker)
 	defer e.pool.Put(w)
-	if left, err := e.write(w.enc.encodeTraces(td)); err != nil {
+	n, left, err := e.write(w.enc.encodeTraces(td))
+	e.report(start, td.SpanCount(), n, err)
+	if err != nil {
 		if left != nil {
 			keep := e.inGroups(left)
 			rest := ptrace.NewTraces()

@@ -22,7 +22,7 @@ import (
 func TestE2EBinaryComponentsAndValidate(t *testing.T) {
 	bin := tool(t, "OTELCOL_TASKER_BIN")
 	out := run(t, bin, "components")
-	for _, c := range []string{"tasker_json", "tasker_csv", "tasker_cache", "otlp", "batch", "memory_limiter", "debug", "otlp_grpc", "otlp_http", "file_storage", "health_check", "pprof", "zpages"} {
+	for _, c := range []string{"tasker_json", "tasker_csv", "tasker_cache", "tasker_registry", "otlp", "batch", "memory_limiter", "debug", "otlp_grpc", "otlp_http", "file_storage", "health_check", "pprof", "zpages"} {
 		assert.Contains(t, out, "name: "+c, "components must list %s", c)
 	}
 	run(t, bin, "validate", "--config", repoFile(t, "otelcol-config.yaml"))
@@ -40,7 +40,9 @@ func TestE2EOTLPToFiles(t *testing.T) {
 		"receivers::otlp::protocols::grpc::endpoint=127.0.0.1:"+strconv.Itoa(grpc),
 		"receivers::otlp::protocols::http::endpoint=127.0.0.1:"+strconv.Itoa(httpPort),
 		"extensions::health_check::endpoint=127.0.0.1:"+strconv.Itoa(health),
+		"receivers::tasker::http::endpoint=127.0.0.1:"+strconv.Itoa(freePort(t)),
 		"processors::tasker_cache::interval=1s",
+		"extensions::tasker_registry::endpoint=127.0.0.1:"+strconv.Itoa(freePort(t)),
 		// --set cannot index into a list: replace the whole readers list (the value is YAML).
 		"service::telemetry::metrics::readers=[{pull: {exporter: {prometheus: {host: 127.0.0.1, port: "+strconv.Itoa(metrics)+"}}}}]",
 	)

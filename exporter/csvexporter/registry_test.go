@@ -1,0 +1,465 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package csvexporter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/extension/extensiontest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter/internal/metadata"
+	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
+	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
+	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
+)
+
+// registryHost is a component.Host whose extensions are real, started tasker_registry
+// extensions (made by registryext.NewFactory, listening on free loopback ports).
+type registryHost struct {
+	component.Host
+	exts map[component.ID]component.Component
+}
+
+func (h registryHost) GetExtensions() map[component.ID]component.Component { return h.exts }
+
+// newRegistryHost starts a tasker_registry extension for every name ("" is the
+// extension without a name) and returns a host that has them.
+func newRegistryHost(t *testing.T, names ...string) registryHost {
+	t.Helper()
+	f := registryext.NewFactory()
+	h := registryHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{}}
+	for _, name := range names {
+		cfg := f.CreateDefaultConfig().(*registryext.Config)
+		cfg.ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
+		set := extensiontest.NewNopSettings(f.Type())
+		set.ID = component.NewIDWithName(f.Type(), name)
+		ext, err := f.Create(context.Background(), set, cfg)
+		require.NoError(t, err)
+		require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+		t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
+		h.exts[set.ID] = ext
+	}
+	return h
+}
+
+// registryOf returns the registry of the host's extension id.
+func registryOf(t *testing.T, h registryHost, id component.ID) *registryext.Registry {
+	t.Helper()
+	reg, err := registryext.Find(h, &id)
+	require.NoError(t, err)
+	require.NotNil(t, reg)
+	return reg
+}
+
+// staticSource stands for the tasker_cache processor's aggregate.
+type staticSource struct{ md pmetric.Metrics }
+
+func (s staticSource) Snapshot(context.Context) (pmetric.Metrics, error) { return s.md, nil }
+
+func (s staticSource) Info() registryext.SourceInfo {
+	return registryext.SourceInfo{Strategy: "local_only", SeriesCount: s.md.DataPointCount()}
+}
+
+func exporterSettings(name string) exporter.Settings {
+	set := exportertest.NewNopSettings(metadata.Type)
+	set.ID = component.NewIDWithName(metadata.Type, name)
+	set.BuildInfo.Version = "0.1.0"
+	return set
+}
+
+// dirBytes sums the sizes of the files under dir (rotated files included).
+func dirBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	require.NoError(t, filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		n += fi.Size()
+		return err
+	}))
+	return n
+}
+
+// TestRegistryRegistersAndReports runs the three signals of one exporter against a real
+// registry: one shared plugin; every export reported with its items and the bytes it
+// added to the files, header lines counted once per file (also when a new label rotates
+// the metrics file, and not again for a restart that appends to a file with the same
+// header); unregistered with the last instance.
+func TestRegistryRegistersAndReports(t *testing.T) {
+	host := newRegistryHost(t, "")
+	reg := registryOf(t, host, component.MustNewID("tasker_registry"))
+	dir := t.TempDir()
+	cfg := fileConfig(dir, nil) // registry unset: the only one
+	ctx := context.Background()
+	set := exporterSettings("files")
+	f := NewFactory()
+	me, err := f.CreateMetrics(ctx, set, cfg)
+	require.NoError(t, err)
+	le, err := f.CreateLogs(ctx, set, cfg)
+	require.NoError(t, err)
+	te, err := f.CreateTraces(ctx, set, cfg)
+	require.NoError(t, err)
+	for _, c := range []component.Component{me, le, te} {
+		require.NoError(t, c.Start(ctx, host))
+	}
+
+	p, ok := reg.Get("tasker_csv/files")
+	require.True(t, ok)
+	assert.Equal(t, "0.1.0", p.Version)
+	assert.Equal(t, []string{"csv"}, p.Formats)
+	assert.Equal(t, "tasker_csv/files", p.ComponentID)
+	assert.Equal(t, "exporter", p.ComponentKind)
+	assert.True(t, p.Encoder)
+	assert.Equal(t, 3, p.Instances)
+	assert.Equal(t, map[string]string{"path": cfg.Path, "mode": "append"}, p.Options)
+	assert.Equal(t, []string{"csv", "prometheus"}, reg.ExportableFormats())
+
+	require.NoError(t, me.ConsumeMetrics(ctx, labeled("a", map[string]string{"task": "t1"})))
+	require.NoError(t, me.ConsumeMetrics(ctx, labeled("a", map[string]string{"task": "t2"})))                 // same header
+	require.NoError(t, me.ConsumeMetrics(ctx, labeled("b", map[string]string{"task": "t3", "status": "ok"}))) // rotates
+	require.NoError(t, me.ConsumeMetrics(ctx, testMetrics()))                                                 // rotates
+	require.NoError(t, le.ConsumeLogs(ctx, testgen.Logs(70)))
+	require.NoError(t, le.ConsumeLogs(ctx, testgen.Logs(30)))
+	require.NoError(t, te.ConsumeTraces(ctx, testgen.Traces(30)))
+
+	files := csvFiles(t, dir)
+	require.Len(t, files, 3+2, "metrics.csv rotated twice: %v", files)
+	metricItems := 3 + testMetrics().DataPointCount()
+	st := reg.Stats().Plugins["tasker_csv/files"]
+	assert.EqualValues(t, 7, st.Exports)
+	assert.EqualValues(t, 0, st.Failures)
+	assert.EqualValues(t, metricItems+100+30, st.Items)
+	assert.EqualValues(t, dirBytes(t, dir), st.Bytes)
+
+	// Each export is an event of origin pipeline, with its signal and items.
+	page := reg.Events(registryext.EventQuery{Name: registryext.EventExportCompleted})
+	require.Len(t, page.Events, 7)
+	items := map[string]int{}
+	for _, ev := range page.Events {
+		assert.Equal(t, "pipeline", ev.Payload["origin"])
+		assert.Equal(t, "csv", ev.Payload["format"])
+		assert.Equal(t, "tasker_csv/files", ev.Payload["plugin_name"])
+		items[ev.Payload["signal"].(string)] += ev.Payload["metrics_count"].(int)
+	}
+	assert.Equal(t, map[string]int{"metrics": metricItems, "logs": 100, "traces": 30}, items)
+
+	// The plugin lives until its last instance shuts down.
+	require.NoError(t, me.Shutdown(ctx))
+	require.NoError(t, le.Shutdown(ctx))
+	p, ok = reg.Get("tasker_csv/files")
+	require.True(t, ok)
+	assert.Equal(t, 1, p.Instances)
+	require.NoError(t, te.Shutdown(ctx))
+	_, ok = reg.Get("tasker_csv/files")
+	assert.False(t, ok)
+
+	// A restart appends to the files: their headers are not counted again.
+	before := dirBytes(t, dir)
+	me, err = f.CreateMetrics(ctx, set, cfg)
+	require.NoError(t, err)
+	le, err = f.CreateLogs(ctx, set, cfg)
+	require.NoError(t, err)
+	require.NoError(t, me.Start(ctx, host))
+	require.NoError(t, le.Start(ctx, host))
+	require.NoError(t, me.ConsumeMetrics(ctx, testMetrics()))
+	require.NoError(t, le.ConsumeLogs(ctx, testgen.Logs(10)))
+	st = reg.Stats().Plugins["tasker_csv/files"]
+	assert.EqualValues(t, 2, st.Exports)
+	assert.EqualValues(t, dirBytes(t, dir)-before, st.Bytes)
+	assert.Len(t, csvFiles(t, dir), 5, "appended, not rotated")
+	require.NoError(t, me.Shutdown(ctx))
+	require.NoError(t, le.Shutdown(ctx))
+}
+
+// TestRegistryReportsFailures: a failed write is reported as a failed export.
+func TestRegistryReportsFailures(t *testing.T) {
+	host := newRegistryHost(t, "")
+	reg := registryOf(t, host, component.MustNewID("tasker_registry"))
+	dir := t.TempDir()
+	cfg := fileConfig(dir, func(c *Config) {
+		c.Path = filepath.Join(dir, "{group}.csv")
+		c.GroupBy = &filewriter.GroupByConfig{ResourceAttribute: "service.name", MaxOpenFiles: 10, MissingValue: "none"}
+	})
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "shipping.csv"), 0o755)) // a directory where the file should go
+	ctx := context.Background()
+	e, err := NewFactory().CreateMetrics(ctx, exporterSettings(""), cfg)
+	require.NoError(t, err)
+	require.NoError(t, e.Start(ctx, host))
+	defer func() { require.NoError(t, e.Shutdown(ctx)) }()
+	md := labeled("a", map[string]string{"task": "t1"})
+	other := labeled("b", map[string]string{"status": "ok"})
+	other.ResourceMetrics().At(0).Resource().Attributes().PutStr("service.name", "shipping")
+	other.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+	require.Error(t, e.ConsumeMetrics(ctx, md))
+
+	st := reg.Stats().Plugins["tasker_csv"]
+	assert.EqualValues(t, 0, st.Exports)
+	assert.EqualValues(t, 1, st.Failures)
+	require.NotNil(t, st.LastError)
+	assert.Contains(t, *st.LastError, "shipping.csv")
+	failed := reg.Events(registryext.EventQuery{Name: registryext.EventExportFailed}).Events
+	require.Len(t, failed, 1)
+	assert.Equal(t, "metrics", failed[0].Payload["signal"])
+}
+
+// TestRegistryExportMatchesFile: the registry's on-demand export of an aggregate is
+// byte for byte what the exporter writes for the same metrics: a per_export file, or a
+// new append-mode file, header included.
+func TestRegistryExportMatchesFile(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*Config)
+		ct   string
+	}{
+		{"per_export", nil, "text/csv; charset=utf-8; header=present"},
+		{"append", func(c *Config) { c.Mode = filewriter.ModeAppend }, "text/csv; charset=utf-8; header=present"},
+		{"all_columns", func(c *Config) { c.Columns = allMetricColumns() }, "text/csv; charset=utf-8; header=present"},
+		{"json_labels", func(c *Config) { c.FlattenLabels = false }, "text/csv; charset=utf-8; header=present"},
+		{"unknown_labels_json", func(c *Config) { c.UnknownLabels = UnknownLabelsJSON }, "text/csv; charset=utf-8; header=present"},
+		{"semicolon_crlf_mapped", func(c *Config) {
+			c.Separator = ";"
+			c.LineEnding = LineEndingCRLF
+			c.EscapeFormulas = false
+			c.FieldMapping = map[string]string{"timestamp": "time", "label_status": "Status", "le_inf": "le_+Inf"}
+		}, "text/csv; charset=utf-8; header=present"},
+		{"no_headers", func(c *Config) { c.IncludeHeaders = false }, "text/csv; charset=utf-8; header=absent"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			host := newRegistryHost(t, "a", "b")
+			regA := registryOf(t, host, component.MustNewIDWithName("tasker_registry", "a"))
+			regB := registryOf(t, host, component.MustNewIDWithName("tasker_registry", "b"))
+			dir := t.TempDir()
+			cfg := fileConfig(dir, func(c *Config) {
+				c.Path = dir
+				c.Mode = filewriter.ModePerExport
+				id := component.MustNewIDWithName("tasker_registry", "b")
+				c.Registry = &id
+				if tc.mod != nil {
+					tc.mod(c)
+				}
+				if c.Mode == filewriter.ModeAppend {
+					c.Path = filepath.Join(dir, "{signal}.csv")
+				}
+			})
+			ctx := context.Background()
+			e := startMetricsOn(t, cfg, "x", host)
+			defer func() { require.NoError(t, e.Shutdown(ctx)) }()
+			assert.Len(t, regA.Plugins(), 1, "only the built-in prometheus plugin in the other registry")
+
+			md := testMetrics()
+			require.NoError(t, e.ConsumeMetrics(ctx, md))
+			files := csvFiles(t, dir)
+			require.Len(t, files, 1)
+			var file string
+			for _, c := range files {
+				file = c
+			}
+
+			_, err := regB.RegisterMetricsSource(registryext.SourceRegistration{Name: "tasker_cache", Source: staticSource{md: md}})
+			require.NoError(t, err)
+			res, err := regB.Export(ctx, registryext.ExportRequest{Format: "CSV"})
+			require.NoError(t, err)
+			assert.Equal(t, "tasker_csv/x", res.Plugin)
+			assert.Equal(t, md.DataPointCount(), res.Items)
+			assert.Equal(t, registryext.MediaType{ContentType: tc.ct, FileExtension: "csv"}, res.MediaType)
+			assert.Equal(t, file, string(res.Data))
+
+			// Exports through the pipeline and on demand both count.
+			st := regB.Stats().Plugins["tasker_csv/x"]
+			assert.EqualValues(t, 2, st.Exports)
+			assert.EqualValues(t, 2*md.DataPointCount(), st.Items)
+			assert.EqualValues(t, 2*len(file), st.Bytes)
+		})
+	}
+}
+
+func startMetricsOn(t *testing.T, cfg *Config, name string, host component.Host) exporter.Metrics {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	e, err := NewFactory().CreateMetrics(context.Background(), exporterSettings(name), cfg)
+	require.NoError(t, err)
+	require.NoError(t, e.Start(context.Background(), host))
+	return e
+}
+
+// TestRegistryEncoder: the encoder the exporter registers writes what a new file would
+// hold (the golden files); group_by does not split it: one header for the whole
+// aggregate; an empty aggregate is the header alone.
+func TestRegistryEncoder(t *testing.T) {
+	encode := func(t *testing.T, cfg *Config, md pmetric.Metrics) ([]byte, registryext.Result) {
+		t.Helper()
+		enc, err := newMetricsEncoder(cfg)
+		require.NoError(t, err)
+		var buf bytes.Buffer
+		res, err := enc.Encode(context.Background(), "csv", md, &buf)
+		require.NoError(t, err)
+		assert.EqualValues(t, buf.Len(), res.Bytes)
+		return buf.Bytes(), res
+	}
+	for _, tc := range []struct {
+		golden string
+		mod    func(*Config)
+	}{
+		{"metrics.csv", nil},
+		{"metrics_json_labels.csv", func(c *Config) { c.FlattenLabels = false }},
+		{"metrics_buckets_column.csv", func(c *Config) { c.Columns = []string{"name", "count", "sum", "buckets", "labels"} }},
+		{"metrics_no_headers.csv", func(c *Config) { c.IncludeHeaders = false }},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			got, res := encode(t, testConfig(tc.mod), testMetrics())
+			want, err := os.ReadFile(filepath.Join("testdata", "golden", tc.golden))
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(got))
+			assert.Equal(t, testMetrics().DataPointCount(), res.Items)
+		})
+	}
+
+	t.Run("group_by", func(t *testing.T) {
+		md := labeled("a", map[string]string{"task": "t1"})
+		other := labeled("b", map[string]string{"status": "ok"})
+		other.ResourceMetrics().At(0).Resource().Attributes().PutStr("service.name", "shipping")
+		other.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+		cfg := testConfig(func(c *Config) {
+			c.Path = "./out/{group}/{signal}.csv"
+			c.GroupBy = &filewriter.GroupByConfig{ResourceAttribute: "service.name", MaxOpenFiles: 10, MissingValue: "none"}
+		})
+		got, _ := encode(t, cfg, md)
+		assert.Equal(t, "timestamp,name,type,value,label_status,label_task\n"+
+			"2024-05-01T12:00:00.123456789Z,a,gauge,0,,t1\n"+
+			"2024-05-01T12:00:00.123456789Z,b,gauge,0,ok,\n", string(got))
+		assert.Equal(t, string(encodeAll(t, testConfig(nil), signalMetrics, md)), string(got))
+	})
+
+	t.Run("empty", func(t *testing.T) {
+		got, res := encode(t, testConfig(nil), pmetric.NewMetrics())
+		assert.Equal(t, "timestamp,name,type,value,labels\n", string(got))
+		assert.Equal(t, 0, res.Items)
+		got, _ = encode(t, testConfig(func(c *Config) { c.IncludeHeaders = false }), pmetric.NewMetrics())
+		assert.Empty(t, got)
+	})
+
+	t.Run("cancelled", func(t *testing.T) {
+		enc, err := newMetricsEncoder(testConfig(nil))
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var buf bytes.Buffer
+		_, err = enc.Encode(ctx, "csv", testMetrics(), &buf)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Empty(t, buf.Bytes())
+	})
+}
+
+// TestRegistryFind: a configured registry that is not running fails Start; without any
+// registry the exporter works; several need the registry option.
+func TestRegistryFind(t *testing.T) {
+	ctx := context.Background()
+	start := func(t *testing.T, host component.Host, mod func(*Config)) (exporter.Logs, string, error) {
+		dir := t.TempDir()
+		e, err := NewFactory().CreateLogs(ctx, exporterSettings("f"), fileConfig(dir, mod))
+		require.NoError(t, err)
+		return e, dir, e.Start(ctx, host)
+	}
+	missing := component.MustNewIDWithName("tasker_registry", "missing")
+
+	t.Run("configured id missing", func(t *testing.T) {
+		e, _, err := start(t, newRegistryHost(t, ""), func(c *Config) { c.Registry = &missing })
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `tasker_csv/f (logs): registry "tasker_registry/missing": no such extension is running`)
+		require.NoError(t, e.Shutdown(ctx))
+	})
+	t.Run("configured id missing, no extensions", func(t *testing.T) {
+		e, _, err := start(t, componenttest.NewNopHost(), func(c *Config) { c.Registry = &missing })
+		require.Error(t, err)
+		require.NoError(t, e.Shutdown(ctx))
+	})
+	t.Run("configured id of another type", func(t *testing.T) {
+		other := component.MustNewID("health_check")
+		host := newRegistryHost(t, "")
+		host.exts[other] = struct {
+			component.StartFunc
+			component.ShutdownFunc
+		}{}
+		e, _, err := start(t, host, func(c *Config) { c.Registry = &other })
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `registry "health_check": extension is a`)
+		assert.Contains(t, err.Error(), "not a tasker_registry extension")
+		require.NoError(t, e.Shutdown(ctx))
+	})
+	t.Run("several, none chosen", func(t *testing.T) {
+		e, _, err := start(t, newRegistryHost(t, "a", "b"), nil)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "several tasker_registry extensions are running")
+		require.NoError(t, e.Shutdown(ctx))
+	})
+	t.Run("no registry", func(t *testing.T) {
+		e, dir, err := start(t, componenttest.NewNopHost(), nil)
+		require.NoError(t, err)
+		require.NoError(t, e.ConsumeLogs(ctx, testgen.Logs(10)))
+		require.NoError(t, e.Shutdown(ctx))
+		raw, err := os.ReadFile(filepath.Join(dir, "logs.csv"))
+		require.NoError(t, err)
+		assert.Len(t, readCSV(t, raw, ','), 11)
+	})
+	t.Run("name taken", func(t *testing.T) {
+		host := newRegistryHost(t, "")
+		reg := registryOf(t, host, component.MustNewID("tasker_registry"))
+		_, err := reg.Register(registryext.Plugin{Name: "tasker_csv/f", Formats: []string{"csv"}})
+		require.NoError(t, err)
+		e, _, err := start(t, host, nil)
+		require.Error(t, err)
+		assert.True(t, errors.Is(err, registryext.ErrAlreadyRegistered), "%v", err)
+		assert.Contains(t, err.Error(), "tasker_csv/f (logs): registering with tasker_registry")
+		require.NoError(t, e.Shutdown(ctx))
+	})
+}
+
+// BenchmarkExportMetricsRegistry is BenchmarkExportMetrics with a tasker_registry
+// receiving a report (stats and an export_completed event) for every export.
+func BenchmarkExportMetricsRegistry(b *testing.B) {
+	md := testgen.Metrics(benchBatch)
+	dir := b.TempDir()
+	cfg := fileConfig(dir, func(c *Config) {
+		c.FlushInterval = testConfig(nil).FlushInterval // the default 1 s flush loop
+	})
+	ctx := context.Background()
+	f := registryext.NewFactory()
+	rcfg := f.CreateDefaultConfig().(*registryext.Config)
+	rcfg.ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
+	set := extensiontest.NewNopSettings(f.Type())
+	ext, err := f.Create(ctx, set, rcfg)
+	require.NoError(b, err)
+	require.NoError(b, ext.Start(ctx, componenttest.NewNopHost()))
+	host := registryHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{set.ID: ext}}
+	exp, err := NewFactory().CreateMetrics(ctx, exporterSettings(""), cfg)
+	require.NoError(b, err)
+	require.NoError(b, exp.Start(ctx, host))
+	require.NoError(b, exp.ConsumeMetrics(ctx, md)) // the file and its header exist
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := exp.ConsumeMetrics(ctx, md); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportItems(b, benchBatch)
+	b.StopTimer()
+	reg, _ := registryext.Find(host, nil)
+	require.EqualValues(b, b.N+1, reg.Stats().Plugins["tasker_csv"].Exports)
+	require.NoError(b, exp.Shutdown(ctx))
+	require.NoError(b, ext.Shutdown(ctx))
+}
