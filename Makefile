@@ -17,10 +17,11 @@ PKGS         := ./...
 COMPONENTS   := exporter/jsonexporter exporter/csvexporter processor/cacheprocessor extension/registryext receiver/taskerreceiver
 SOURCES      := $(shell find . -name '*.go' -not -path './_build/*' -not -path './bin/*' -not -path './bench/*') go.mod go.sum builder-config.yaml
 TEST_TIMEOUT ?= 15m
+FUZZ_TIME    ?= 15s
 BENCH_TIME   ?= 1s
 BENCH_COUNT  ?= 5
 
-.PHONY: all build run test unit e2e bench lint generate tools clean
+.PHONY: all build run test unit e2e fuzz bench lint generate tools clean
 
 all: build
 
@@ -58,6 +59,13 @@ unit:
 
 e2e: build $(TELEMETRYGEN)
 	OTELCOL_TASKER_BIN=$(DIST) TELEMETRYGEN_BIN=$(TELEMETRYGEN) $(GO) test -count=1 -run 'E2E' -v ./test/e2e/...
+
+# Every fuzz target for a short bounded time (the seed corpus also runs in every `go test`).
+fuzz:
+	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./_build' | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "fuzz $$pkg $$f ($(FUZZ_TIME))"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZ_TIME) $$pkg; \
+	  done; done
 
 # Benchmarks of ours and of the contrib peers on the same data, in one run (see docs/BENCHMARKS.md).
 bench:
