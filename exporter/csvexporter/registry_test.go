@@ -22,55 +22,20 @@ import (
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
+	"github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
 )
 
-// registryHost is a component.Host whose extensions are real, started tasker_registry
-// extensions (made by registryext.NewFactory, listening on free loopback ports).
-type registryHost struct {
-	component.Host
-	exts map[component.ID]component.Component
-}
+// The registry test helpers are shared: extension/registryext/registrytest.
+type registryHost = registrytest.Host
 
-func (h registryHost) GetExtensions() map[component.ID]component.Component { return h.exts }
-
-// newRegistryHost starts a tasker_registry extension for every name ("" is the
-// extension without a name) and returns a host that has them.
 func newRegistryHost(t *testing.T, names ...string) registryHost {
-	t.Helper()
-	f := registryext.NewFactory()
-	h := registryHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{}}
-	for _, name := range names {
-		cfg := f.CreateDefaultConfig().(*registryext.Config)
-		cfg.ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
-		set := extensiontest.NewNopSettings(f.Type())
-		set.ID = component.NewIDWithName(f.Type(), name)
-		ext, err := f.Create(context.Background(), set, cfg)
-		require.NoError(t, err)
-		require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
-		t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
-		h.exts[set.ID] = ext
-	}
-	return h
+	return registrytest.NewHost(t, names...)
 }
 
-// registryOf returns the registry of the host's extension id.
 func registryOf(t *testing.T, h registryHost, id component.ID) *registryext.Registry {
-	t.Helper()
-	reg, err := registryext.Find(h, &id)
-	require.NoError(t, err)
-	require.NotNil(t, reg)
-	return reg
-}
-
-// staticSource stands for the tasker_cache processor's aggregate.
-type staticSource struct{ md pmetric.Metrics }
-
-func (s staticSource) Snapshot(context.Context) (pmetric.Metrics, error) { return s.md, nil }
-
-func (s staticSource) Info() registryext.SourceInfo {
-	return registryext.SourceInfo{Strategy: "local_only", SeriesCount: s.md.DataPointCount()}
+	return registrytest.Registry(t, h, id)
 }
 
 func exporterSettings(name string) exporter.Settings {
@@ -270,7 +235,7 @@ func TestRegistryExportMatchesFile(t *testing.T) {
 				file = c
 			}
 
-			_, err := regB.RegisterMetricsSource(registryext.SourceRegistration{Name: "tasker_cache", Source: staticSource{md: md}})
+			_, err := regB.RegisterMetricsSource(registryext.SourceRegistration{Name: "tasker_cache", Source: registrytest.StaticSource{MD: md}})
 			require.NoError(t, err)
 			res, err := regB.Export(ctx, registryext.ExportRequest{Format: "CSV"})
 			require.NoError(t, err)
@@ -391,7 +356,7 @@ func TestRegistryFind(t *testing.T) {
 	t.Run("configured id of another type", func(t *testing.T) {
 		other := component.MustNewID("health_check")
 		host := newRegistryHost(t, "")
-		host.exts[other] = struct {
+		host.Exts[other] = struct {
 			component.StartFunc
 			component.ShutdownFunc
 		}{}
@@ -445,7 +410,7 @@ func BenchmarkExportMetricsRegistry(b *testing.B) {
 	ext, err := f.Create(ctx, set, rcfg)
 	require.NoError(b, err)
 	require.NoError(b, ext.Start(ctx, componenttest.NewNopHost()))
-	host := registryHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{set.ID: ext}}
+	host := registryHost{Host: componenttest.NewNopHost(), Exts: map[component.ID]component.Component{set.ID: ext}}
 	exp, err := NewFactory().CreateMetrics(ctx, exporterSettings(""), cfg)
 	require.NoError(b, err)
 	require.NoError(b, exp.Start(ctx, host))

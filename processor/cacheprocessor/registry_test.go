@@ -16,35 +16,16 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
+	"github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/metadata"
 )
-
-// registryHost is a component.Host running one tasker_registry (a real Registry).
-type registryHost struct {
-	exts map[component.ID]component.Component
-}
-
-func (h registryHost) GetExtensions() map[component.ID]component.Component { return h.exts }
-
-type registryProvider struct {
-	component.StartFunc
-	component.ShutdownFunc
-	reg *registryext.Registry
-}
-
-func (p registryProvider) Registry() *registryext.Registry { return p.reg }
-
-func newRegistryHost() (registryHost, *registryext.Registry) {
-	id := component.MustNewID("tasker_registry")
-	reg := registryext.New(registryext.Options{ComponentID: id})
-	return registryHost{exts: map[component.ID]component.Component{id: registryProvider{reg: reg}}}, reg
-}
 
 // TestRegistrySourceServesTheAggregate: with a tasker_registry running, the processor
 // is its metrics source: /v1/export's path (Registry.Export) encodes the current
 // aggregate, cumulative, and every export is reported as a cache sync.
 func TestRegistrySourceServesTheAggregate(t *testing.T) {
-	host, reg := newRegistryHost()
+	host := registrytest.NewHost(t, "")
+	reg := registrytest.Registry(t, host, component.MustNewID("tasker_registry"))
 	clock := &fakeClock{now: t0}
 	sink := &consumertest.MetricsSink{}
 	p := newTestProcessor(t, testCfg(func(c *Config) { c.Temporality = TemporalityDelta }), sink, clock, nil, host)
@@ -76,7 +57,7 @@ func TestRegistryConfiguredButMissing(t *testing.T) {
 	cfg := testCfg(func(c *Config) { c.Registry = &id })
 	p, err := newCacheProcessor(processortest.NewNopSettings(metadata.Type), cfg, &consumertest.MetricsSink{})
 	require.NoError(t, err)
-	err = p.Start(context.Background(), registryHost{exts: map[component.ID]component.Component{}})
+	err = p.Start(context.Background(), registrytest.NewHost(t))
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "tasker_registry/other"), err)
 }

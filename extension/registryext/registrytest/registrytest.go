@@ -1,0 +1,69 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+// Package registrytest gives components' tests a real tasker_registry: started
+// extensions (made by registryext.NewFactory, listening on free loopback ports) in a
+// component.Host, and a fixed metrics source.
+package registrytest // import "github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/extension/extensiontest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
+)
+
+// Host is a component.Host whose extensions are the started registries.
+type Host struct {
+	component.Host
+	Exts map[component.ID]component.Component
+}
+
+// GetExtensions implements component.Host.
+func (h Host) GetExtensions() map[component.ID]component.Component { return h.Exts }
+
+// NewHost starts a tasker_registry extension for every name ("" is the extension without
+// a name), shut down when the test ends, and returns a host that has them.
+func NewHost(t testing.TB, names ...string) Host {
+	t.Helper()
+	f := registryext.NewFactory()
+	h := Host{Host: componenttest.NewNopHost(), Exts: map[component.ID]component.Component{}}
+	for _, name := range names {
+		cfg := f.CreateDefaultConfig().(*registryext.Config)
+		cfg.ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
+		set := extensiontest.NewNopSettings(f.Type())
+		set.ID = component.NewIDWithName(f.Type(), name)
+		ext, err := f.Create(context.Background(), set, cfg)
+		require.NoError(t, err)
+		require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+		t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
+		h.Exts[set.ID] = ext
+	}
+	return h
+}
+
+// Registry returns the registry of the host's extension id.
+func Registry(t testing.TB, h Host, id component.ID) *registryext.Registry {
+	t.Helper()
+	reg, err := registryext.Find(h, &id)
+	require.NoError(t, err)
+	require.NotNil(t, reg)
+	return reg
+}
+
+// StaticSource is a metrics source with a fixed aggregate (stands for tasker_cache).
+type StaticSource struct{ MD pmetric.Metrics }
+
+// Snapshot implements registryext.MetricsSource.
+func (s StaticSource) Snapshot(context.Context) (pmetric.Metrics, error) { return s.MD, nil }
+
+// Info implements registryext.MetricsSource.
+func (s StaticSource) Info() registryext.SourceInfo {
+	return registryext.SourceInfo{Strategy: "local_only", SeriesCount: s.MD.DataPointCount()}
+}
