@@ -10,6 +10,7 @@ DIST         := $(BUILD_DIR)/otelcol-tasker
 BUILDER      := $(BIN)/builder
 MDATAGEN     := $(BIN)/mdatagen
 TELEMETRYGEN := $(BIN)/telemetrygen
+TASKERGEN    := $(BIN)/taskergen
 TOOLS_MOD    := internal/tools/go.mod
 CONFIG       ?= otelcol-config.yaml
 # Packages of the distribution module (the bench module and the tools module are separate).
@@ -21,7 +22,7 @@ FUZZ_TIME    ?= 15s
 BENCH_TIME   ?= 1s
 BENCH_COUNT  ?= 5
 
-.PHONY: all build run test unit e2e fuzz bench lint generate tools clean
+.PHONY: all build run test unit e2e fuzz bench lint generate tools taskergen clean
 
 all: build
 
@@ -29,7 +30,12 @@ $(BIN)/%: $(TOOLS_MOD) internal/tools/go.sum
 	@mkdir -p $(BIN)
 	cd internal/tools && $(GO) build -o $@ $(shell grep -h "/$*\"" internal/tools/tools.go | tr -d '\t_ "')
 
-tools: $(BUILDER) $(MDATAGEN) $(TELEMETRYGEN)
+tools: $(BUILDER) $(MDATAGEN) $(TELEMETRYGEN) taskergen
+
+# The workload generator (cmd/taskergen), for demos and the end-to-end tests.
+taskergen:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(TASKERGEN) ./cmd/taskergen
 
 # The distribution: ocb generates _build/ (main.go, components.go, go.mod) and compiles it.
 # -e lets ocb's `go mod tidy` pass over test-only dependencies the proxy does not serve.
@@ -50,15 +56,15 @@ generate: $(MDATAGEN)
 	  PATH="$(BIN):$$PATH" $(GO) generate ./$$c; rc=$$?; mv $$c/README.md.keep $$c/README.md; [ $$rc -eq 0 ] || exit 1; done
 
 # go vet + all tests with the race detector + end-to-end tests of the built binary.
-test: build $(TELEMETRYGEN)
+test: build $(TELEMETRYGEN) taskergen
 	$(GO) vet $(PKGS)
-	OTELCOL_TASKER_BIN=$(DIST) TELEMETRYGEN_BIN=$(TELEMETRYGEN) $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+	OTELCOL_TASKER_BIN=$(DIST) TELEMETRYGEN_BIN=$(TELEMETRYGEN) TASKERGEN_BIN=$(TASKERGEN) $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
 unit:
 	$(GO) test -race -count=1 -short $(PKGS)
 
-e2e: build $(TELEMETRYGEN)
-	OTELCOL_TASKER_BIN=$(DIST) TELEMETRYGEN_BIN=$(TELEMETRYGEN) $(GO) test -count=1 -run 'E2E' -v ./test/e2e/...
+e2e: build $(TELEMETRYGEN) taskergen
+	OTELCOL_TASKER_BIN=$(DIST) TELEMETRYGEN_BIN=$(TELEMETRYGEN) TASKERGEN_BIN=$(TASKERGEN) $(GO) test -count=1 -run 'E2E' -v ./test/e2e/...
 
 # Every fuzz target for a short bounded time (the seed corpus also runs in every `go test`).
 fuzz:
