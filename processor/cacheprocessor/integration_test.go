@@ -54,6 +54,14 @@ func TestReplicasExportOncePerIntervalReal(t *testing.T) {
 		setup func(t *testing.T) func(*Config)
 	}{
 		{"redis", func(t *testing.T) func(*Config) { return redisCfg(redistest.Start(t).Addr, "replicas") }},
+		{"redis cluster of 3 masters", func(t *testing.T) func(*Config) {
+			cl := redistest.StartCluster(t, 3)
+			return func(c *Config) {
+				redisCfg(cl.Addrs[0], "replicas")(c)
+				c.Redis.Addrs, c.Redis.Cluster = cl.Addrs, true
+				c.Redis.ReadTimeout, c.Redis.WriteTimeout = time.Second, time.Second
+			}
+		}},
 		{"memcached", func(t *testing.T) func(*Config) { return memcachedCfg(memcachedtest.Start(t).Addr, "replicas") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
