@@ -32,7 +32,14 @@ type builder struct {
 	// wantLogs/Traces/Metrics: a consumer exists for the signal.
 	wantLogs, wantTraces, wantMetrics bool
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// payloadKeys caches "tasker.payload.<key>" by key.
+	payloadKeys map[string]string
+	// idTask is the task whose ids were computed last (idTraceID, idSpanID).
+	idTask    string
+	idValid   bool
+	idTraceID pcommon.TraceID
+	idSpanID  pcommon.SpanID
 	table     *startTable
 	dedupe    *dedupeWindow
 	lastEmit  time.Time
@@ -70,6 +77,9 @@ type batch struct {
 	metrics pmetric.Metrics
 	res     map[resKey]*resBuf
 	order   []resKey
+	// lastKey/lastRes: the resource of the previous event (events come in runs).
+	lastKey resKey
+	lastRes *resBuf
 	stats   stats
 	// rejected counts log lines that looked like Tasker's but did not parse.
 	rejected int64
@@ -118,7 +128,11 @@ func (b *builder) resourceFor(out *batch, ev *tasker.Event) *resBuf {
 	if k.env == "" {
 		k.env = payloadStr(ev, "environment")
 	}
+	if out.lastRes != nil && out.lastKey == k {
+		return out.lastRes
+	}
 	if rb := out.res[k]; rb != nil {
+		out.lastKey, out.lastRes = k, rb
 		return rb
 	}
 	rb := &resBuf{}
@@ -162,6 +176,7 @@ func (b *builder) resourceFor(out *batch, ev *tasker.Event) *resBuf {
 	}
 	out.res[k] = rb
 	out.order = append(out.order, k)
+	out.lastKey, out.lastRes = k, rb
 	return rb
 }
 
@@ -376,7 +391,7 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 				target = task
 			}
 			if target != nil {
-				addSpanEvent(target, ev, evTime, attempt)
+				b.addSpanEvent(target, ev, evTime, attempt)
 			}
 		}
 		if wantMetrics {
@@ -385,51 +400,128 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 	}
 }
 
-func addSpanEvent(s *openSpan, ev *tasker.Event, t time.Time, attempt int64) {
+func (b *builder) addSpanEvent(s *openSpan, ev *tasker.Event, t time.Time, attempt int64) {
 	if len(s.events) >= maxSpanEvents {
 		s.dropped++
 		return
 	}
-	m := pcommon.NewMap()
+	// The event is kept in the start table until its span ends: its strings are copied
+	// (in one allocation) so that it does not keep the request body or log line alive.
+	var c arena
+	n := 0
 	if ev.StepID != "" {
-		m.PutStr("tasker.step.id", strings.Clone(ev.StepID))
+		c.want(ev.StepID)
+		c.want(ev.StepName)
+		n += 2
 		if ev.StepName != "" {
-			m.PutStr("tasker.step.name", strings.Clone(ev.StepName))
+			n++
+		}
+	}
+	for _, v := range [...]string{ev.FromState, ev.ToState, ev.Message, ev.ErrorClass, ev.ErrorMessage} {
+		c.want(v)
+		if v != "" {
+			n++
+		}
+	}
+	c.want(ev.Name)
+	for i := range ev.Payload {
+		switch v := ev.Payload[i].Value; v.Kind() {
+		case tasker.KindString:
+			c.want(v.Str())
+		case tasker.KindRaw:
+			c.want(v.Raw())
+		}
+	}
+	n += payloadAttrCount(ev)
+	c.grow()
+
+	m := pcommon.NewMap()
+	m.EnsureCapacity(n)
+	if ev.StepID != "" {
+		m.PutStr("tasker.step.id", c.clone(ev.StepID))
+		if ev.StepName != "" {
+			m.PutStr("tasker.step.name", c.clone(ev.StepName))
 		}
 		m.PutInt("tasker.attempt", attempt)
 	}
 	if ev.FromState != "" {
-		m.PutStr("tasker.from_state", strings.Clone(ev.FromState))
+		m.PutStr("tasker.from_state", c.clone(ev.FromState))
 	}
 	if ev.ToState != "" {
-		m.PutStr("tasker.to_state", strings.Clone(ev.ToState))
+		m.PutStr("tasker.to_state", c.clone(ev.ToState))
 	}
 	if ev.Message != "" {
-		m.PutStr("tasker.message", strings.Clone(ev.Message))
+		m.PutStr("tasker.message", c.clone(ev.Message))
 	}
 	if ev.ErrorClass != "" {
-		m.PutStr("exception.type", strings.Clone(ev.ErrorClass))
+		m.PutStr("exception.type", c.clone(ev.ErrorClass))
 	}
 	if ev.ErrorMessage != "" {
-		m.PutStr("exception.message", strings.Clone(ev.ErrorMessage))
+		m.PutStr("exception.message", c.clone(ev.ErrorMessage))
 	}
-	putPayload(m, ev, true)
-	s.events = append(s.events, spanEvent{name: strings.Clone(ev.Name), time: t, attrs: m})
+	b.putPayloadTo(m, ev, &c)
+	s.events = append(s.events, spanEvent{name: c.clone(ev.Name), time: t, attrs: m})
+}
+
+// arena copies several strings with one allocation: want each, grow, then clone each.
+type arena struct {
+	n   int
+	buf strings.Builder
+}
+
+func (c *arena) want(s string) { c.n += len(s) }
+
+func (c *arena) grow() { c.buf.Grow(c.n) }
+
+// clone is a copy of s that shares the arena's memory.
+func (c *arena) clone(s string) string {
+	if s == "" {
+		return ""
+	}
+	if c.buf.Cap()-c.buf.Len() < len(s) {
+		return strings.Clone(s)
+	}
+	i := c.buf.Len()
+	c.buf.WriteString(s)
+	return c.buf.String()[i:]
+}
+
+// maxPayloadKeys bounds the cache of "tasker.payload.<key>" attribute names.
+const maxPayloadKeys = 4096
+
+// payloadKey is "tasker.payload." + key, from a cache of the keys seen (payloads use a
+// small set of keys). Called with b.mu held.
+func (b *builder) payloadKey(key string) string {
+	if k, ok := b.payloadKeys[key]; ok {
+		return k
+	}
+	k := "tasker.payload." + key
+	if len(b.payloadKeys) < maxPayloadKeys {
+		if b.payloadKeys == nil {
+			b.payloadKeys = make(map[string]string)
+		}
+		b.payloadKeys[k[len("tasker.payload."):]] = k
+	}
+	return k
 }
 
 // putPayload writes the remaining payload as tasker.payload.* attributes.
-func putPayload(m pcommon.Map, ev *tasker.Event, clone bool) {
+func (b *builder) putPayload(m pcommon.Map, ev *tasker.Event) { b.putPayloadTo(m, ev, nil) }
+
+// putPayloadTo is putPayload, with the strings copied into c when c is not nil.
+func (b *builder) putPayloadTo(m pcommon.Map, ev *tasker.Event, c *arena) {
+	clone := c != nil
 	for i := range ev.Payload {
 		f := &ev.Payload[i]
 		if resourcePayloadKey(f.Key) {
 			continue
 		}
-		k := "tasker.payload." + f.Key
+		k := b.payloadKey(f.Key)
 		switch f.Value.Kind() {
 		case tasker.KindString:
 			s := f.Value.Str()
 			if clone {
-				s = strings.Clone(s)
+				s = c.clone(s)
 			}
 			m.PutStr(k, s)
 		case tasker.KindInt:
@@ -441,7 +533,7 @@ func putPayload(m pcommon.Map, ev *tasker.Event, clone bool) {
 		case tasker.KindRaw:
 			s := f.Value.Raw()
 			if clone {
-				s = strings.Clone(s)
+				s = c.clone(s)
 			}
 			m.PutStr(k, s)
 		case tasker.KindNull:
@@ -478,6 +570,7 @@ func (b *builder) appendLog(lr plog.LogRecord, ev *tasker.Event, info tasker.Inf
 		lr.Body().SetStr(ev.EntityType)
 	}
 	a := lr.Attributes()
+	a.EnsureCapacity(logAttrCount(ev, info, duplicate))
 	if ev.Name != "" {
 		a.PutStr("tasker.event.name", ev.Name)
 	}
@@ -544,15 +637,55 @@ func (b *builder) appendLog(lr plog.LogRecord, ev *tasker.Event, info tasker.Inf
 	if len(ev.Backtrace) > 0 {
 		a.PutStr("exception.stacktrace", strings.Join(ev.Backtrace, "\n"))
 	}
-	putPayload(a, ev, false)
+	b.putPayload(a, ev)
 	if ev.TaskID != "" {
-		lr.SetTraceID(newTraceID(b.source, ev.TaskID))
+		traceID, taskSpanID := b.taskIDs(ev.TaskID)
+		lr.SetTraceID(traceID)
 		if entity == tasker.EntityStep && ev.StepID != "" {
 			lr.SetSpanID(newStepSpanID(b.source, ev.TaskID, ev.StepID, attempt))
 		} else {
-			lr.SetSpanID(newTaskSpanID(b.source, ev.TaskID))
+			lr.SetSpanID(taskSpanID)
 		}
 	}
+}
+
+// logAttrCount is the number of attributes appendLog puts, so the map is sized once.
+func logAttrCount(ev *tasker.Event, info tasker.Info, duplicate bool) int {
+	n := 1 // tasker.event.category
+	for _, s := range [...]string{ev.Name, ev.EventType, ev.EntityType, ev.TaskID, ev.TaskName, ev.StepID, ev.StepName,
+		ev.Namespace, ev.Version, ev.FromState, ev.ToState, ev.CorrelationID, ev.ErrorClass, ev.ErrorMessage} {
+		if s != "" {
+			n++
+		}
+	}
+	for _, f := range [...]bool{ev.HasAttempt, ev.HasRetryLimit, ev.HasExecutionDuration, ev.HasTotalDuration,
+		!ev.StartedAt.IsZero(), !ev.CompletedAt.IsZero(), info.Outcome != tasker.OutcomeNone, duplicate, len(ev.Backtrace) > 0} {
+		if f {
+			n++
+		}
+	}
+	return n + payloadAttrCount(ev)
+}
+
+// payloadAttrCount is the number of attributes putPayload puts.
+func payloadAttrCount(ev *tasker.Event) int {
+	n := 0
+	for i := range ev.Payload {
+		if !resourcePayloadKey(ev.Payload[i].Key) && ev.Payload[i].Value.Kind() != tasker.KindNull {
+			n++
+		}
+	}
+	return n
+}
+
+// taskIDs are the trace id and task span id of a task. The last task's are kept: the
+// events of a task mostly come together. Called with b.mu held.
+func (b *builder) taskIDs(taskID string) (pcommon.TraceID, pcommon.SpanID) {
+	if b.idTask != taskID || !b.idValid {
+		b.idTraceID, b.idSpanID = newTraceID(b.source, taskID), newTaskSpanID(b.source, taskID)
+		b.idTask, b.idValid = strings.Clone(taskID), true
+	}
+	return b.idTraceID, b.idSpanID
 }
 
 func copyEvents(span ptrace.Span, s *openSpan) {
@@ -628,39 +761,41 @@ func (b *builder) endTask(rb *resBuf, ev *tasker.Event, info tasker.Info, evTime
 	}
 	if wantTraces {
 		span := rb.spans.AppendEmpty()
-		span.SetTraceID(newTraceID(b.source, ev.TaskID))
-		span.SetSpanID(newTaskSpanID(b.source, ev.TaskID))
+		traceID, taskSpanID := b.taskIDs(ev.TaskID)
+		span.SetTraceID(traceID)
+		span.SetSpanID(taskSpanID)
 		if name == "" {
 			name = "task " + ev.TaskID
 		}
-		span.SetName(strings.Clone(name))
+		span.SetName(name)
 		span.SetKind(ptrace.SpanKindInternal)
 		span.SetStartTimestamp(pcommon.NewTimestampFromTime(start))
 		span.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
 		a := span.Attributes()
-		a.PutStr("tasker.task.id", strings.Clone(ev.TaskID))
+		a.EnsureCapacity(8 + min(len(ev.Payload), len(taskNumberAttrs)+1))
+		a.PutStr("tasker.task.id", ev.TaskID)
 		if name != "" {
-			a.PutStr("tasker.task.name", strings.Clone(name))
+			a.PutStr("tasker.task.name", name)
 		}
 		a.PutStr("tasker.outcome", info.Outcome.String())
-		a.PutStr("tasker.terminal_event", strings.Clone(ev.Name))
+		a.PutStr("tasker.terminal_event", ev.Name)
 		if ev.Namespace != "" {
-			a.PutStr("tasker.namespace", strings.Clone(ev.Namespace))
+			a.PutStr("tasker.namespace", ev.Namespace)
 		}
 		if ev.Version != "" {
-			a.PutStr("tasker.task.version", strings.Clone(ev.Version))
+			a.PutStr("tasker.task.version", ev.Version)
 		}
 		if ev.CorrelationID != "" {
-			a.PutStr("tasker.correlation_id", strings.Clone(ev.CorrelationID))
+			a.PutStr("tasker.correlation_id", ev.CorrelationID)
 		}
 		if !startKnown {
 			a.PutBool("tasker.start_missing", true)
 		}
-		for _, f := range [...]string{"total_steps", "completed_steps", "failed_steps", "pending_steps", "completion_percentage", "failed_steps_count"} {
-			payloadNumberAttr(a, ev, f, "tasker.task."+f)
+		for _, f := range taskNumberAttrs {
+			payloadNumberAttr(a, ev, f[0], f[1])
 		}
 		if hs := payloadStr(ev, "health_status"); hs != "" {
-			a.PutStr("tasker.task.health_status", strings.Clone(hs))
+			a.PutStr("tasker.task.health_status", hs)
 		}
 		copyEvents(span, entry)
 		setOutcomeStatus(span, info, ev, "task")
@@ -679,6 +814,16 @@ func (b *builder) endTask(rb *resBuf, ev *tasker.Event, info tasker.Info, evTime
 	}
 }
 
+// taskNumberAttrs are the numeric payload fields of a task's end: {field, attribute}.
+var taskNumberAttrs = [...][2]string{
+	{"total_steps", "tasker.task.total_steps"},
+	{"completed_steps", "tasker.task.completed_steps"},
+	{"failed_steps", "tasker.task.failed_steps"},
+	{"pending_steps", "tasker.task.pending_steps"},
+	{"completion_percentage", "tasker.task.completion_percentage"},
+	{"failed_steps_count", "tasker.task.failed_steps_count"},
+}
+
 func addException(span ptrace.Span, ev *tasker.Event, t time.Time) {
 	if ev.ErrorClass == "" && ev.ErrorMessage == "" {
 		return
@@ -688,10 +833,10 @@ func addException(span ptrace.Span, ev *tasker.Event, t time.Time) {
 	se.SetTimestamp(pcommon.NewTimestampFromTime(t))
 	a := se.Attributes()
 	if ev.ErrorClass != "" {
-		a.PutStr("exception.type", strings.Clone(ev.ErrorClass))
+		a.PutStr("exception.type", ev.ErrorClass)
 	}
 	if ev.ErrorMessage != "" {
-		a.PutStr("exception.message", strings.Clone(ev.ErrorMessage))
+		a.PutStr("exception.message", ev.ErrorMessage)
 	}
 	if len(ev.Backtrace) > 0 {
 		a.PutStr("exception.stacktrace", strings.Join(ev.Backtrace, "\n"))
@@ -728,32 +873,34 @@ func (b *builder) endStep(rb *resBuf, ev *tasker.Event, info tasker.Info, attemp
 	}
 	if wantTraces {
 		span := rb.spans.AppendEmpty()
-		span.SetTraceID(newTraceID(b.source, ev.TaskID))
+		traceID, taskSpanID := b.taskIDs(ev.TaskID)
+		span.SetTraceID(traceID)
 		span.SetSpanID(newStepSpanID(b.source, ev.TaskID, ev.StepID, attempt))
-		span.SetParentSpanID(newTaskSpanID(b.source, ev.TaskID))
+		span.SetParentSpanID(taskSpanID)
 		name := stepName
 		if name == "" {
 			name = "step " + ev.StepID
 		}
-		span.SetName(strings.Clone(name))
+		span.SetName(name)
 		span.SetKind(ptrace.SpanKindInternal)
 		span.SetStartTimestamp(pcommon.NewTimestampFromTime(start))
 		span.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
 		a := span.Attributes()
-		a.PutStr("tasker.task.id", strings.Clone(ev.TaskID))
+		a.EnsureCapacity(10)
+		a.PutStr("tasker.task.id", ev.TaskID)
 		if taskName != "" {
-			a.PutStr("tasker.task.name", strings.Clone(taskName))
+			a.PutStr("tasker.task.name", taskName)
 		}
-		a.PutStr("tasker.step.id", strings.Clone(ev.StepID))
+		a.PutStr("tasker.step.id", ev.StepID)
 		if stepName != "" {
-			a.PutStr("tasker.step.name", strings.Clone(stepName))
+			a.PutStr("tasker.step.name", stepName)
 		}
 		a.PutInt("tasker.attempt", attempt)
 		if ev.HasRetryLimit {
 			a.PutInt("tasker.retry_limit", ev.RetryLimit)
 		}
 		a.PutStr("tasker.outcome", info.Outcome.String())
-		a.PutStr("tasker.terminal_event", strings.Clone(ev.Name))
+		a.PutStr("tasker.terminal_event", ev.Name)
 		if ev.HasExecutionDuration {
 			a.PutDouble("tasker.execution_duration", ev.ExecutionDuration.Seconds())
 		}
@@ -762,7 +909,7 @@ func (b *builder) endStep(rb *resBuf, ev *tasker.Event, info tasker.Info, attemp
 		}
 		if attempt > 1 {
 			l := span.Links().AppendEmpty()
-			l.SetTraceID(newTraceID(b.source, ev.TaskID))
+			l.SetTraceID(traceID)
 			l.SetSpanID(newStepSpanID(b.source, ev.TaskID, ev.StepID, attempt-1))
 			l.Attributes().PutStr("tasker.link", "previous_attempt")
 		}
@@ -792,15 +939,16 @@ func (b *builder) outcomeMetrics(rb *resBuf, ev *tasker.Event, entity, outcome s
 		if outcome == "resolved_manually" {
 			return
 		}
-		var labels []kv
+		var lb [3]kv
+		labels := lb[:0]
 		if s := payloadStr(ev, "status"); s != "" {
-			labels = append(labels, kv{"status", strings.Clone(s)})
+			labels = append(labels, kv{"status", s})
 		}
 		if s := payloadStr(ev, "handler_class"); s != "" {
-			labels = append(labels, kv{"handler", strings.Clone(s)})
+			labels = append(labels, kv{"handler", s})
 		}
 		if ev.Namespace != "" {
-			labels = append(labels, kv{"namespace", strings.Clone(ev.Namespace)})
+			labels = append(labels, kv{"namespace", ev.Namespace})
 		}
 		if countOn {
 			rb.agg.add(taskerDesc(entity, outcome), 1, labels...)
@@ -810,10 +958,8 @@ func (b *builder) outcomeMetrics(rb *resBuf, ev *tasker.Event, entity, outcome s
 		}
 		return
 	}
-	attrs := make([]kv, 0, len(names)+1)
-	for _, n := range names {
-		attrs = append(attrs, kv{n.k, strings.Clone(n.v)})
-	}
+	var ab [4]kv
+	attrs := append(ab[:0], names...)
 	attrs = append(attrs, kv{"tasker.outcome", outcome})
 	if countOn {
 		rb.agg.add(countDesc, 1, attrs...)
@@ -828,16 +974,16 @@ func (b *builder) eventMetrics(rb *resBuf, ev *tasker.Event, _ int64) {
 	switch ev.Name {
 	case "step.retry_requested":
 		if b.mcfg.TaskerStepRetries.Enabled {
-			rb.agg.add(descStepRetries, 1, kv{"tasker.task.name", strings.Clone(ev.TaskName)}, kv{"tasker.step.name", strings.Clone(ev.StepName)})
+			rb.agg.add(descStepRetries, 1, kv{"tasker.task.name", ev.TaskName}, kv{"tasker.step.name", ev.StepName})
 		}
 	case "observability.step.backoff":
-		bt := strings.Clone(payloadStr(ev, "backoff_type"))
+		bt := payloadStr(ev, "backoff_type")
 		if b.mcfg.TaskerStepBackoffs.Enabled {
-			rb.agg.add(descStepBackoffs, 1, kv{"tasker.step.name", strings.Clone(ev.StepName)}, kv{"tasker.backoff.type", bt})
+			rb.agg.add(descStepBackoffs, 1, kv{"tasker.step.name", ev.StepName}, kv{"tasker.backoff.type", bt})
 		}
 		if v, ok := payloadValue(ev, "backoff_seconds"); ok && b.mcfg.TaskerStepBackoffDuration.Enabled {
 			if k := v.Kind(); k == tasker.KindInt || k == tasker.KindFloat {
-				rb.agg.observe(descBackoffDur, v.Float(), kv{"tasker.step.name", strings.Clone(ev.StepName)}, kv{"tasker.backoff.type", bt})
+				rb.agg.observe(descBackoffDur, v.Float(), kv{"tasker.step.name", ev.StepName}, kv{"tasker.backoff.type", bt})
 			}
 		}
 	}

@@ -4,9 +4,9 @@
 package taskerreceiver
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/fileconsumer"
@@ -113,7 +113,7 @@ func (b *builder) buildLines(tokens [][]byte, attrs map[string]any) *batch {
 	now := b.nowFunc()
 	out.stats.evictions += int64(b.table.expire(now))
 	for _, tok := range tokens {
-		if len(strings.TrimSpace(string(tok))) == 0 {
+		if len(bytes.TrimSpace(tok)) == 0 {
 			continue
 		}
 		ev, ok, err := p.ParseLogLine(tok)

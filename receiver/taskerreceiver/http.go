@@ -4,6 +4,7 @@
 package taskerreceiver
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -11,9 +12,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -157,7 +158,10 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request) 
 		writeJSON(w, http.StatusUnsupportedMediaType, errorResponse{Error: fmt.Sprintf("content type %q is not supported; send application/json or application/x-ndjson", ct)})
 		return
 	}
-	body, err := io.ReadAll(req.Body)
+	bb := getBody(req.ContentLength, r.cfg.HTTP.Get().ServerConfig.MaxRequestBodySize)
+	defer putBody(bb)
+	_, err := bb.ReadFrom(req.Body)
+	body := bb.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -175,8 +179,17 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request) 
 	}
 
 	resp := response{Errors: []itemError{}}
-	events := make([]tasker.Event, 0, 16)
+	ep := eventsPool.Get().(*[]tasker.Event)
+	events := (*ep)[:0]
+	defer func() {
+		clear(events) // drop the references to this body
+		if cap(events) <= maxPooledEvents {
+			*ep = events[:0]
+			eventsPool.Put(ep)
+		}
+	}()
 	p := parserPool.Get().(*tasker.Parser)
+	// ParseBatch copies the body once into the events' strings: bb can go back to the pool.
 	perr := p.ParseBatch(body, func(i int, ev tasker.Event, err error) {
 		if err != nil {
 			ie := itemError{Index: i, Message: err.Error()}
@@ -223,5 +236,48 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request) 
 	if resp.Accepted == 0 && resp.Rejected > 0 {
 		code = http.StatusBadRequest
 	}
+	if len(resp.Errors) == 0 {
+		writeAccepted(w, resp.Accepted)
+		return
+	}
 	writeJSON(w, code, resp)
+}
+
+// writeAccepted writes 200 and the response of a request without rejected items, as
+// writeJSON would encode it, without reflection.
+func writeAccepted(w http.ResponseWriter, accepted int) {
+	var buf [64]byte
+	b := append(buf[:0], `{"accepted":`...)
+	b = strconv.AppendInt(b, int64(accepted), 10)
+	b = append(b, `,"rejected":0,"errors":[]}`+"\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// Pools of request bodies and event slices; oversized ones are not kept.
+const (
+	maxPooledBody   = 4 << 20
+	maxPooledEvents = 4096
+)
+
+var (
+	bodyPool   = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	eventsPool = sync.Pool{New: func() any { s := make([]tasker.Event, 0, 128); return &s }}
+)
+
+// getBody is a pooled buffer, grown to the announced length when it is plausible.
+func getBody(contentLength, limit int64) *bytes.Buffer {
+	bb := bodyPool.Get().(*bytes.Buffer)
+	bb.Reset()
+	if contentLength > 0 && (limit <= 0 || contentLength <= limit) && contentLength <= maxPooledBody {
+		bb.Grow(int(contentLength) + bytes.MinRead) // ReadFrom wants MinRead free to see EOF
+	}
+	return bb
+}
+
+func putBody(bb *bytes.Buffer) {
+	if bb.Cap() <= maxPooledBody {
+		bodyPool.Put(bb)
+	}
 }

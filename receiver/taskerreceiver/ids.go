@@ -16,11 +16,8 @@ import (
 // ("ab", "c") differ.
 
 func idHash(parts ...string) [32]byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p) + 1
-	}
-	buf := make([]byte, 0, n)
+	var stack [256]byte // the ids of Tasker's tasks are short: no allocation
+	buf := stack[:0]
 	for _, p := range parts {
 		buf = append(buf, p...)
 		buf = append(buf, 0)
@@ -46,7 +43,8 @@ func newTaskSpanID(source, taskID string) pcommon.SpanID {
 
 // newStepSpanID is the span of one step attempt: SHA-256(source, task id, step id, attempt).
 func newStepSpanID(source, taskID, stepID string, attempt int64) pcommon.SpanID {
-	h := idHash(source, taskID, stepID, strconv.FormatInt(attempt, 10), "step")
+	var num [20]byte
+	h := idHash(source, taskID, stepID, string(strconv.AppendInt(num[:0], attempt, 10)), "step")
 	var id pcommon.SpanID
 	copy(id[:], h[:8])
 	return id

@@ -5,7 +5,6 @@ package taskerreceiver
 
 import (
 	"sort"
-	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -56,32 +55,36 @@ type point struct {
 // metricAgg aggregates the metrics of one resource in one batch.
 type metricAgg struct {
 	points map[string]*point
+	key    []byte // scratch for series keys
 }
 
-func seriesKey(name string, attrs []kv) string {
-	var b strings.Builder
-	b.WriteString(name)
+// appendSeriesKey appends the key of a series: the name and the attributes.
+func appendSeriesKey(b []byte, name string, attrs []kv) []byte {
+	b = append(b, name...)
 	for _, a := range attrs {
-		b.WriteByte(0)
-		b.WriteString(a.k)
-		b.WriteByte('=')
-		b.WriteString(a.v)
+		b = append(b, 0)
+		b = append(b, a.k...)
+		b = append(b, '=')
+		b = append(b, a.v...)
 	}
-	return b.String()
+	return b
 }
 
+// get is the point of a series; attrs are copied when it is new (the callers' slices
+// stay on their stacks). The strings are used as they are: the points live as long as
+// the batch, whose log records share the same input memory.
 func (m *metricAgg) get(d metricDesc, attrs []kv) *point {
 	if m.points == nil {
 		m.points = map[string]*point{}
 	}
-	k := seriesKey(d.name, attrs)
-	p := m.points[k]
+	m.key = appendSeriesKey(m.key[:0], d.name, attrs)
+	p := m.points[string(m.key)] // no allocation: the conversion is only a lookup key
 	if p == nil {
-		p = &point{desc: d, attrs: attrs}
+		p = &point{desc: d, attrs: append([]kv(nil), attrs...)}
 		if d.histogram {
 			p.bucket = make([]uint64, len(taskerBuckets)+1)
 		}
-		m.points[k] = p
+		m.points[string(m.key)] = p
 	}
 	return p
 }

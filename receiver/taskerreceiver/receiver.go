@@ -118,9 +118,25 @@ func (r *taskerReceiver) consume(ctx context.Context, out *batch) error {
 	return errors.Join(errs...)
 }
 
+// The attribute sets of the receiver's telemetry, built once.
+var (
+	optInputHTTP = metric.WithAttributeSet(attribute.NewSet(attribute.String("input", inputHTTP)))
+	optInputLogs = metric.WithAttributeSet(attribute.NewSet(attribute.String("input", inputLogs)))
+)
+
+func inputOption(input string) metric.MeasurementOption {
+	switch input {
+	case inputHTTP:
+		return optInputHTTP
+	case inputLogs:
+		return optInputLogs
+	}
+	return metric.WithAttributeSet(attribute.NewSet(attribute.String("input", input)))
+}
+
 // record adds a batch's stats to the receiver's telemetry.
 func (r *taskerReceiver) record(ctx context.Context, input string, st stats, rejected int64) {
-	opt := metric.WithAttributeSet(attribute.NewSet(attribute.String("input", input)))
+	opt := inputOption(input)
 	if st.accepted > 0 {
 		r.tel.ReceiverTaskerEventsAccepted.Add(ctx, st.accepted, opt)
 	}

@@ -5,6 +5,7 @@ package taskerreceiver
 
 import (
 	"container/list"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -65,6 +66,9 @@ func (t *startTable) open(k spanKey, now time.Time) (s *openSpan, evicted int) {
 		t.remove(t.order.Front().Value.(*openSpan))
 		evicted++
 	}
+	// The key's strings may point into a request body or a log line: copy them, so an
+	// entry that stays open for max_age does not keep its whole input alive.
+	k.task, k.step = strings.Clone(k.task), strings.Clone(k.step)
 	s = &openSpan{key: k, added: now}
 	s.elem = t.order.PushBack(s)
 	t.m[k] = s
@@ -160,6 +164,8 @@ func (d *dedupeWindow) seen(k dedupeKey, now time.Time) bool {
 		delete(d.m, e.Value.(dedupeEntry).key)
 		d.order.Remove(e)
 	}
+	// Copied for the same reason as in startTable.open: the window outlives its input.
+	k.task, k.step = strings.Clone(k.task), strings.Clone(k.step)
 	d.m[k] = d.order.PushBack(dedupeEntry{key: k, seen: now})
 	return false
 }

@@ -70,7 +70,9 @@ func main() {
 		sort.Strings(names)
 		var peer string
 		for _, n := range names {
-			if strings.HasPrefix(n[strings.LastIndex(n, "/")+1:], "contrib_") {
+			// The first contrib_* impl in name order is the peer (e.g. contrib_otlp_json
+			// before contrib_otlp_proto).
+			if peer == "" && strings.HasPrefix(n[strings.LastIndex(n, "/")+1:], "contrib_") {
 				peer = n
 			}
 		}
