@@ -86,7 +86,7 @@ func (r *taskerReceiver) emitLines(ctx context.Context, tokens [][]byte, attrs m
 	r.record(ctx, inputLogs, out.stats, out.rejected)
 	wait := 100 * time.Millisecond
 	for {
-		err := r.consume(ctx, out)
+		err := r.consume(ctx, inputLogs, out)
 		if err == nil || consumererror.IsPermanent(err) {
 			if err != nil {
 				r.set.Logger.Error("tasker receiver: pipeline rejected log lines", zap.Error(err))

@@ -223,7 +223,7 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request) 
 	out := r.buildEvents(events)
 	r.record(ctx, inputHTTP, out.stats, int64(resp.Rejected))
 	resp.Accepted = len(events)
-	if err := r.consume(ctx, out); err != nil {
+	if err := r.consume(ctx, inputHTTP, out); err != nil {
 		if consumererror.IsPermanent(err) {
 			writeJSON(w, http.StatusBadRequest, errorResponse{Error: "the pipeline rejected the data: " + err.Error()})
 			return

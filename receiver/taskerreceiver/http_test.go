@@ -12,9 +12,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +31,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/tasker-systems/otelcol-tasker/receiver/taskerreceiver/internal/metadata"
+	"github.com/tasker-systems/otelcol-tasker/receiver/taskerreceiver/internal/metadatatest"
 )
 
 type sinks struct {
@@ -246,3 +249,52 @@ func TestSharedReceiverAcrossSignals(t *testing.T) {
 
 var _ = plog.NewLogs
 var _ = time.Second
+
+// TestHTTPObsReport: the collector's standard receiver telemetry counts what the
+// pipeline accepted and refused, by transport.
+func TestHTTPObsReport(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := metadatatest.NewSettings(tel)
+	cfg := createDefaultConfig().(*Config)
+	cfg.HTTP.GetOrInsertDefault().ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
+	refuse := &toggleLogs{}
+	lr, err := NewFactory().CreateLogs(context.Background(), set, cfg, refuse)
+	require.NoError(t, err)
+	require.NoError(t, lr.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, lr.Shutdown(context.Background())) })
+	url := "http://" + lr.(*taskerReceiver).addr + "/v1/events"
+
+	code, _, _ := post(t, url, "application/json", []byte("["+evCompleted+","+evCompleted+"]"), nil)
+	require.Equal(t, http.StatusOK, code)
+	refuse.refuse.Store(true)
+	code, _, _ = post(t, url, "application/json", []byte(evCompleted), nil)
+	require.Equal(t, http.StatusServiceUnavailable, code)
+
+	sum := func(name string) int64 {
+		m, err := tel.GetMetric(name)
+		require.NoError(t, err, name)
+		var n int64
+		for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+			if tr, _ := dp.Attributes.Value("transport"); tr.AsString() == "http" {
+				n += dp.Value
+			}
+		}
+		return n
+	}
+	assert.Equal(t, int64(2), sum("otelcol_receiver_accepted_log_records"))
+	assert.Equal(t, int64(1), sum("otelcol_receiver_refused_log_records"))
+}
+
+// toggleLogs accepts logs until refuse is set.
+type toggleLogs struct {
+	consumertest.LogsSink
+	refuse atomic.Bool
+}
+
+func (s *toggleLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if s.refuse.Load() {
+		return errors.New("queue full")
+	}
+	return s.LogsSink.ConsumeLogs(ctx, ld)
+}

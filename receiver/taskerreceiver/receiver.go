@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
@@ -37,6 +38,10 @@ type taskerReceiver struct {
 
 	b *builder
 
+	// The collector's standard receiver telemetry (otelcol_receiver_accepted_* and
+	// _refused_* items, by transport), one report per input.
+	obsHTTP, obsFiles *receiverhelper.ObsReport
+
 	startOnce, stopOnce sync.Once
 	startErr            error
 	unregister          func()
@@ -56,7 +61,15 @@ func newReceiver(set receiver.Settings, cfg *Config) (*taskerReceiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &taskerReceiver{cfg: cfg, set: set, tel: tel, b: b}, nil
+	obsHTTP, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: set.ID, Transport: "http", ReceiverCreateSettings: set})
+	if err != nil {
+		return nil, err
+	}
+	obsFiles, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: set.ID, Transport: "file", ReceiverCreateSettings: set})
+	if err != nil {
+		return nil, err
+	}
+	return &taskerReceiver{cfg: cfg, set: set, tel: tel, b: b, obsHTTP: obsHTTP, obsFiles: obsFiles}, nil
 }
 
 // Start starts the inputs, once for every pipeline the receiver is in.
@@ -96,22 +109,35 @@ func (r *taskerReceiver) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// consume sends a batch to the next consumers; the first error is returned (the
-// other signals are still sent).
-func (r *taskerReceiver) consume(ctx context.Context, out *batch) error {
+// consume sends a batch to the next consumers; the errors are joined (every signal is
+// still sent). Each signal is reported as an operation of the input's obsreport.
+func (r *taskerReceiver) consume(ctx context.Context, input string, out *batch) error {
+	obs := r.obsHTTP
+	if input == inputLogs {
+		obs = r.obsFiles
+	}
 	var errs []error
-	if r.nextLogs != nil && out.logs.LogRecordCount() > 0 {
-		if err := r.nextLogs.ConsumeLogs(ctx, out.logs); err != nil {
+	if n := out.logs.LogRecordCount(); r.nextLogs != nil && n > 0 {
+		octx := obs.StartLogsOp(ctx)
+		err := r.nextLogs.ConsumeLogs(octx, out.logs)
+		obs.EndLogsOp(octx, "tasker", n, err)
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if r.nextTraces != nil && out.traces.SpanCount() > 0 {
-		if err := r.nextTraces.ConsumeTraces(ctx, out.traces); err != nil {
+	if n := out.traces.SpanCount(); r.nextTraces != nil && n > 0 {
+		octx := obs.StartTracesOp(ctx)
+		err := r.nextTraces.ConsumeTraces(octx, out.traces)
+		obs.EndTracesOp(octx, "tasker", n, err)
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if r.nextMetrics != nil && out.metrics.DataPointCount() > 0 {
-		if err := r.nextMetrics.ConsumeMetrics(ctx, out.metrics); err != nil {
+	if n := out.metrics.DataPointCount(); r.nextMetrics != nil && n > 0 {
+		octx := obs.StartMetricsOp(ctx)
+		err := r.nextMetrics.ConsumeMetrics(octx, out.metrics)
+		obs.EndMetricsOp(octx, "tasker", n, err)
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
