@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
 
 	"github.com/tasker-systems/otelcol-tasker/receiver/taskerreceiver/internal/metadata"
 )
@@ -104,6 +105,11 @@ type LogsConfig struct {
 	// Storage is a storage extension (e.g. file_storage) that keeps the read offsets,
 	// so a restart neither loses nor repeats a line. Without it offsets live in memory.
 	Storage *component.ID `mapstructure:"storage"`
+	// RetryOnFailure: when the pipeline refuses a batch of lines (e.g. a full queue or
+	// the memory limiter), retry it with exponential backoff. max_elapsed_time 0 (the
+	// default) retries until the pipeline takes it or the collector stops; a batch given
+	// up on is dropped, logged and counted. Disabled: a refused batch is dropped at once.
+	RetryOnFailure configretry.BackOffConfig `mapstructure:"retry_on_failure"`
 
 	_ struct{}
 }
@@ -159,7 +165,7 @@ func createDefaultConfig() component.Config {
 			Path:         DefaultPath,
 			HealthPath:   DefaultHealthPath,
 		}),
-		Logs:        configoptional.Default(LogsConfig{Config: *logs}),
+		Logs:        configoptional.Default(LogsConfig{Config: *logs, RetryOnFailure: defaultLogsRetry()}),
 		ServiceName: DefaultServiceName,
 		Dedupe: DedupeConfig{
 			Window:     DefaultDedupeWindow,
@@ -295,4 +301,12 @@ func compileMatch(m string) (matcher, error) {
 	default:
 		return func(s string) bool { return s == m }, nil
 	}
+}
+
+// defaultLogsRetry: retry refused lines from 100ms up to 5s between tries, for as long as
+// the collector runs (no line is given up on while the pipeline may recover).
+func defaultLogsRetry() configretry.BackOffConfig {
+	c := configretry.NewDefaultBackOffConfig()
+	c.InitialInterval, c.MaxInterval, c.MaxElapsedTime, c.Multiplier = 100*time.Millisecond, 5*time.Second, 0, 2
+	return c
 }

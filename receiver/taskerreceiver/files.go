@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/fileconsumer"
@@ -79,28 +80,48 @@ func (r *taskerReceiver) stopFiles() error {
 
 // emitLines is the fileconsumer callback: every line (or multiline token) becomes an
 // event, or a plain log record. The fileconsumer moves its offset past the tokens
-// whatever the callback returns, so a refused batch is retried here until the
-// pipeline takes it or the receiver stops.
+// whatever the callback returns, so a refused batch is retried here (retry_on_failure)
+// until the pipeline takes it, the retry budget is spent, or the receiver stops.
 func (r *taskerReceiver) emitLines(ctx context.Context, tokens [][]byte, attrs map[string]any, _ int64, _ []int64) error {
 	out := r.b.buildLines(tokens, attrs)
 	r.record(ctx, inputLogs, out.stats, out.rejected)
-	wait := 100 * time.Millisecond
+	retry := r.cfg.Logs.Get().RetryOnFailure
+	wait, start := retry.InitialInterval, time.Now()
+	if wait <= 0 {
+		wait = 100 * time.Millisecond
+	}
 	for {
 		err := r.consume(ctx, inputLogs, out)
-		if err == nil || consumererror.IsPermanent(err) {
-			if err != nil {
-				r.set.Logger.Error("tasker receiver: pipeline rejected log lines", zap.Error(err))
-			}
+		if err == nil {
+			return nil
+		}
+		giveUp := consumererror.IsPermanent(err) || !retry.Enabled ||
+			(retry.MaxElapsedTime > 0 && time.Since(start)+wait > retry.MaxElapsedTime)
+		if giveUp {
+			r.tel.ReceiverTaskerEventsDropped.Add(ctx, int64(len(tokens)), inputOption(inputLogs))
+			r.set.Logger.Error("tasker receiver: pipeline refused log lines; dropped", zap.Error(err),
+				zap.Int("lines", len(tokens)), zap.Bool("permanent", consumererror.IsPermanent(err)))
 			return err
 		}
 		r.set.Logger.Warn("tasker receiver: pipeline refused log lines, retrying", zap.Error(err), zap.Duration("wait", wait))
 		select {
 		case <-ctx.Done():
+			r.tel.ReceiverTaskerEventsDropped.Add(context.WithoutCancel(ctx), int64(len(tokens)), inputOption(inputLogs))
+			r.set.Logger.Error("tasker receiver: stopped while the pipeline refused log lines; dropped", zap.Int("lines", len(tokens)))
 			return err
-		case <-time.After(wait):
+		case <-time.After(jitter(wait, retry.RandomizationFactor)):
 		}
-		wait = min(2*wait, 5*time.Second)
+		wait = min(time.Duration(float64(wait)*max(retry.Multiplier, 1)), max(retry.MaxInterval, retry.InitialInterval))
 	}
+}
+
+// jitter spreads d by ± factor (randomization_factor).
+func jitter(d time.Duration, factor float64) time.Duration {
+	if factor <= 0 || d <= 0 {
+		return d
+	}
+	delta := factor * float64(d)
+	return time.Duration(float64(d) - delta + rand.Float64()*2*delta)
 }
 
 // buildLines parses log lines and builds their signals in one pass.

@@ -5,9 +5,13 @@ package taskerreceiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +24,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/tasker-systems/otelcol-tasker/receiver/taskerreceiver/internal/metadata"
+	"github.com/tasker-systems/otelcol-tasker/receiver/taskerreceiver/internal/metadatatest"
 )
 
 func fileConfig(dir string, storageID *component.ID) *Config {
@@ -148,4 +153,64 @@ func TestFilesPrettyJSONMultiline(t *testing.T) {
 	b := bodies(sink)
 	require.Len(t, b, 2, "%v", b)
 	assert.Equal(t, []string{"Task completed", "Task started"}, b)
+}
+
+// flakyLogs refuses the first fail batches (a full queue), then takes everything.
+type flakyLogs struct {
+	consumertest.LogsSink
+	fail atomic.Int64
+}
+
+func (f *flakyLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if f.fail.Add(-1) >= 0 {
+		return errors.New("sending queue is full")
+	}
+	return f.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// TestFilesRetryOnFailure: refused lines are retried (retry_on_failure) and arrive
+// exactly once; with retries disabled they are dropped and counted.
+func TestFilesRetryOnFailure(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	for i := range 20 {
+		lines = append(lines, jsonLine(i))
+	}
+	appendLines(t, filepath.Join(dir, "a.log"), lines...)
+
+	cfg := fileConfig(dir, nil)
+	cfg.Logs.Get().RetryOnFailure.InitialInterval = 10 * time.Millisecond
+	sink := &flakyLogs{}
+	sink.fail.Store(3)
+	set := receivertest.NewNopSettings(metadata.Type)
+	r, err := NewFactory().CreateLogs(context.Background(), set, cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	require.Eventually(t, func() bool { return sink.LogRecordCount() >= 20 }, 5*time.Second, 10*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, r.Shutdown(context.Background()))
+	assert.Equal(t, 20, sink.LogRecordCount(), "every line once, after three refusals")
+
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	cfg = fileConfig(dir, nil)
+	cfg.Logs.Get().RetryOnFailure.Enabled = false
+	refusing := &flakyLogs{}
+	refusing.fail.Store(1 << 30)
+	r, err = NewFactory().CreateLogs(context.Background(), metadatatest.NewSettings(tel), cfg, refusing)
+	require.NoError(t, err)
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	require.Eventually(t, func() bool {
+		m, err := tel.GetMetric("otelcol_receiver_tasker_events_dropped")
+		if err != nil {
+			return false
+		}
+		var n int64
+		for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+			n += dp.Value
+		}
+		return n == 20
+	}, 5*time.Second, 10*time.Millisecond, "20 lines dropped and counted")
+	require.NoError(t, r.Shutdown(context.Background()))
+	assert.Zero(t, refusing.LogRecordCount())
 }

@@ -77,7 +77,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ReceiverTaskerEventsDropped, err = builder.meter.Int64Counter(
 		"otelcol_receiver_tasker_events_dropped",
-		metric.WithDescription("Events dropped by a route (drop, or not sampled). [Development]"),
+		metric.WithDescription("Events dropped by a route (drop, or not sampled), and log lines given up on after the pipeline refused them (retry_on_failure). [Development]"),
 		metric.WithUnit("{event}"),
 	)
 	errs = errors.Join(errs, err)

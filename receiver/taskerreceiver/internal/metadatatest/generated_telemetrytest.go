@@ -56,7 +56,7 @@ func AssertEqualReceiverTaskerEventsAccepted(t *testing.T, tt *componenttest.Tel
 func AssertEqualReceiverTaskerEventsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_tasker_events_dropped",
-		Description: "Events dropped by a route (drop, or not sampled). [Development]",
+		Description: "Events dropped by a route (drop, or not sampled), and log lines given up on after the pipeline refused them (retry_on_failure). [Development]",
 		Unit:        "{event}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
