@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,11 +140,54 @@ func (s *Server) Restart() {
 }
 
 // Pause stops the process (SIGSTOP): connections are accepted by the kernel but nothing
-// answers, as with a hung server or a black-holed network.
-func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+// answers, as with a hung server or a black-holed network. It returns once every thread
+// is stopped (signal delivery is asynchronous: a request sent right after kill(2) could
+// otherwise still be answered).
+func (s *Server) Pause() {
+	s.signal(syscall.SIGSTOP)
+	s.waitState(func(state byte) bool { return state == 'T' || state == 't' }, "stopped")
+}
 
-// Resume continues a paused server.
-func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+// Resume continues a paused server, and returns once it runs again.
+func (s *Server) Resume() {
+	s.signal(syscall.SIGCONT)
+	s.waitState(func(state byte) bool { return state != 'T' && state != 't' }, "running")
+}
+
+// waitState polls every thread's state in /proc (Linux) until ok holds for all of them;
+// elsewhere it waits a moment.
+func (s *Server) waitState(ok func(byte) bool, what string) {
+	s.t.Helper()
+	s.mu.Lock()
+	pid := s.cmd.Process.Pid
+	s.mu.Unlock()
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if err != nil || len(tasks) == 0 {
+		time.Sleep(50 * time.Millisecond)
+		return
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		all := true
+		for _, f := range tasks {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				continue // the thread exited
+			}
+			// "<pid> (<comm>) <state> ...": the state follows the last ')'.
+			i := bytes.LastIndexByte(raw, ')')
+			if i < 0 || i+2 >= len(raw) || !ok(raw[i+2]) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	s.t.Fatalf("memcached (pid %d) not %s after 5s", pid, what)
+}
 
 func (s *Server) signal(sig os.Signal) {
 	s.t.Helper()
