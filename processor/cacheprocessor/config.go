@@ -60,6 +60,12 @@ type Config struct {
 	// output), rolling series that differ only in them into one (a fleet into one view).
 	DropResourceAttributes []string `mapstructure:"drop_resource_attributes"`
 	DropAttributes         []string `mapstructure:"drop_attributes"`
+	// ApplyInterval (redis and memcached): merge incoming points locally and apply them
+	// to the shared store every ApplyInterval, one update per series (a counter that
+	// received 500 increments costs one merge in the store, not 500). 0 (default) applies
+	// every incoming batch at once. Points wait at most ApplyInterval (or until 10,000
+	// series are pending); an export applies what is pending first.
+	ApplyInterval time.Duration `mapstructure:"apply_interval"`
 	// MaxBufferedPoints bounds the points buffered locally while a distributed backend is
 	// unreachable; beyond it points are dropped, counted and logged.
 	MaxBufferedPoints int `mapstructure:"max_buffered_points"`
@@ -123,6 +129,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxSeries < 0 {
 		errs = append(errs, fmt.Errorf("max_series must not be negative, got %d", c.MaxSeries))
+	}
+	if c.ApplyInterval < 0 {
+		errs = append(errs, fmt.Errorf("apply_interval must not be negative, got %s", c.ApplyInterval))
+	}
+	if c.ApplyInterval > 0 && c.Interval > 0 && c.ApplyInterval >= c.Interval {
+		errs = append(errs, fmt.Errorf("apply_interval (%s) must be shorter than interval (%s)", c.ApplyInterval, c.Interval))
 	}
 	if c.MaxBufferedPoints < 0 {
 		errs = append(errs, fmt.Errorf("max_buffered_points must not be negative, got %d", c.MaxBufferedPoints))

@@ -45,6 +45,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, []string{"service.instance.id", "host.name"}, r.DropResourceAttributes)
 	assert.Equal(t, []string{"pod"}, r.DropAttributes)
 	assert.Equal(t, "collector-a", r.InstanceID)
+	assert.Equal(t, time.Second, r.ApplyInterval)
 	assert.Equal(t, []string{"redis-1:6379", "redis-2:6379", "redis-3:6379"}, r.Redis.Addrs)
 	assert.True(t, r.Redis.Cluster)
 	assert.Equal(t, "s3cret", string(r.Redis.Password))
@@ -94,6 +95,8 @@ func TestValidateRules(t *testing.T) {
 			c.Storage = &id
 		}, `storage applies to backend "memory" only`},
 		{"negative buffer", func(c *Config) { c.MaxBufferedPoints = -1 }, "max_buffered_points must not be negative"},
+		{"apply_interval not below interval", func(c *Config) { c.ApplyInterval = c.Interval }, "apply_interval (30s) must be shorter than interval (30s)"},
+		{"negative apply_interval", func(c *Config) { c.ApplyInterval = -time.Second }, "apply_interval must not be negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)

@@ -68,6 +68,9 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	start := time.Now()
 	interval := now.Truncate(p.cfg.Interval)
 	bctx := context.WithoutCancel(ctx)
+	if p.mem == nil {
+		p.flushPending(bctx) // points merged locally (apply_interval) go in first
+	}
 	if p.buf.points() > 0 {
 		// Batches buffered during a backend outage go in first, so the aggregate this
 		// export reads holds them (replay is idempotent: each batch keeps its id).

@@ -63,6 +63,10 @@ func TestReplicasExportOncePerIntervalReal(t *testing.T) {
 			}
 		}},
 		{"memcached", func(t *testing.T) func(*Config) { return memcachedCfg(memcachedtest.Start(t).Addr, "replicas") }},
+		{"redis with apply_interval", func(t *testing.T) func(*Config) {
+			withRedis := redisCfg(redistest.Start(t).Addr, "coalesced")
+			return func(c *Config) { withRedis(c); c.ApplyInterval = 20 * time.Millisecond }
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			withBackend := tc.setup(t)
@@ -201,4 +205,27 @@ func TestRedisUnreachableAtStart(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "127.0.0.1:1")
 	require.NoError(t, p.Shutdown(context.Background()))
+}
+
+// TestApplyIntervalCoalescesAndFlushes: with apply_interval, 200 increments of one
+// counter reach Redis as merged updates (by the loop, without an export) with the
+// exact total.
+func TestApplyIntervalCoalescesAndFlushes(t *testing.T) {
+	srv := redistest.Start(t)
+	cfg := testCfg(func(c *Config) {
+		redisCfg(srv.Addr, "coalesce")(c)
+		c.ApplyInterval = 30 * time.Millisecond
+	})
+	p := newTestProcessor(t, cfg, &consumertest.MetricsSink{}, &fakeClock{now: t0}, nil, nil)
+	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
+	for range 200 {
+		consume(t, p, newBatch(web1).sum("c", delta, 0, time.Second, 2, nil))
+	}
+	require.Eventually(t, func() bool {
+		states, _, err := p.be.Snapshot(context.Background(), t0)
+		return err == nil && len(states) == 1 && states[0].Point.Int == 400
+	}, 5*time.Second, 10*time.Millisecond, "the apply loop merged 200 points into one series, total 400")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	assert.Zero(t, p.pend.len())
 }

@@ -53,6 +53,7 @@ type cacheProcessor struct {
 	scratch    []uint64
 
 	buf      *outageBuffer
+	pend     pending // apply_interval > 0: points merged locally, not yet applied (under mu)
 	seq      atomic.Int64
 	series   atomic.Int64
 	lastLost atomic.Int64
@@ -164,6 +165,10 @@ func (p *cacheProcessor) Start(ctx context.Context, host component.Host) error {
 	if p.mem == nil {
 		p.wg.Add(1)
 		go p.replayLoop(loopCtx)
+		if p.cfg.ApplyInterval > 0 {
+			p.wg.Add(1)
+			go p.applyLoop(loopCtx)
+		}
 	}
 	p.started.Store(true)
 	return nil
@@ -179,6 +184,7 @@ func (p *cacheProcessor) Shutdown(ctx context.Context) error {
 	// Points buffered during an outage get one last chance, then the aggregate is
 	// exported once more so nothing accepted is left unexported.
 	if p.mem == nil {
+		p.flushPending(ctx)
 		p.replay(ctx)
 		if n := p.buf.points(); n > 0 {
 			p.logger.Error("tasker_cache: backend unreachable at shutdown; buffered points lost", zap.Int("points", n))
@@ -239,6 +245,10 @@ func (p *cacheProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics)
 				u.Desc = d
 				p.known[u.ID] = nowNs
 			}
+			if p.cfg.ApplyInterval > 0 {
+				p.pend.add(u)
+				return true
+			}
 			pt := u.Point // the batch outlives this call: copy the scratch slices
 			pt.Buckets = append([]uint64(nil), pt.Buckets...)
 			pt.Pos = append([]uint64(nil), pt.Pos...)
@@ -248,11 +258,15 @@ func (p *cacheProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics)
 			return true
 		})
 	}
+	full := p.pend.len() >= maxPendingSeries
 	p.mu.Unlock()
 	p.tel.ProcessorTaskerCachePointsReceived.Add(ctx, int64(merged))
 
 	if len(ups) > 0 {
 		p.applyRemote(ctx, ups, now)
+	}
+	if full {
+		p.flushPending(ctx)
 	}
 	if p.cfg.PassThrough {
 		p.tel.ProcessorTaskerCachePointsPassedThrough.Add(ctx, int64(md.DataPointCount()))
