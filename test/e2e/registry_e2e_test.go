@@ -36,6 +36,10 @@ func TestE2ERegistry(t *testing.T) {
 		"receivers::tasker::http::endpoint=127.0.0.1:"+strconv.Itoa(freePort(t)),
 		"extensions::tasker_registry::endpoint=127.0.0.1:"+strconv.Itoa(registry),
 		"processors::tasker_cache::interval=1s",
+		// Files flushed at every export, so the lines on disk and the registry's counts
+		// (reported after each write) can be compared while exports keep coming.
+		"exporters::tasker_json::flush_interval=0s",
+		"exporters::tasker_csv::flush_interval=0s",
 		"service::telemetry::metrics::readers=[{pull: {exporter: {prometheus: {host: 127.0.0.1, port: "+strconv.Itoa(metrics)+"}}}}]",
 	)
 	defer c.stop(t)
