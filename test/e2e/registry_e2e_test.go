@@ -106,6 +106,10 @@ func TestE2ERegistry(t *testing.T) {
 		if got := stats.Plugins["tasker_csv"].Items; got != uint64(metricRows+logRows) {
 			return errorf("tasker_csv items %d, CSV rows in the files %d", got, metricRows+logRows)
 		}
+		// The cache sync is reported when the export that wrote the files completes.
+		if len(stats.MetricsSources) != 1 || stats.MetricsSources[0].Syncs == 0 {
+			return errorf("metrics sources %+v: want one, synced", stats.MetricsSources)
+		}
 		return nil
 	})
 	require.Len(t, stats.MetricsSources, 1)
