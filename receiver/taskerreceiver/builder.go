@@ -123,6 +123,30 @@ func resourcePayloadKey(k string) bool {
 	return k == "environment" || k == "tasker_version"
 }
 
+// fillResource sets the resource attributes of the source k (one Tasker process).
+func (b *builder) fillResource(k resKey, r pcommon.Resource) {
+	a := r.Attributes()
+	a.PutStr("service.name", b.cfg.ServiceName)
+	switch {
+	case k.host != "" && k.pid != 0:
+		a.PutStr("service.instance.id", k.host+"-"+strconv.FormatInt(k.pid, 10))
+	case k.host != "":
+		a.PutStr("service.instance.id", k.host)
+	}
+	if k.env != "" {
+		a.PutStr("deployment.environment.name", k.env)
+	}
+	if k.host != "" {
+		a.PutStr("host.name", k.host)
+	}
+	if k.pid != 0 {
+		a.PutInt("process.pid", k.pid)
+	}
+	if k.version != "" {
+		a.PutStr("tasker.version", k.version)
+	}
+}
+
 func (b *builder) resourceFor(out *batch, ev *tasker.Event) *resBuf {
 	k := resKey{host: ev.Host, pid: ev.PID, version: payloadStr(ev, "tasker_version"), env: b.cfg.DeploymentEnvironment}
 	if k.env == "" {
@@ -136,31 +160,9 @@ func (b *builder) resourceFor(out *batch, ev *tasker.Event) *resBuf {
 		return rb
 	}
 	rb := &resBuf{}
-	fill := func(r pcommon.Resource) {
-		a := r.Attributes()
-		a.PutStr("service.name", b.cfg.ServiceName)
-		switch {
-		case k.host != "" && k.pid != 0:
-			a.PutStr("service.instance.id", k.host+"-"+strconv.FormatInt(k.pid, 10))
-		case k.host != "":
-			a.PutStr("service.instance.id", k.host)
-		}
-		if k.env != "" {
-			a.PutStr("deployment.environment.name", k.env)
-		}
-		if k.host != "" {
-			a.PutStr("host.name", k.host)
-		}
-		if k.pid != 0 {
-			a.PutInt("process.pid", k.pid)
-		}
-		if k.version != "" {
-			a.PutStr("tasker.version", k.version)
-		}
-	}
 	if b.wantLogs {
 		rl := out.logs.ResourceLogs().AppendEmpty()
-		fill(rl.Resource())
+		b.fillResource(k, rl.Resource())
 		sl := rl.ScopeLogs().AppendEmpty()
 		sl.Scope().SetName(metadata.ScopeName)
 		sl.Scope().SetVersion(b.version)
@@ -168,7 +170,7 @@ func (b *builder) resourceFor(out *batch, ev *tasker.Event) *resBuf {
 	}
 	if b.wantTraces {
 		rs := out.traces.ResourceSpans().AppendEmpty()
-		fill(rs.Resource())
+		b.fillResource(k, rs.Resource())
 		ss := rs.ScopeSpans().AppendEmpty()
 		ss.Scope().SetName(metadata.ScopeName)
 		ss.Scope().SetVersion(b.version)
@@ -246,26 +248,7 @@ func (b *builder) finish(out *batch, now time.Time) {
 			continue
 		}
 		rm := out.metrics.ResourceMetrics().AppendEmpty()
-		a := rm.Resource().Attributes()
-		a.PutStr("service.name", b.cfg.ServiceName)
-		switch {
-		case k.host != "" && k.pid != 0:
-			a.PutStr("service.instance.id", k.host+"-"+strconv.FormatInt(k.pid, 10))
-		case k.host != "":
-			a.PutStr("service.instance.id", k.host)
-		}
-		if k.env != "" {
-			a.PutStr("deployment.environment.name", k.env)
-		}
-		if k.host != "" {
-			a.PutStr("host.name", k.host)
-		}
-		if k.pid != 0 {
-			a.PutInt("process.pid", k.pid)
-		}
-		if k.version != "" {
-			a.PutStr("tasker.version", k.version)
-		}
+		b.fillResource(k, rm.Resource())
 		sm := rm.ScopeMetrics().AppendEmpty()
 		sm.Scope().SetName(metadata.ScopeName)
 		sm.Scope().SetVersion(b.version)
