@@ -60,18 +60,16 @@ func openBackend(ctx context.Context, cfg *Config, logger *zap.Logger) (backend.
 
 func startRedis(ctx context.Context, cfg *Config, logger *zap.Logger) (backend.Backend, error) {
 	be, err := redisbackend.New(cfg.Redis, cfg.Retention, logger)
-	if err != nil {
-		return nil, err
-	}
-	if err := be.Start(ctx); err != nil {
-		_ = be.Close()
-		return nil, err
-	}
-	return be, nil
+	return started(ctx, be, err)
 }
 
 func startMemcached(ctx context.Context, cfg *Config, logger *zap.Logger) (backend.Backend, error) {
 	be, err := memcachedbackend.New(cfg.Memcached, cfg.Retention, logger)
+	return started(ctx, be, err)
+}
+
+// started starts a newly created backend, closing it when Start fails.
+func started[B backend.Backend](ctx context.Context, be B, err error) (backend.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
