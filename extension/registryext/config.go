@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/confguard"
 )
 
 // Defaults.
@@ -75,6 +77,8 @@ func (c *Config) Validate() error {
 	}
 	if c.ExportTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("export_timeout must be positive, got %s", c.ExportTimeout))
+	} else if err := confguard.AtLeast("export_timeout", c.ExportTimeout, 100*time.Millisecond, ""); err != nil {
+		errs = append(errs, err)
 	}
 	if tok := string(c.Token); tok != "" {
 		if len(tok) < minTokenLen {

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/confguard"
 )
 
 // Mode says how exports map to files.
@@ -104,9 +106,11 @@ type Config struct {
 // Defaults used by NewDefaultConfig.
 const (
 	DefaultFlushInterval = time.Second
-	DefaultMaxOpenFiles  = 100
-	DefaultMissingValue  = "unknown"
-	DefaultPrefix        = SignalPlaceholder + "_export"
+	// MinFlushInterval is the shortest flush_interval but 0.
+	MinFlushInterval    = time.Millisecond
+	DefaultMaxOpenFiles = 100
+	DefaultMissingValue = "unknown"
+	DefaultPrefix       = SignalPlaceholder + "_export"
 )
 
 // NewDefaultConfig returns the defaults, writing to path.
@@ -141,6 +145,8 @@ func (c *Config) ValidateOutput() error {
 	}
 	if c.FlushInterval < 0 {
 		errs = append(errs, fmt.Errorf("flush_interval must not be negative, got %s", c.FlushInterval))
+	} else if err := confguard.AtLeast("flush_interval", c.FlushInterval, MinFlushInterval, "0 flushes after every export"); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Rotation != nil {
 		if c.Rotation.MaxMegabytes < 0 || c.Rotation.MaxDays < 0 || c.Rotation.MaxBackups < 0 {

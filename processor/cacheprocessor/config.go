@@ -12,6 +12,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 
+	"github.com/tasker-systems/otelcol-tasker/internal/confguard"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/memcachedbackend"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/redisbackend"
 )
@@ -29,6 +30,9 @@ const (
 	TemporalityCumulative = "cumulative"
 	TemporalityDelta      = "delta"
 )
+
+// MinInterval is the shortest interval (and retention) accepted.
+const MinInterval = time.Second
 
 // Config is the tasker_cache processor configuration.
 type Config struct {
@@ -107,6 +111,15 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, positive[name]))
 		}
 	}
+	// Lower bounds: a duration far below them is a typo (or a unit forgotten), and
+	// would make the processor export, retry or apply in a busy loop.
+	errs = append(errs,
+		confguard.AtLeast("interval", c.Interval, MinInterval, "one export of the aggregate per interval"),
+		confguard.AtLeast("retention", c.Retention, MinInterval, "series expire this long after their last update"),
+		confguard.AtLeast("export_timeout", c.ExportTimeout, 100*time.Millisecond, ""),
+		confguard.AtLeast("lock_timeout", c.LockTimeout, time.Second, ""),
+		confguard.AtLeast("retry_backoff", c.RetryBackoff, 10*time.Millisecond, ""),
+		confguard.AtLeast("apply_interval", c.ApplyInterval, 10*time.Millisecond, "0 applies every point at once"))
 	if c.SafetyMargin < 0 {
 		errs = append(errs, fmt.Errorf("safety_margin must not be negative, got %s", c.SafetyMargin))
 	}
