@@ -29,6 +29,11 @@ const (
 	DefaultHealthPath         = "/health"
 	DefaultServiceName        = "tasker"
 	DefaultMaxRequestBodySize = 20 << 20
+	DefaultMaxEvents          = 10_000
+	DefaultMaxInFlightBytes   = 64 << 20
+	DefaultTimestampTolerance = 5 * time.Minute
+	DefaultReadHeaderTimeout  = 10 * time.Second
+	DefaultReadTimeout        = 30 * time.Second
 	DefaultDedupeWindow       = 10 * time.Minute
 	DefaultDedupeMaxEntries   = 100_000
 	DefaultSpansMaxOpen       = 100_000
@@ -91,8 +96,26 @@ type HTTPConfig struct {
 	// HealthPath answers GET with 200 {"status":"ok"}. Default /health; "-" disables it.
 	HealthPath string `mapstructure:"health_path"`
 	// Secret, when set, requires "X-Tasker-Signature: sha256=<hex HMAC-SHA256 of the
-	// (decompressed) body>" on every POST; compared in constant time.
+	// (decompressed) body>" on every POST; compared in constant time. A request that
+	// carries X-Tasker-Timestamp signs timestamp + "." + body instead.
 	Secret configopaque.String `mapstructure:"secret"`
+	// RequireTimestamp (replay protection) accepts only requests signed with
+	// X-Tasker-Timestamp (Unix seconds) within TimestampTolerance of the receiver's
+	// clock. Needs secret. Default false.
+	RequireTimestamp bool `mapstructure:"require_timestamp"`
+	// TimestampTolerance is how far X-Tasker-Timestamp may lie from the receiver's clock,
+	// either way. Default 5m.
+	TimestampTolerance time.Duration `mapstructure:"timestamp_tolerance"`
+	// Insecure allows an endpoint other than a loopback address without a secret (or an
+	// auth extension). Default false: such a configuration is refused.
+	Insecure bool `mapstructure:"insecure"`
+	// MaxEvents is the most events (items) one request may carry; a request with more
+	// is answered 413 while it is read, before it is parsed. Default 10000.
+	MaxEvents int `mapstructure:"max_events"`
+	// MaxInFlightBytes bounds the (decompressed) bytes of request bodies held at once
+	// across concurrent requests; a request that would exceed it is answered 503 with
+	// Retry-After. At least max_request_body_size. Default 64 MiB.
+	MaxInFlightBytes int64 `mapstructure:"max_in_flight_bytes"`
 
 	_ struct{}
 }
@@ -158,12 +181,17 @@ func createDefaultConfig() component.Config {
 	srv := confighttp.NewDefaultServerConfig()
 	srv.NetAddr.Endpoint = DefaultEndpoint
 	srv.MaxRequestBodySize = DefaultMaxRequestBodySize
+	srv.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	srv.ReadTimeout = DefaultReadTimeout
 	logs := fileconsumer.NewConfig()
 	return &Config{
 		HTTP: configoptional.Default(HTTPConfig{
-			ServerConfig: srv,
-			Path:         DefaultPath,
-			HealthPath:   DefaultHealthPath,
+			ServerConfig:       srv,
+			Path:               DefaultPath,
+			HealthPath:         DefaultHealthPath,
+			TimestampTolerance: DefaultTimestampTolerance,
+			MaxEvents:          DefaultMaxEvents,
+			MaxInFlightBytes:   DefaultMaxInFlightBytes,
 		}),
 		Logs:        configoptional.Default(LogsConfig{Config: *logs, RetryOnFailure: defaultLogsRetry()}),
 		ServiceName: DefaultServiceName,
@@ -209,9 +237,7 @@ func (c *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("http: health_path must differ from path %q", h.Path))
 			}
 		}
-		if h.ServerConfig.MaxRequestBodySize < 0 {
-			errs = append(errs, fmt.Errorf("http: max_request_body_size must not be negative, got %d", h.ServerConfig.MaxRequestBodySize))
-		}
+		errs = append(errs, h.validateLimits()...)
 	}
 	if c.Logs.HasValue() {
 		l := c.Logs.Get()

@@ -6,9 +6,6 @@ package taskerreceiver
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,14 +63,16 @@ func (r *taskerReceiver) startHTTP(ctx context.Context, host component.Host) err
 		return fmt.Errorf("tasker receiver: listen on %s: %w", h.ServerConfig.NetAddr.Endpoint, err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(h.Path, r.handleEvents)
+	lim := newHTTPLimits(h)
+	mux.HandleFunc(h.Path, func(w http.ResponseWriter, req *http.Request) { r.handleEvents(w, req, lim) })
 	if h.HealthPath != "" && h.HealthPath != "-" {
 		mux.HandleFunc(h.HealthPath, handleHealth)
 	}
 	srv, err := h.ServerConfig.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, mux,
 		confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, code int) {
 			writeJSON(w, code, errorResponse{Error: msg})
-		}))
+		}),
+		confighttp.WithDecoder("zstd", zstdDecoder))
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -133,22 +132,8 @@ func acceptedContentType(ct string) bool {
 	return strings.HasSuffix(mt, "+json")
 }
 
-// validSignature checks "sha256=<hex>" against the HMAC-SHA256 of body, in constant time.
-func validSignature(secret []byte, header string, body []byte) bool {
-	hexSig, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
-	if !ok {
-		return false
-	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil || len(got) != sha256.Size {
-		return false
-	}
-	mac := hmac.New(sha256.New, secret)
-	_, _ = mac.Write(body)
-	return hmac.Equal(got, mac.Sum(nil))
-}
-
-func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request) {
+func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request, lim *httpLimits) {
+	h := r.cfg.HTTP.Get()
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeJSON(w, http.StatusMethodNotAllowed, errorResponse{Error: "method " + req.Method + " not allowed; use POST"})
@@ -158,22 +143,21 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request) 
 		writeJSON(w, http.StatusUnsupportedMediaType, errorResponse{Error: fmt.Sprintf("content type %q is not supported; send application/json or application/x-ndjson", ct)})
 		return
 	}
-	bb := getBody(req.ContentLength, r.cfg.HTTP.Get().ServerConfig.MaxRequestBodySize)
+	bb := getBody(req.ContentLength, h.ServerConfig.MaxRequestBodySize)
 	defer putBody(bb)
-	_, err := bb.ReadFrom(req.Body)
-	body := bb.Bytes()
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, errorResponse{Error: fmt.Sprintf("body larger than max_request_body_size (%d bytes)", tooBig.Limit)})
-			return
+	br := bodyReader{maxEvents: h.MaxEvents, readTimeout: h.ServerConfig.ReadTimeout, budget: lim.budget}
+	defer func() { lim.budget.release(br.held) }()
+	if err := br.read(w, req, bb); err != nil {
+		if !err.retry {
+			r.record(req.Context(), inputHTTP, stats{}, 1)
 		}
-		writeJSON(w, http.StatusBadRequest, errorResponse{Error: "reading body: " + err.Error()})
+		writeHTTPError(w, err)
 		return
 	}
-	if secret := r.cfg.HTTP.Get().Secret; secret != "" {
-		if !validSignature([]byte(secret), req.Header.Get(SignatureHeader), body) {
-			writeJSON(w, http.StatusUnauthorized, errorResponse{Error: "missing or invalid " + SignatureHeader + " (want sha256=<hex HMAC-SHA256 of the body>)"})
+	body := bb.Bytes()
+	if lim.sig != nil {
+		if err := lim.sig.verify(req.Header, body); err != nil {
+			writeHTTPError(w, err)
 			return
 		}
 	}
@@ -190,7 +174,12 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request) 
 	}()
 	p := parserPool.Get().(*tasker.Parser)
 	// ParseBatch copies the body once into the events' strings: bb can go back to the pool.
+	tooMany := false
 	perr := p.ParseBatch(body, func(i int, ev tasker.Event, err error) {
+		if i >= h.MaxEvents { // the count of the body scan errs high; this one is exact
+			tooMany = true
+			return
+		}
 		if err != nil {
 			ie := itemError{Index: i, Message: err.Error()}
 			var pe *tasker.ParseError
@@ -216,6 +205,11 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request) 
 		}
 		r.record(ctx, inputHTTP, stats{}, 1)
 		writeJSON(w, http.StatusBadRequest, er)
+		return
+	}
+	if tooMany {
+		r.record(ctx, inputHTTP, stats{}, 1)
+		writeHTTPError(w, tooManyEvents(h.MaxEvents))
 		return
 	}
 	resp.Rejected = len(resp.Errors)
