@@ -4,10 +4,10 @@
 package e2e
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,14 +105,14 @@ service:
 func manifestConfig(t *testing.T) string {
 	raw, err := os.ReadFile(repoFile(t, "deploy/kubernetes/otelcol-tasker.yaml"))
 	require.NoError(t, err)
-	_, block, ok := strings.Cut(string(raw), "config.yaml: |\n")
+	_, block, ok := bytes.Cut(raw, []byte("config.yaml: |\n"))
 	require.True(t, ok, "the manifest has a config.yaml block")
-	var lines []string
-	for _, l := range strings.Split(block, "\n") {
-		if l == "---" {
+	var lines [][]byte
+	for _, l := range bytes.Split(block, []byte("\n")) {
+		if string(l) == "---" {
 			break
 		}
-		lines = append(lines, strings.TrimPrefix(l, "    "))
+		lines = append(lines, bytes.TrimPrefix(l, []byte("    ")))
 	}
-	return strings.Join(lines, "\n")
+	return string(bytes.Join(lines, []byte("\n")))
 }
