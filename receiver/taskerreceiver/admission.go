@@ -43,12 +43,16 @@ func (e *httpError) Error() string { return e.msg }
 
 // httpLimits is the state the requests of one HTTP input share.
 type httpLimits struct {
-	budget *budget
-	sig    *signatureCheck // nil without a secret
+	maxBody int64
+	budget  *budget
+	sig     *signatureCheck // nil without a secret
 }
 
 func newHTTPLimits(h *HTTPConfig) *httpLimits {
-	l := &httpLimits{budget: &budget{limit: h.MaxInFlightBytes}}
+	l := &httpLimits{maxBody: h.ServerConfig.MaxRequestBodySize, budget: &budget{limit: h.MaxInFlightBytes}}
+	if l.maxBody <= 0 {
+		l.maxBody = DefaultMaxRequestBodySize // confighttp's default for 0
+	}
 	if h.Secret != "" {
 		l.sig = &signatureCheck{secret: []byte(h.Secret), require: h.RequireTimestamp, tolerance: h.TimestampTolerance, now: time.Now}
 	}
@@ -75,7 +79,7 @@ func (b *budget) release(n int64) { b.used.Add(-n) }
 // bodyReader reads one request body under the limits.
 type bodyReader struct {
 	maxEvents   int
-	maxBody     int64
+	maxBody     int64 // max_request_body_size, as confighttp applies it
 	readTimeout time.Duration
 	budget      *budget
 	held        int64 // bytes of budget this request holds
@@ -85,6 +89,9 @@ type bodyReader struct {
 // read fills bb with the body of req. It returns an *httpError for every refusal.
 // The caller releases b.held from the budget when it is done with the body.
 func (b *bodyReader) read(w http.ResponseWriter, req *http.Request, bb *bytes.Buffer) *httpError {
+	if req.ContentLength > b.maxBody {
+		return tooLarge(b.maxBody) // a retry would not help: not 503
+	}
 	if req.ContentLength > 0 && !b.reserve(req.ContentLength) {
 		return b.overloaded()
 	}
@@ -131,12 +138,16 @@ func (b *bodyReader) readError(err error) *httpError {
 	var ne net.Error
 	switch {
 	case errors.As(err, &tooBig):
-		return &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf(
-			"body larger than max_request_body_size (%d bytes, after decompression)", tooBig.Limit)}
+		return tooLarge(tooBig.Limit)
 	case errors.As(err, &ne) && ne.Timeout():
 		return &httpError{code: http.StatusRequestTimeout, msg: "the body was not received within read_timeout (" + b.readTimeout.String() + ")"}
 	}
 	return &httpError{code: http.StatusBadRequest, msg: "reading body: " + err.Error()}
+}
+
+func tooLarge(limit int64) *httpError {
+	return &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf(
+		"body larger than max_request_body_size (%d bytes, after decompression)", limit)}
 }
 
 func tooManyEvents(maxEvents int) *httpError {

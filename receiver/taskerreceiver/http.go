@@ -145,7 +145,7 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request, 
 	}
 	bb := getBody(req.ContentLength, h.ServerConfig.MaxRequestBodySize)
 	defer putBody(bb)
-	br := bodyReader{maxEvents: h.MaxEvents, readTimeout: h.ServerConfig.ReadTimeout, budget: lim.budget}
+	br := bodyReader{maxEvents: h.MaxEvents, maxBody: lim.maxBody, readTimeout: h.ServerConfig.ReadTimeout, budget: lim.budget}
 	defer func() { lim.budget.release(br.held) }()
 	if err := br.read(w, req, bb); err != nil {
 		if !err.retry {
