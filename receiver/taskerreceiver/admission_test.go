@@ -283,3 +283,35 @@ func TestConfigDurationWithoutUnit(t *testing.T) {
 	assert.Contains(t, err.Error(), `http::read_timeout: 30 has no unit; a duration needs one, e.g. "30s"`)
 	assert.Contains(t, err.Error(), "spans::max_age: 3600 has no unit")
 }
+
+// FuzzItemCounter: for every body the parser reads without a syntax error, the
+// streaming count equals the parser's items, however the body is cut into chunks.
+func FuzzItemCounter(f *testing.F) {
+	for _, s := range []string{evCompleted, "[" + evCompleted + "," + evTask + "]", `[{"a":"]\"["},[],{}]`, "{}\n{} {}", "[1,\"x\",null]"} {
+		f.Add([]byte(s), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, body []byte, cut uint8) {
+		want, syntax := 0, false
+		perr := tasker.ParseBatch(body, func(_ int, _ tasker.Event, err error) {
+			want++
+			if err != nil && strings.Contains(err.Error(), "invalid JSON") {
+				syntax = true
+			}
+		})
+		if perr != nil || syntax {
+			return
+		}
+		var c itemCounter
+		step := int(cut)%7 + 1
+		got := 0
+		for i := 0; i < len(body); i += step {
+			got = c.feed(body[i:min(i+step, len(body))])
+		}
+		if len(body) == 0 {
+			got = 0
+		}
+		if got != want {
+			t.Fatalf("count %d, parser %d items: %q", got, want, body)
+		}
+	})
+}
