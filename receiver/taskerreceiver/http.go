@@ -176,7 +176,7 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request, 
 	// ParseBatch copies the body once into the events' strings: bb can go back to the pool.
 	tooMany := false
 	perr := p.ParseBatch(body, func(i int, ev tasker.Event, err error) {
-		if i >= h.MaxEvents { // the count of the body scan errs high; this one is exact
+		if i >= h.MaxEvents { // exact, where the body scan may count a malformed NDJSON stream low
 			tooMany = true
 			return
 		}
