@@ -68,6 +68,7 @@ const (
 	fLabelsExtra       // trailing "labels" JSON of keys the header lacks (unknown_labels: json)
 	fBucket            // le_<bound>: cumulative count <= bound
 	fBucketInf         // le_inf: cumulative count of all buckets
+	fResourceAttr      // one configured resource_columns attribute
 
 	numFields
 )
@@ -135,8 +136,8 @@ var spanColumns = []columnDef{
 	{"trace_state", fTraceState},
 	{"name", fName},
 	{"kind", fKind},
-	{"start", fStart},
-	{"end", fEnd},
+	{"start_timestamp", fStart},
+	{"end_timestamp", fEnd},
 	{"duration_ms", fDurationMs},
 	{"status_code", fStatusCode},
 	{"status_message", fStatusMessage},
@@ -155,12 +156,16 @@ var spanColumns = []columnDef{
 
 // Default column sets.
 var (
-	// DefaultColumns are Tasker's CsvExporter columns.
-	DefaultColumns = []string{"timestamp", "name", "type", "value", "labels"}
+	// DefaultColumns are Tasker's CsvExporter columns (timestamp, name, type, value,
+	// labels) plus what a row needs to be read alone: the start of the interval and the
+	// temporality of sums and histograms.
+	DefaultColumns = []string{"timestamp", "start_timestamp", "name", "type", "temporality", "value", "labels"}
+	// DefaultResourceColumns are the resource attributes of the default metric rows.
+	DefaultResourceColumns = []string{"service.name", "service.instance.id"}
 	// DefaultLogColumns are the default log record columns.
 	DefaultLogColumns = []string{"timestamp", "observed_timestamp", "severity_text", "severity_number", "event_name", "body", "trace_id", "span_id", "service_name", "attributes"}
 	// DefaultSpanColumns are the default span columns.
-	DefaultSpanColumns = []string{"trace_id", "span_id", "parent_span_id", "name", "kind", "start", "end", "duration_ms", "status_code", "status_message", "service_name", "attributes"}
+	DefaultSpanColumns = []string{"trace_id", "span_id", "parent_span_id", "name", "kind", "start_timestamp", "end_timestamp", "duration_ms", "status_code", "status_message", "service_name", "attributes"}
 )
 
 func lookupColumn(defs []columnDef, name string) field {

@@ -6,6 +6,7 @@ package csvexporter
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -34,6 +35,17 @@ const (
 	UnknownLabelsJSON = "json"
 )
 
+// How label columns are named.
+const (
+	// LabelNamesSQL names a label column after its key with every character other than
+	// letters, digits and "_" replaced by "_" (tasker.task.name → tasker_task_name), so
+	// SQL reads it without quoting; a name that would clash with another column, start
+	// with a digit or with label_/le_ is prefixed with label_.
+	LabelNamesSQL = "sql"
+	// LabelNamesPrefixed names it label_<key> with the key as it is (label_tasker.task.name).
+	LabelNamesPrefixed = "prefixed"
+)
+
 // Config is the tasker_csv exporter configuration.
 type Config struct {
 	filewriter.Config `mapstructure:",squash"`
@@ -47,6 +59,12 @@ type Config struct {
 	// Columns of metric rows (one row per data point). Default Tasker's:
 	// timestamp, name, type, value, labels.
 	Columns []string `mapstructure:"columns"`
+	// ResourceColumns are resource attributes written as metric columns of their own,
+	// after the configured columns, named as SQL-friendly label columns are
+	// (service.name → service_name). Default service.name, service.instance.id.
+	ResourceColumns []string `mapstructure:"resource_columns"`
+	// LabelNames names the label columns: sql (default) or prefixed.
+	LabelNames string `mapstructure:"label_names"`
 	// LogColumns of log rows (one row per log record).
 	LogColumns []string `mapstructure:"log_columns"`
 	// SpanColumns of span rows (one row per span).
@@ -100,6 +118,12 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("unknown_labels %q is not supported; use %q or %q", c.UnknownLabels, UnknownLabelsRotate, UnknownLabelsJSON))
 	}
+	switch c.LabelNames {
+	case LabelNamesSQL, LabelNamesPrefixed:
+	default:
+		errs = append(errs, fmt.Errorf("label_names %q is not supported; use %q or %q", c.LabelNames, LabelNamesSQL, LabelNamesPrefixed))
+	}
+	errs = append(errs, c.validateResourceColumns()...)
 	errs = append(errs, c.validateFieldMapping()...)
 	return errors.Join(errs...)
 }
@@ -172,7 +196,7 @@ func (c *Config) validateFieldMapping() []error {
 		defs   []columnDef
 		extra  []string
 	}{
-		{"columns", c.Columns, metricColumns, []string{"count", "sum", labelsName}},
+		{"columns", c.Columns, metricColumns, append([]string{"count", "sum", labelsName}, resourceColumnNames(c.ResourceColumns)...)},
 		{"log_columns", c.LogColumns, logColumns, nil},
 		{"span_columns", c.SpanColumns, spanColumns, nil},
 	} {
@@ -186,6 +210,26 @@ func (c *Config) validateFieldMapping() []error {
 				errs = append(errs, fmt.Errorf("field_mapping: in %s, %q and %q would both be written as %q", s.option, prev, col, name))
 			}
 			out[name] = col
+		}
+	}
+	return errs
+}
+
+func (c *Config) validateResourceColumns() []error {
+	var errs []error
+	seen := map[string]string{}
+	for _, k := range c.ResourceColumns {
+		if k == "" {
+			errs = append(errs, errors.New("resource_columns: empty attribute name"))
+			continue
+		}
+		name := sqlName(k)
+		if prev, dup := seen[name]; dup {
+			errs = append(errs, fmt.Errorf("resource_columns: %q and %q would both be the column %q", prev, k, name))
+		}
+		seen[name] = k
+		if slices.Contains(c.Columns, name) {
+			errs = append(errs, fmt.Errorf("resource_columns: %q would be the column %q, which columns also lists; drop one of them", k, name))
 		}
 	}
 	return errs

@@ -49,7 +49,9 @@ func TestLoadConfig(t *testing.T) {
 	all.RetryConfig.MaxElapsedTime = 2 * time.Minute
 	all.Columns = []string{"timestamp", "start_timestamp", "name", "type", "temporality", "unit", "value", "count", "sum", "min", "max", "labels", "service_name"}
 	all.LogColumns = []string{"timestamp", "severity_text", "body", "trace_id", "span_id", "attributes", "resource"}
-	all.SpanColumns = []string{"trace_id", "span_id", "name", "start", "end", "duration_ms", "status_code", "events"}
+	all.SpanColumns = []string{"trace_id", "span_id", "name", "start_timestamp", "end_timestamp", "duration_ms", "status_code", "events"}
+	all.ResourceColumns = []string{"service.instance.id", "host.name"}
+	all.LabelNames = LabelNamesPrefixed
 	all.Separator = ";"
 	all.IncludeHeaders = false
 	all.LineEnding = LineEndingCRLF
@@ -112,7 +114,9 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, filewriter.ModeAppend, cfg.Mode)
 	assert.Equal(t, time.Second, cfg.FlushInterval)
 	assert.True(t, cfg.CreateDirectory)
-	assert.Equal(t, []string{"timestamp", "name", "type", "value", "labels"}, cfg.Columns)
+	assert.Equal(t, []string{"timestamp", "start_timestamp", "name", "type", "temporality", "value", "labels"}, cfg.Columns)
+	assert.Equal(t, []string{"service.name", "service.instance.id"}, cfg.ResourceColumns)
+	assert.Equal(t, LabelNamesSQL, cfg.LabelNames)
 	assert.Equal(t, ",", cfg.Separator)
 	assert.True(t, cfg.IncludeHeaders)
 	assert.Equal(t, LineEndingLF, cfg.LineEnding)
@@ -185,9 +189,10 @@ func TestValidateAccepts(t *testing.T) {
 		"unicode":          func(c *Config) { c.Separator = "§" },
 		"pipe":             func(c *Config) { c.Separator = "|" },
 		"rename generated": func(c *Config) { c.FieldMapping = map[string]string{"label_task": "task", "le_inf": "le_+Inf"} },
-		"rename columns":   func(c *Config) { c.FieldMapping = map[string]string{"timestamp": "time", "start": "start_timestamp"} },
+		"rename columns":   func(c *Config) { c.FieldMapping = map[string]string{"timestamp": "time", "end_timestamp": "end"} },
 		"every column": func(c *Config) {
 			c.Columns = allColumns(metricColumns)
+			c.ResourceColumns = []string{"service.instance.id"}
 			c.LogColumns = allColumns(logColumns)
 			c.SpanColumns = allColumns(spanColumns)
 		},

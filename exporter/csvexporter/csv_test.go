@@ -113,7 +113,7 @@ func TestSingleEmptyCellRow(t *testing.T) {
 	g := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty().SetEmptyGauge()
 	g.DataPoints().AppendEmpty().SetIntValue(1)
 	g.DataPoints().AppendEmpty().SetFlags(pmetric.DefaultDataPointFlags.WithNoRecordedValue(true))
-	cfg := testConfig(func(c *Config) { c.Columns = []string{"value"} })
+	cfg := testConfig(func(c *Config) { c.Columns, c.ResourceColumns = []string{"value"}, nil })
 	got := encodeAll(t, cfg, signalMetrics, md)
 	assert.Equal(t, "value\n1\n\"\"\n", string(got))
 	// A reader sees two rows, not one and a blank line.

@@ -121,9 +121,9 @@ func (e *encoder) scanAttrs(m pcommon.Map) {
 			i++
 			continue
 		}
-		if _, ok := e.keySet[k]; !ok {
-			e.keySet[k] = struct{}{}
-			e.need.keys = append(e.need.keys, k)
+		if ck := e.keys.get(k); !e.hasKey(ck) {
+			e.keySet[ck] = struct{}{}
+			e.need.keys = append(e.need.keys, ck)
 		}
 		if i < len(e.scanSeen) {
 			e.scanSeen[i] = k
@@ -135,11 +135,15 @@ func (e *encoder) scanAttrs(m pcommon.Map) {
 }
 
 func (e *encoder) scanLabel(key []byte, _ pcommon.Value) {
-	if _, ok := e.keySet[string(key)]; !ok {
-		k := string(key)
-		e.keySet[k] = struct{}{}
-		e.need.keys = append(e.need.keys, k)
+	if ck := e.keys.getBytes(key); !e.hasKey(ck) {
+		e.keySet[ck] = struct{}{}
+		e.need.keys = append(e.need.keys, ck)
 	}
+}
+
+func (e *encoder) hasKey(ck string) bool {
+	_, ok := e.keySet[ck]
+	return ok
 }
 
 // mpoint is one metric data point, reduced to what the columns need.
@@ -361,6 +365,8 @@ func (e *encoder) metricRow(l *layout, p *mpoint) {
 				e.buf = appendBuckets(e.buf, p.hist.ExplicitBounds(), p.hist.BucketCounts())
 				e.buf = e.w.finish(e.buf, start, false)
 			}
+		case fResourceAttr:
+			e.buf = append(e.buf, e.resCells[c.slot]...)
 		case fLabelsJSON:
 			e.attributeCell(p.attrs)
 		case fLabelsExtra:
@@ -392,7 +398,7 @@ func (e *encoder) fillLabels(l *layout, attrs pcommon.Map) {
 			ks = e.fillSeen[i]
 		} else {
 			ks.key = k
-			ks.slot, ks.ok = l.labelSlot[k]
+			ks.slot, ks.ok = l.labelSlot[e.keys.get(k)]
 			if i < len(e.fillSeen) {
 				e.fillSeen[i] = ks
 			} else {
@@ -400,7 +406,7 @@ func (e *encoder) fillLabels(l *layout, attrs pcommon.Map) {
 			}
 		}
 		i++
-		if ks.ok {
+		if ks.ok && e.slotGen[ks.slot] != e.gen {
 			e.slotVal[ks.slot], e.slotGen[ks.slot] = v, e.gen
 		} else if l.extra {
 			e.extras = append(e.extras, extraLabel{key: k, v: v})
@@ -416,7 +422,7 @@ type keySlot struct {
 }
 
 func (e *encoder) visitLabel(key []byte, v pcommon.Value) {
-	if s, ok := e.l.labelSlot[string(key)]; ok {
+	if s, ok := e.l.labelSlot[e.keys.getBytes(key)]; ok && e.slotGen[s] != e.gen {
 		e.slotVal[s], e.slotGen[s] = v, e.gen
 	} else if e.l.extra {
 		from := len(e.extraKeys)

@@ -33,6 +33,7 @@ type encoder struct {
 
 	// Metric batch scan: the label keys and bucket bounds the batch needs.
 	need     needs
+	keys     keyCache // label key → column key
 	keySet   map[string]struct{}
 	boundSet map[float64]struct{}
 
@@ -51,7 +52,8 @@ type encoder struct {
 	scanFn    func(key []byte, v pcommon.Value)
 
 	// Cells rendered once per resource, scope or metric.
-	cell [numFields][]byte
+	cell     [numFields][]byte
+	resCells [][]byte // resource_columns of the current resource
 	// times formats timestamps, remembering the calendar part of recent seconds.
 	times flatten.TimeFormatter
 
@@ -72,6 +74,8 @@ func newEncoder(o *options) *encoder {
 		w:        o.newWriter(),
 		keySet:   map[string]struct{}{},
 		boundSet: map[float64]struct{}{},
+		keys:     keyCache{n: o.namer, m: map[string]string{}},
+		resCells: make([][]byte, len(o.resCols)),
 	}
 	e.visitFn = e.visitLabel
 	e.scanFn = e.scanLabel
@@ -283,13 +287,23 @@ func (e *encoder) setResource(res pcommon.Resource, has *[numFields]bool) {
 		e.cell[fResource] = c
 	}
 	if has[fServiceName] {
-		c := e.cell[fServiceName][:0]
-		if v, ok := res.Attributes().Get("service.name"); ok {
-			c = flatten.AppendValue(c, v)
-			c = e.w.finish(c, 0, v.Type() == pcommon.ValueTypeStr || v.Type() == pcommon.ValueTypeBytes)
-		}
-		e.cell[fServiceName] = c
+		e.cell[fServiceName] = e.attrCell(e.cell[fServiceName], res.Attributes(), "service.name")
 	}
+	if has[fResourceAttr] {
+		for i, rc := range e.o.resCols {
+			e.resCells[i] = e.attrCell(e.resCells[i], res.Attributes(), rc.key)
+		}
+	}
+}
+
+// attrCell renders attribute key of m into c (empty when m lacks it).
+func (e *encoder) attrCell(c []byte, m pcommon.Map, key string) []byte {
+	c = c[:0]
+	if v, ok := m.Get(key); ok {
+		c = flatten.AppendValue(c, v)
+		c = e.w.finish(c, 0, v.Type() == pcommon.ValueTypeStr || v.Type() == pcommon.ValueTypeBytes)
+	}
+	return c
 }
 
 func (e *encoder) setScope(s pcommon.InstrumentationScope, has *[numFields]bool) {

@@ -37,6 +37,7 @@ func fileConfig(dir string, mod func(*Config)) *Config {
 		c.FlushInterval = 0
 		c.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
 		c.RetryConfig.Enabled = false
+		taskerStyle(c) // the tests below spell out rows in Tasker's layout
 		if mod != nil {
 			mod(c)
 		}

@@ -33,19 +33,21 @@ func NewFactory() exporter.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Config:         filewriter.NewDefaultConfig(DefaultPath),
-		TimeoutConfig:  exporterhelper.NewDefaultTimeoutConfig(),
-		QueueConfig:    configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
-		RetryConfig:    configretry.NewDefaultBackOffConfig(),
-		Columns:        append([]string(nil), DefaultColumns...),
-		LogColumns:     append([]string(nil), DefaultLogColumns...),
-		SpanColumns:    append([]string(nil), DefaultSpanColumns...),
-		Separator:      ",",
-		IncludeHeaders: true,
-		LineEnding:     LineEndingLF,
-		FlattenLabels:  true,
-		UnknownLabels:  UnknownLabelsRotate,
-		EscapeFormulas: true,
+		Config:          filewriter.NewDefaultConfig(DefaultPath),
+		TimeoutConfig:   exporterhelper.NewDefaultTimeoutConfig(),
+		QueueConfig:     configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+		RetryConfig:     configretry.NewDefaultBackOffConfig(),
+		Columns:         append([]string(nil), DefaultColumns...),
+		ResourceColumns: append([]string(nil), DefaultResourceColumns...),
+		LabelNames:      LabelNamesSQL,
+		LogColumns:      append([]string(nil), DefaultLogColumns...),
+		SpanColumns:     append([]string(nil), DefaultSpanColumns...),
+		Separator:       ",",
+		IncludeHeaders:  true,
+		LineEnding:      LineEndingLF,
+		FlattenLabels:   true,
+		UnknownLabels:   UnknownLabelsRotate,
+		EscapeFormulas:  true,
 	}
 }
 

@@ -44,6 +44,7 @@ func TestGolden(t *testing.T) {
 		{file: "metrics.csv", signal: signalMetrics, data: testMetrics()},
 		{file: "metrics_all_columns.csv", signal: signalMetrics, data: testMetrics(), mod: func(c *Config) {
 			c.Columns = allMetricColumns()
+			c.ResourceColumns = []string{"service.instance.id"} // service_name is a column
 		}},
 		{file: "metrics_json_labels.csv", signal: signalMetrics, data: testMetrics(), mod: func(c *Config) {
 			c.FlattenLabels = false
@@ -61,7 +62,11 @@ func TestGolden(t *testing.T) {
 			c.Separator = ";"
 			c.LineEnding = LineEndingCRLF
 			c.EscapeFormulas = false
-			c.FieldMapping = map[string]string{"timestamp": "time", "label_status": "Status", "le_inf": "le_+Inf"}
+			c.FieldMapping = map[string]string{"timestamp": "time", "status": "Status", "le_inf": "le_+Inf"}
+		}},
+		{file: "metrics_tasker_style.csv", signal: signalMetrics, data: testMetrics(), mod: taskerStyle},
+		{file: "metrics_resource_columns.csv", signal: signalMetrics, data: testMetrics(), mod: func(c *Config) {
+			c.ResourceColumns = []string{"service.name", "host.name", "deployment.environment.name"}
 		}},
 		{file: "logs.csv", signal: signalLogs, data: testLogs()},
 		{file: "logs_all_columns.csv", signal: signalLogs, data: testLogs(), mod: func(c *Config) {

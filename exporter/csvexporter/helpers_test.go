@@ -33,6 +33,15 @@ func testConfig(mod func(*Config)) *Config {
 	return cfg
 }
 
+// taskerStyle configures the layout of Tasker's CsvExporter, the default before the
+// SQL-friendly one: timestamp, name, type, value, label_<key> columns, no resource
+// columns.
+func taskerStyle(c *Config) {
+	c.Columns = []string{"timestamp", "name", "type", "value", "labels"}
+	c.ResourceColumns = nil
+	c.LabelNames = LabelNamesPrefixed
+}
+
 // encodeAll encodes a batch as it would be written to a new file (header, then the
 // rows of every group in order) without touching a file.
 func encodeAll(t testing.TB, cfg *Config, signal string, data any) []byte {

@@ -31,12 +31,20 @@ type options struct {
 	histExtra  bool // histograms add count, sum and le_ columns (include_headers and "buckets" not configured)
 	configured [numFields]bool
 
+	namer   *labelNamer
+	resCols []resCol // resource_columns (metrics)
+
 	mapping map[string]string // internal name → header name
 	reverse map[string]string // header name → internal name
 
 	groupAttr string // group_by.resource_attribute, "" without group_by
 
 	fixed *layout // the layout when it does not depend on the data (logs, spans, headerless metrics)
+}
+
+// resCol is one resource_columns attribute and its column name.
+type resCol struct {
+	key, name string
 }
 
 func newOptions(cfg *Config, signal string) (*options, error) {
@@ -78,7 +86,15 @@ func newOptions(cfg *Config, signal string) (*options, error) {
 		o.cols = append(o.cols, columnDef{name: n, f: f})
 		o.configured[f] = true
 	}
+	o.namer = &labelNamer{sql: cfg.LabelNames != LabelNamesPrefixed, reserved: map[string]bool{}}
 	if signal == signalMetrics {
+		for _, k := range cfg.ResourceColumns {
+			o.resCols = append(o.resCols, resCol{key: k, name: sqlName(k)})
+		}
+		for _, n := range append(append(append([]string(nil), names...), "count", "sum", labelsName), resourceColumnNames(cfg.ResourceColumns)...) {
+			o.namer.reserved[n] = true
+			o.namer.reserved[o.headerName(n)] = true
+		}
 		o.labels = o.configured[fLabels]
 		o.flatten = o.labels && cfg.FlattenLabels && o.headers
 		o.extra = o.flatten && cfg.UnknownLabels == UnknownLabelsJSON
@@ -169,13 +185,16 @@ func (o *options) buildLayout(keys []string, bounds []float64, agg aggLevel) *la
 			l.labelSlot = make(map[string]int, len(keys))
 			for i, k := range keys {
 				l.labelSlot[k] = i
-				add(fLabel, labelPrefix+k, i)
+				add(fLabel, o.namer.header(k), i)
 			}
 		case !o.extra:
 			add(fLabelsPlaceholder, labelsName, 0)
 		}
 	}
 	if o.signal == signalMetrics {
+		for i, rc := range o.resCols {
+			add(fResourceAttr, rc.name, i)
+		}
 		switch {
 		case !o.headers:
 			if !o.configured[fCount] {
@@ -316,8 +335,6 @@ func (o *options) parseLayout(header []byte) *layout {
 			agg = max(agg, aggCount)
 		case internal == bucketInfName:
 			agg = aggBuckets
-		case strings.HasPrefix(internal, labelPrefix):
-			keys = append(keys, internal[len(labelPrefix):])
 		case strings.HasPrefix(internal, bucketPrefix):
 			b, err := strconv.ParseFloat(internal[len(bucketPrefix):], 64)
 			if err != nil || math.IsNaN(b) {
@@ -325,6 +342,10 @@ func (o *options) parseLayout(header []byte) *layout {
 			}
 			bounds = append(bounds, b)
 			agg = aggBuckets
+		default:
+			if ck, ok := o.namer.fromHeader(internal); ok {
+				keys = append(keys, ck)
+			}
 		}
 	}
 	l := o.layoutFor(nil, &needs{keys: keys, bounds: bounds, agg: agg})

@@ -78,13 +78,16 @@ func TestPythonRoundTrip(t *testing.T) {
 	require.NoError(t, os.WriteFile(script, []byte(pythonReader), 0o600))
 
 	md := pmetric.NewMetrics()
-	g := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "billing")
+	rm.Resource().Attributes().PutStr("service.instance.id", "=i-1")
+	g := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
 	g.SetName("weird")
 	dps := g.SetEmptyGauge().DataPoints()
 	for i, v := range tricky {
 		dp := dps.AppendEmpty()
 		dp.SetDoubleValue(float64(i) - 1.5)
-		dp.Attributes().PutStr("v", v.in)
+		dp.Attributes().PutStr("tricky.v", v.in)
 		dp.Attributes().PutInt("n", int64(-i))
 	}
 	dps.AppendEmpty().SetIntValue(-3) // no labels: empty cells
@@ -114,6 +117,8 @@ func TestPythonRoundTrip(t *testing.T) {
 			dir := t.TempDir()
 			cfg := fileConfig(dir, func(c *Config) {
 				c.Columns = []string{"name", "value", "labels"}
+				c.ResourceColumns = DefaultResourceColumns // and SQL-friendly label names
+				c.LabelNames = LabelNamesSQL
 				c.LogColumns = []string{"severity_text", "body"}
 				if tc.mod != nil {
 					tc.mod(c)
@@ -135,13 +140,17 @@ func TestPythonRoundTrip(t *testing.T) {
 				}
 				return tricky[i].in
 			}
-			wantMetrics := [][]string{{"name", "value", "label_n", "label_v"}}
+			inst := "'=i-1"
+			if !tc.escape {
+				inst = "=i-1"
+			}
+			wantMetrics := [][]string{{"name", "value", "n", "tricky_v", "service_name", "service_instance_id"}}
 			wantLogs := [][]string{{"severity_text", "body"}}
 			for i := range tricky {
-				wantMetrics = append(wantMetrics, []string{"weird", formatFloat(float64(i) - 1.5), formatInt(-i), cell(i)})
+				wantMetrics = append(wantMetrics, []string{"weird", formatFloat(float64(i) - 1.5), formatInt(-i), cell(i), "billing", inst})
 				wantLogs = append(wantLogs, []string{"INFO", cell(i)})
 			}
-			wantMetrics = append(wantMetrics, []string{"weird", "-3", "", ""})
+			wantMetrics = append(wantMetrics, []string{"weird", "-3", "", "", "billing", inst})
 			wantLogs = append(wantLogs, []string{"", "-42"})
 
 			assert.Equal(t, wantMetrics, readWithPython(t, py, script, filepath.Join(dir, "metrics.csv"), tc.sep))
@@ -150,9 +159,9 @@ func TestPythonRoundTrip(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
 			require.NoError(t, err)
 			if cfg.LineEnding == LineEndingCRLF {
-				assert.Contains(t, string(raw), "label_v\r\n")
+				assert.Contains(t, string(raw), "service_instance_id\r\n")
 			} else {
-				assert.NotContains(t, string(raw), "label_v\r")
+				assert.NotContains(t, string(raw), "service_instance_id\r")
 			}
 		})
 	}

@@ -193,7 +193,7 @@ func TestRegistryExportMatchesFile(t *testing.T) {
 	}{
 		{"per_export", nil, "text/csv; charset=utf-8; header=present"},
 		{"append", func(c *Config) { c.Mode = filewriter.ModeAppend }, "text/csv; charset=utf-8; header=present"},
-		{"all_columns", func(c *Config) { c.Columns = allMetricColumns() }, "text/csv; charset=utf-8; header=present"},
+		{"all_columns", func(c *Config) { c.Columns, c.ResourceColumns = allMetricColumns(), []string{"service.instance.id"} }, "text/csv; charset=utf-8; header=present"},
 		{"json_labels", func(c *Config) { c.FlattenLabels = false }, "text/csv; charset=utf-8; header=present"},
 		{"unknown_labels_json", func(c *Config) { c.UnknownLabels = UnknownLabelsJSON }, "text/csv; charset=utf-8; header=present"},
 		{"semicolon_crlf_mapped", func(c *Config) {
@@ -304,15 +304,15 @@ func TestRegistryEncoder(t *testing.T) {
 			c.GroupBy = &filewriter.GroupByConfig{ResourceAttribute: "service.name", MaxOpenFiles: 10, MissingValue: "none"}
 		})
 		got, _ := encode(t, cfg, md)
-		assert.Equal(t, "timestamp,name,type,value,label_status,label_task\n"+
-			"2024-05-01T12:00:00.123456789Z,a,gauge,0,,t1\n"+
-			"2024-05-01T12:00:00.123456789Z,b,gauge,0,ok,\n", string(got))
+		assert.Equal(t, "timestamp,start_timestamp,name,type,temporality,value,status,task,service_name,service_instance_id\n"+
+			"2024-05-01T12:00:00.123456789Z,,a,gauge,,0,,t1,billing,\n"+
+			"2024-05-01T12:00:00.123456789Z,,b,gauge,,0,ok,,shipping,\n", string(got))
 		assert.Equal(t, string(encodeAll(t, testConfig(nil), signalMetrics, md)), string(got))
 	})
 
 	t.Run("empty", func(t *testing.T) {
 		got, res := encode(t, testConfig(nil), pmetric.NewMetrics())
-		assert.Equal(t, "timestamp,name,type,value,labels\n", string(got))
+		assert.Equal(t, "timestamp,start_timestamp,name,type,temporality,value,labels,service_name,service_instance_id\n", string(got))
 		assert.Equal(t, 0, res.Items)
 		got, _ = encode(t, testConfig(func(c *Config) { c.IncludeHeaders = false }), pmetric.NewMetrics())
 		assert.Empty(t, got)
