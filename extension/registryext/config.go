@@ -47,6 +47,9 @@ type PrometheusConfig struct {
 	JobInstanceLabels bool `mapstructure:"job_instance_labels"`
 	// ResourceAttributes are resource attributes copied to every series as labels.
 	ResourceAttributes []string `mapstructure:"resource_attributes"`
+	// TargetInfo adds a target_info series per resource with its other attributes.
+	// Default true.
+	TargetInfo bool `mapstructure:"target_info"`
 
 	_ struct{}
 }
@@ -60,7 +63,7 @@ func createDefaultConfig() component.Config {
 		ServerConfig:  srv,
 		MaxEvents:     DefaultMaxEvents,
 		ExportTimeout: DefaultExportTimeout,
-		Prometheus:    PrometheusConfig{JobInstanceLabels: true},
+		Prometheus:    PrometheusConfig{JobInstanceLabels: true, TargetInfo: true},
 	}
 }
 
@@ -122,6 +125,7 @@ func validToken(s string) bool {
 func (c *Config) prometheusOptions() PrometheusOptions {
 	return PrometheusOptions{
 		NoJobInstanceLabels: !c.Prometheus.JobInstanceLabels,
+		NoTargetInfo:        !c.Prometheus.TargetInfo,
 		ResourceAttributes:  append([]string(nil), c.Prometheus.ResourceAttributes...),
 	}
 }

@@ -42,6 +42,8 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, DefaultMaxEvents, def.MaxEvents)
 	assert.Equal(t, DefaultExportTimeout, def.ExportTimeout)
 	assert.True(t, def.Prometheus.JobInstanceLabels)
+	assert.True(t, def.Prometheus.TargetInfo)
+	assert.False(t, def.ServerConfig.Auth.HasValue())
 	assert.Empty(t, string(def.Token))
 
 	all, err := loadConfig(t, "all")
@@ -54,7 +56,9 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, 5*time.Second, all.ServerConfig.ReadHeaderTimeout)
 	assert.False(t, all.Prometheus.JobInstanceLabels)
 	assert.Equal(t, []string{"host.name", "deployment.environment"}, all.Prometheus.ResourceAttributes)
-	assert.Equal(t, PrometheusOptions{NoJobInstanceLabels: true, ResourceAttributes: []string{"host.name", "deployment.environment"}}, all.prometheusOptions())
+	assert.Equal(t, PrometheusOptions{NoJobInstanceLabels: true, NoTargetInfo: true, ResourceAttributes: []string{"host.name", "deployment.environment"}}, all.prometheusOptions())
+	require.True(t, all.ServerConfig.Auth.HasValue())
+	assert.Equal(t, component.MustNewIDWithName("bearertokenauth", "registry"), all.ServerConfig.Auth.Get().Config.AuthenticatorID)
 }
 
 func TestConfigValidate(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
@@ -325,6 +326,11 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
+	// OpenMetrics when the Accept header asks for application/openmetrics-text.
+	if expfmt.NegotiateIncludingOpenMetrics(r.Header).FormatType() == expfmt.TypeOpenMetrics {
+		r = r.WithContext(withOpenMetrics(r.Context()))
+	}
+	w.Header().Set("Vary", "Accept")
 	h.serveExport(w, r, ExportRequest{Format: FormatPrometheus, Source: r.URL.Query().Get("source"), Quiet: true}, false)
 }
 

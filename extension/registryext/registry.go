@@ -67,6 +67,9 @@ type Registry struct {
 
 	// onEvent, when set (by the extension, at creation), is told of every recorded event.
 	onEvent func(e Event, evicted bool)
+	// onDropped, when set (by the extension, at creation), is told of every export that
+	// left points out.
+	onDropped func(plugin string, res Result)
 }
 
 type pluginEntry struct {
@@ -86,6 +89,8 @@ type pluginEntry struct {
 	hasLast                                  bool
 	lastErr                                  string
 	lastErrAt                                time.Time
+	lastDropped                              int       // dropped points last logged
+	lastDropLog                              time.Time // when
 }
 
 // PluginInfo describes a registered plugin (GET /v1/plugins).
