@@ -57,8 +57,14 @@ func TestLoadConfig(t *testing.T) {
 	assert.False(t, all.Prometheus.JobInstanceLabels)
 	assert.Equal(t, []string{"host.name", "deployment.environment"}, all.Prometheus.ResourceAttributes)
 	assert.Equal(t, PrometheusOptions{NoJobInstanceLabels: true, NoTargetInfo: true, ResourceAttributes: []string{"host.name", "deployment.environment"}}, all.prometheusOptions())
-	require.True(t, all.ServerConfig.Auth.HasValue())
-	assert.Equal(t, component.MustNewIDWithName("bearertokenauth", "registry"), all.ServerConfig.Auth.Get().Config.AuthenticatorID)
+	assert.False(t, all.ServerConfig.Auth.HasValue())
+
+	// auth: an authenticator extension (confighttp), instead of token.
+	withAuth, err := loadConfig(t, "auth")
+	require.NoError(t, err)
+	require.True(t, withAuth.ServerConfig.Auth.HasValue())
+	assert.Equal(t, component.MustNewIDWithName("bearertokenauth", "registry"), withAuth.ServerConfig.Auth.Get().Config.AuthenticatorID)
+	assert.Empty(t, string(withAuth.Token))
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -69,6 +75,7 @@ func TestConfigValidate(t *testing.T) {
 		"max_events must be between 1 and 1000000, got 0",
 		"export_timeout must be positive, got -1s",
 		"token must be at least 16 characters long",
+		"token and auth are alternatives (both read the Authorization header): set one",
 		"token may contain only the characters of an RFC 6750 bearer token",
 		"prometheus::resource_attributes: empty attribute name",
 		`prometheus::resource_attributes: "host_name" becomes label "host_name", which resource attribute "host.name" already gives`,

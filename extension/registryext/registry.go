@@ -52,9 +52,10 @@ type Options struct {
 // registrations and ignores them (Register and RegisterMetricsSource return a nil handle
 // and no error), so a component that found no registry needs no checks.
 type Registry struct {
-	logger *zap.Logger
-	id     component.ID
-	now    func() time.Time
+	logger  *zap.Logger
+	id      component.ID
+	version string // of the distribution (the built-in plugin's version)
+	now     func() time.Time
 
 	mu          sync.RWMutex // guards the maps and slices below
 	plugins     map[string]*pluginEntry
@@ -183,6 +184,10 @@ func newRegistry(opts Options, onEvent func(Event, bool)) *Registry {
 		sources: make(map[string]*sourceEntry),
 		events:  newEventRing(maxEvents),
 		onEvent: onEvent,
+		version: opts.Version,
+	}
+	if r.version == "" {
+		r.version = DefaultPluginVersion
 	}
 	if !opts.NoBuiltinPrometheus {
 		version := opts.Version
@@ -192,7 +197,7 @@ func newRegistry(opts Options, onEvent func(Event, bool)) *Registry {
 		p := Plugin{
 			Name:           PrometheusPluginName,
 			Version:        version,
-			Description:    "Prometheus text exposition format 0.0.4 (built in): valid names, le=\"+Inf\", cumulative buckets",
+			Description:    "Prometheus text 0.0.4 and OpenMetrics 1.0.0 (built in): valid names, cumulative buckets, target_info",
 			Formats:        []string{FormatPrometheus},
 			ComponentID:    opts.ComponentID,
 			Kind:           component.KindExtension,
