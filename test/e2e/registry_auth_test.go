@@ -19,6 +19,11 @@ import (
 // http confmap provider), and the registry authenticates with the bearertokenauth
 // extension through confighttp's auth: instead of its own token.
 func TestE2ERegistryAuthAndHTTPConfig(t *testing.T) {
+	components := run(t, tool(t, "OTELCOL_TASKER_BIN"), "components")
+	for _, want := range []string{"name: bearertokenauth", "scheme: http\n", "scheme: https\n", "confmap/provider/httpsprovider v1.66.0"} {
+		assert.Contains(t, components, want)
+	}
+
 	config, err := os.ReadFile(repoFile(t, "otelcol-config.yaml"))
 	require.NoError(t, err)
 	var served atomic.Int32

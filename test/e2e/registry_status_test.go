@@ -18,7 +18,8 @@ import (
 
 // shippedRegistry runs the binary on config (the shipped otelcol-config.yaml, or a URL
 // serving it) with every port on a free loopback port; it returns the collector, the
-// registry's base URL and the OTLP gRPC endpoint.
+// registry's base URL and the OTLP gRPC endpoint (OTLP/HTTP listens on the next free
+// port kept in lastOTLPHTTP).
 func shippedRegistry(t *testing.T, config string, sets ...string) (*collector, string, string) {
 	t.Helper()
 	bin := tool(t, "OTELCOL_TASKER_BIN")
@@ -33,8 +34,13 @@ func shippedRegistry(t *testing.T, config string, sets ...string) (*collector, s
 		"service::telemetry::metrics::readers=[{pull: {exporter: {prometheus: {host: 127.0.0.1, port: " + strconv.Itoa(metrics) + "}}}}]",
 	}, sets...)
 	c := startCollector(t, bin, t.TempDir(), config, health, all...)
+	lastOTLPHTTP = "http://127.0.0.1:" + strconv.Itoa(httpPort)
 	return c, "http://127.0.0.1:" + strconv.Itoa(registry), "127.0.0.1:" + strconv.Itoa(grpc)
 }
+
+// lastOTLPHTTP is the OTLP/HTTP base URL of the last shippedRegistry (tests here do not
+// run in parallel).
+var lastOTLPHTTP string
 
 // TestE2ERegistryStatusPage loads the status page of the built binary in headless
 // Chromium: the exporters as plugins with their counts, tasker_cache as the metrics
