@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
 // layout orders what is written: the live points of each family in input order
@@ -111,3 +112,82 @@ func joinSameNames(ls []label) []label {
 	}
 	return ls[:out]
 }
+
+func kindOf(m pmetric.Metric) famKind {
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		return famGauge
+	case pmetric.MetricTypeSum:
+		if s := m.Sum(); s.IsMonotonic() && s.AggregationTemporality() == pmetric.AggregationTemporalityCumulative {
+			return famCounter
+		}
+		return famGauge
+	case pmetric.MetricTypeHistogram:
+		if m.Histogram().AggregationTemporality() == pmetric.AggregationTemporalityCumulative {
+			return famHistogram
+		}
+	case pmetric.MetricTypeSummary:
+		return famSummary
+	}
+	return 0
+}
+
+func pointCount(m pmetric.Metric) int {
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		return m.Gauge().DataPoints().Len()
+	case pmetric.MetricTypeSum:
+		return m.Sum().DataPoints().Len()
+	case pmetric.MetricTypeHistogram:
+		return m.Histogram().DataPoints().Len()
+	case pmetric.MetricTypeExponentialHistogram:
+		return m.ExponentialHistogram().DataPoints().Len()
+	case pmetric.MetricTypeSummary:
+		return m.Summary().DataPoints().Len()
+	}
+	return 0
+}
+
+// pointAttrs returns the attributes of point i, the label its family type adds (le,
+// quantile), or why the point cannot be written.
+func pointAttrs(m pmetric.Metric, typ famKind, i int) (pcommon.Map, string, string) {
+	switch typ {
+	case famHistogram:
+		dp := m.Histogram().DataPoints().At(i)
+		bounds, counts := dp.ExplicitBounds(), dp.BucketCounts()
+		if dp.Flags().NoRecordedValue() {
+			return dp.Attributes(), "", DropNoRecordedValue
+		}
+		if counts.Len() != 0 && counts.Len() != bounds.Len()+1 {
+			return dp.Attributes(), "", DropMalformed
+		}
+		for b := 0; b < bounds.Len(); b++ {
+			v := bounds.At(b)
+			if v != v || b > 0 && v <= bounds.At(b-1) || v > maxFloat {
+				return dp.Attributes(), "", DropMalformed
+			}
+		}
+		return dp.Attributes(), "le", ""
+	case famSummary:
+		dp := m.Summary().DataPoints().At(i)
+		if dp.Flags().NoRecordedValue() {
+			return dp.Attributes(), "", DropNoRecordedValue
+		}
+		return dp.Attributes(), "quantile", ""
+	}
+	var dp pmetric.NumberDataPoint
+	if m.Type() == pmetric.MetricTypeGauge {
+		dp = m.Gauge().DataPoints().At(i)
+	} else {
+		dp = m.Sum().DataPoints().At(i)
+	}
+	switch {
+	case dp.Flags().NoRecordedValue():
+		return dp.Attributes(), "", DropNoRecordedValue
+	case dp.ValueType() == pmetric.NumberDataPointValueTypeEmpty:
+		return dp.Attributes(), "", DropUnsupported
+	}
+	return dp.Attributes(), "", ""
+}
+
+const maxFloat = 1.7976931348623157e308
