@@ -125,6 +125,7 @@ func TestWriterMatchesExpfmt(t *testing.T) {
 		"edge_cases":    edgeCaseMetrics(),
 		"two_processes": twoProcesses(),
 		"bench":         benchAggregate(9, 20),
+		"numbers":       numbersFixture(),
 	} {
 		for _, om := range []bool{false, true} {
 			enc := NewPrometheusEncoder(PrometheusOptions{ResourceAttributes: []string{"host.name"}})
@@ -139,6 +140,35 @@ func TestWriterMatchesExpfmt(t *testing.T) {
 			require.Equal(t, want, got.String(), "%s, openmetrics=%v", name, om)
 		}
 	}
+}
+
+// numbersFixture has values around the integral / exponent boundaries of the formats.
+func numbersFixture() pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	ms := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics()
+	g := ms.AppendEmpty()
+	g.SetName("values")
+	gauge := g.SetEmptyGauge()
+	for i, v := range []float64{999999, 1e6, -999999, -1e6, 123456789, 0.5, 2.5e-5, 1e-7, 4503599627370496, 1 << 62} {
+		dp := gauge.DataPoints().AppendEmpty()
+		dp.SetDoubleValue(v)
+		dp.Attributes().PutInt("i", int64(i))
+	}
+	c := ms.AppendEmpty()
+	c.SetName("big_counter")
+	sum := c.SetEmptySum()
+	sum.SetIsMonotonic(true)
+	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	sum.DataPoints().AppendEmpty().SetIntValue(1234567)
+	h := ms.AppendEmpty()
+	h.SetName("big_hist")
+	h.SetEmptyHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	hp := h.Histogram().DataPoints().AppendEmpty()
+	hp.ExplicitBounds().FromRaw([]float64{1e-3, 1, 1e6, 2.5e7})
+	hp.BucketCounts().FromRaw([]uint64{999999, 1, 5_000_000, 0, 3})
+	hp.SetCount(6_000_003)
+	hp.SetSum(1e9)
+	return md
 }
 
 // expfmtEncode converts md as the encoder does and writes it with expfmt.

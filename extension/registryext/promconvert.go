@@ -361,17 +361,36 @@ func hasName(ls []label, name string) bool {
 // labelsOf returns the labels of a point: its attributes, then its resource's labels the
 // attributes do not set, sorted by name. The slice is reused by the next call.
 func (st *convState) labelsOf(p *point) []label {
-	ls := append(st.tmp[:0], st.attrs[p.lo:p.lo+p.ln]...)
+	attrs := st.attrs[p.lo : p.lo+p.ln]
 	r := &st.res[p.res]
-	n := len(ls)
-	for _, group := range [2][]label{r.base, r.extra} {
-		for _, rl := range group {
-			if !hasName(ls[:n], rl.name) {
-				ls = append(ls, rl)
-			}
+	// All three lists are sorted by name and each has unique names: merge them, the
+	// point's attributes winning over the resource's labels.
+	ls := st.tmp[:0]
+	i, j, k := 0, 0, 0
+	for i < len(attrs) || j < len(r.base) || k < len(r.extra) {
+		next, src := label{}, -1
+		if i < len(attrs) {
+			next, src = attrs[i], 0
 		}
+		if j < len(r.base) && (src < 0 || r.base[j].name < next.name) {
+			next, src = r.base[j], 1
+		}
+		if k < len(r.extra) && (src < 0 || r.extra[k].name < next.name) {
+			next, src = r.extra[k], 2
+		}
+		switch src {
+		case 0:
+			i++
+		case 1:
+			j++
+		case 2:
+			k++
+		}
+		if n := len(ls); n > 0 && ls[n-1].name == next.name {
+			continue // taken by an attribute (or base over extra: never, they are disjoint)
+		}
+		ls = append(ls, next)
 	}
-	sortLabels(ls)
 	st.tmp = ls
 	return ls
 }

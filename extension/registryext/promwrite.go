@@ -236,6 +236,15 @@ func appendNum(b []byte, f float64, om bool) []byte {
 	case math.IsInf(f, -1):
 		return append(b, "-Inf"...)
 	}
+	if f == math.Trunc(f) && f > -1e6 && f < 1e6 {
+		// What 'g' writes for an integral value below 1e6 (from there on it uses an
+		// exponent): the digits.
+		b = strconv.AppendInt(b, int64(f), 10)
+		if om {
+			b = append(b, '.', '0')
+		}
+		return b
+	}
 	start := len(b)
 	b = strconv.AppendFloat(b, f, 'g', -1, 64)
 	if om && !bytes.ContainsAny(b[start:], "e.") {
