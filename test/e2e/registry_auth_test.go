@@ -34,11 +34,12 @@ func TestE2ERegistryAuthAndHTTPConfig(t *testing.T) {
 	defer srv.Close()
 
 	const token = "e2e-bearer-token-0123456789"
-	c, base, _ := shippedRegistry(t, srv.URL+"/otelcol-config.yaml",
+	c := shippedRegistry(t, srv.URL+"/otelcol-config.yaml",
 		"extensions::bearertokenauth::token="+token,
 		"extensions::tasker_registry::auth::authenticator=bearertokenauth",
 		"service::extensions=[health_check, file_storage, tasker_registry, bearertokenauth]")
 	defer c.stop(t)
+	base := c.registry
 	assert.Positive(t, served.Load(), "the configuration was fetched over HTTP")
 
 	do := func(path, auth string) (int, string) {

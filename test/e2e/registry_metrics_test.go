@@ -34,11 +34,12 @@ func collidingResource(host string, value int) string {
 // apart by host_name), has a target_info per resource, passes promtool, answers
 // OpenMetrics when asked, and drops nothing.
 func TestE2ERegistryMetricsCollisions(t *testing.T) {
-	c, base, _ := shippedRegistry(t, repoFile(t, "otelcol-config.yaml"))
+	c := shippedRegistry(t, repoFile(t, "otelcol-config.yaml"))
 	defer c.stop(t)
+	base := c.registry
 
 	body := strings.Replace(collidingOTLP, "%s", collidingResource("web-1", 7)+","+collidingResource("web-2", 9), 1)
-	resp, err := http.Post(lastOTLPHTTP+"/v1/metrics", "application/json", strings.NewReader(body))
+	resp, err := http.Post(c.otlpHTTP+"/v1/metrics", "application/json", strings.NewReader(body))
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	require.Equal(t, http.StatusOK, resp.StatusCode)

@@ -16,11 +16,17 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
 )
 
+// shipped is a running binary with the shipped configuration's endpoints.
+type shipped struct {
+	*collector
+	registry string // the registry's base URL
+	otlpGRPC string // host:port
+	otlpHTTP string // base URL
+}
+
 // shippedRegistry runs the binary on config (the shipped otelcol-config.yaml, or a URL
-// serving it) with every port on a free loopback port; it returns the collector, the
-// registry's base URL and the OTLP gRPC endpoint (OTLP/HTTP listens on the next free
-// port kept in lastOTLPHTTP).
-func shippedRegistry(t *testing.T, config string, sets ...string) (*collector, string, string) {
+// serving it) with every port on a free loopback port.
+func shippedRegistry(t *testing.T, config string, sets ...string) shipped {
 	t.Helper()
 	bin := tool(t, "OTELCOL_TASKER_BIN")
 	grpc, httpPort, health, metrics, registry := freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)
@@ -33,14 +39,13 @@ func shippedRegistry(t *testing.T, config string, sets ...string) (*collector, s
 		"processors::tasker_cache::interval=1s",
 		"service::telemetry::metrics::readers=[{pull: {exporter: {prometheus: {host: 127.0.0.1, port: " + strconv.Itoa(metrics) + "}}}}]",
 	}, sets...)
-	c := startCollector(t, bin, t.TempDir(), config, health, all...)
-	lastOTLPHTTP = "http://127.0.0.1:" + strconv.Itoa(httpPort)
-	return c, "http://127.0.0.1:" + strconv.Itoa(registry), "127.0.0.1:" + strconv.Itoa(grpc)
+	return shipped{
+		collector: startCollector(t, bin, t.TempDir(), config, health, all...),
+		registry:  "http://127.0.0.1:" + strconv.Itoa(registry),
+		otlpGRPC:  "127.0.0.1:" + strconv.Itoa(grpc),
+		otlpHTTP:  "http://127.0.0.1:" + strconv.Itoa(httpPort),
+	}
 }
-
-// lastOTLPHTTP is the OTLP/HTTP base URL of the last shippedRegistry (tests here do not
-// run in parallel).
-var lastOTLPHTTP string
 
 // TestE2ERegistryStatusPage loads the status page of the built binary in headless
 // Chromium: the exporters as plugins with their counts, tasker_cache as the metrics
@@ -50,9 +55,10 @@ var lastOTLPHTTP string
 func TestE2ERegistryStatusPage(t *testing.T) {
 	gen := tool(t, "TELEMETRYGEN_BIN")
 	registrytest.Chromium(t)
-	c, base, grpc := shippedRegistry(t, repoFile(t, "otelcol-config.yaml"),
+	c := shippedRegistry(t, repoFile(t, "otelcol-config.yaml"),
 		"exporters::tasker_json::flush_interval=0s", "exporters::tasker_csv::flush_interval=0s")
 	defer c.stop(t)
+	base, grpc := c.registry, c.otlpGRPC
 
 	run(t, gen, "metrics", "--otlp-insecure", "--otlp-endpoint", grpc, "--metrics", "40", "--metric-type", "Sum",
 		"--aggregation-temporality", "delta", "--rate", "0")
