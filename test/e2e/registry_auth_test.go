@@ -34,7 +34,7 @@ func TestE2ERegistryAuthAndHTTPConfig(t *testing.T) {
 	defer srv.Close()
 
 	const token = "e2e-bearer-token-0123456789"
-	c := shippedRegistry(t, srv.URL+"/otelcol-config.yaml",
+	c := startRegistryRun(t, srv.URL+"/otelcol-config.yaml",
 		"extensions::bearertokenauth::token="+token,
 		"extensions::tasker_registry::auth::authenticator=bearertokenauth",
 		"service::extensions=[health_check, file_storage, tasker_registry, bearertokenauth]")

@@ -34,7 +34,7 @@ func collidingResource(host string, value int) string {
 // apart by host_name), has a target_info per resource, passes promtool, answers
 // OpenMetrics when asked, and drops nothing.
 func TestE2ERegistryMetricsCollisions(t *testing.T) {
-	c := shippedRegistry(t, repoFile(t, "otelcol-config.yaml"))
+	c := startRegistryRun(t, repoFile(t, "otelcol-config.yaml"))
 	defer c.stop(t)
 	base := c.registry
 

@@ -16,17 +16,17 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
 )
 
-// shipped is a running binary with the shipped configuration's endpoints.
-type shipped struct {
+// registryRun is a running binary with the shipped configuration's endpoints.
+type registryRun struct {
 	*collector
 	registry string // the registry's base URL
 	otlpGRPC string // host:port
 	otlpHTTP string // base URL
 }
 
-// shippedRegistry runs the binary on config (the shipped otelcol-config.yaml, or a URL
+// startRegistryRun runs the binary on config (the shipped otelcol-config.yaml, or a URL
 // serving it) with every port on a free loopback port.
-func shippedRegistry(t *testing.T, config string, sets ...string) shipped {
+func startRegistryRun(t *testing.T, config string, sets ...string) registryRun {
 	t.Helper()
 	bin := tool(t, "OTELCOL_TASKER_BIN")
 	grpc, httpPort, health, metrics, registry := freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)
@@ -39,7 +39,7 @@ func shippedRegistry(t *testing.T, config string, sets ...string) shipped {
 		"processors::tasker_cache::interval=1s",
 		"service::telemetry::metrics::readers=[{pull: {exporter: {prometheus: {host: 127.0.0.1, port: " + strconv.Itoa(metrics) + "}}}}]",
 	}, sets...)
-	return shipped{
+	return registryRun{
 		collector: startCollector(t, bin, t.TempDir(), config, health, all...),
 		registry:  "http://127.0.0.1:" + strconv.Itoa(registry),
 		otlpGRPC:  "127.0.0.1:" + strconv.Itoa(grpc),
@@ -55,7 +55,7 @@ func shippedRegistry(t *testing.T, config string, sets ...string) shipped {
 func TestE2ERegistryStatusPage(t *testing.T) {
 	gen := tool(t, "TELEMETRYGEN_BIN")
 	registrytest.Chromium(t)
-	c := shippedRegistry(t, repoFile(t, "otelcol-config.yaml"),
+	c := startRegistryRun(t, repoFile(t, "otelcol-config.yaml"),
 		"exporters::tasker_json::flush_interval=0s", "exporters::tasker_csv::flush_interval=0s")
 	defer c.stop(t)
 	base, grpc := c.registry, c.otlpGRPC
