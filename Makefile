@@ -22,7 +22,7 @@ FUZZ_TIME    ?= 15s
 BENCH_TIME   ?= 1s
 BENCH_COUNT  ?= 5
 
-.PHONY: all build run test unit e2e fuzz bench lint generate tools taskergen clean
+.PHONY: all build run test unit e2e fuzz bench lint generate tools taskergen clean image
 
 all: build
 
@@ -44,6 +44,15 @@ $(DIST): $(BUILDER) $(SOURCES)
 	@touch $(DIST)
 
 build: $(DIST)
+
+# The container image (Dockerfile: static binary on distroless), for those who have a
+# container builder; nothing here needs one. CONTAINER=docker|podman, IMAGE=name:tag.
+VERSION      := $(shell sed -n 's/^  version: *//p' builder-config.yaml)
+IMAGE        ?= otelcol-tasker:$(VERSION)
+CONTAINER    ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
+image:
+	@[ -n "$(CONTAINER)" ] || { echo "make image needs a container builder: install docker or podman, or set CONTAINER=" >&2; exit 1; }
+	$(CONTAINER) build --build-arg GO_VERSION=$$($(GO) env GOVERSION | sed 's/^go//; s/\.[0-9]*$$//') -t $(IMAGE) .
 
 run: build
 	@mkdir -p out

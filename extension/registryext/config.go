@@ -19,6 +19,7 @@ import (
 const (
 	DefaultEndpoint      = "127.0.0.1:4321"
 	DefaultExportTimeout = 30 * time.Second
+	DefaultStatusRefresh = 10 * time.Second
 	maxMaxEvents         = 1_000_000
 	minTokenLen          = 16
 )
@@ -38,6 +39,23 @@ type Config struct {
 	ExportTimeout time.Duration `mapstructure:"export_timeout"`
 	// Prometheus configures the built-in prometheus plugin.
 	Prometheus PrometheusConfig `mapstructure:"prometheus"`
+	// StatusPage configures the HTML status page at /.
+	StatusPage StatusPageConfig `mapstructure:"status_page"`
+
+	_ struct{}
+}
+
+// StatusPageConfig configures the status page (GET /).
+type StatusPageConfig struct {
+	// Enabled serves the page. Default true.
+	Enabled bool `mapstructure:"enabled"`
+	// Refresh is how often the page reloads itself; 0 means never. Default 10s.
+	Refresh time.Duration `mapstructure:"refresh"`
+	// TopSeries is how many of the aggregate's largest series the page lists (0: none,
+	// and no snapshot is taken). Default 10.
+	TopSeries int `mapstructure:"top_series"`
+	// Events is how many of the latest lifecycle events the page lists. Default 20.
+	Events int `mapstructure:"events"`
 
 	_ struct{}
 }
@@ -49,6 +67,9 @@ type PrometheusConfig struct {
 	JobInstanceLabels bool `mapstructure:"job_instance_labels"`
 	// ResourceAttributes are resource attributes copied to every series as labels.
 	ResourceAttributes []string `mapstructure:"resource_attributes"`
+	// TargetInfo adds a target_info series per resource with its other attributes.
+	// Default true.
+	TargetInfo bool `mapstructure:"target_info"`
 
 	_ struct{}
 }
@@ -62,7 +83,8 @@ func createDefaultConfig() component.Config {
 		ServerConfig:  srv,
 		MaxEvents:     DefaultMaxEvents,
 		ExportTimeout: DefaultExportTimeout,
-		Prometheus:    PrometheusConfig{JobInstanceLabels: true},
+		Prometheus:    PrometheusConfig{JobInstanceLabels: true, TargetInfo: true},
+		StatusPage:    StatusPageConfig{Enabled: true, Refresh: DefaultStatusRefresh, TopSeries: 10, Events: 20},
 	}
 }
 
@@ -80,6 +102,9 @@ func (c *Config) Validate() error {
 	} else if err := confguard.AtLeast("export_timeout", c.ExportTimeout, 100*time.Millisecond, ""); err != nil {
 		errs = append(errs, err)
 	}
+	if c.Token != "" && c.ServerConfig.Auth.HasValue() {
+		errs = append(errs, errors.New("token and auth are alternatives (both read the Authorization header): set one"))
+	}
 	if tok := string(c.Token); tok != "" {
 		if len(tok) < minTokenLen {
 			errs = append(errs, fmt.Errorf("token must be at least %d characters long", minTokenLen))
@@ -87,6 +112,15 @@ func (c *Config) Validate() error {
 		if !validToken(tok) {
 			errs = append(errs, errors.New("token may contain only the characters of an RFC 6750 bearer token (letters, digits and - . _ ~ + / with trailing =)"))
 		}
+	}
+	if sp := c.StatusPage; sp.Refresh != 0 && sp.Refresh < time.Second {
+		errs = append(errs, fmt.Errorf("status_page::refresh must be 0 (no refresh) or at least 1s, got %s", sp.Refresh))
+	}
+	if sp := c.StatusPage; sp.TopSeries < 0 || sp.TopSeries > 1000 {
+		errs = append(errs, fmt.Errorf("status_page::top_series must be between 0 and 1000, got %d", sp.TopSeries))
+	}
+	if sp := c.StatusPage; sp.Events < 0 || sp.Events > 1000 {
+		errs = append(errs, fmt.Errorf("status_page::events must be between 0 and 1000, got %d", sp.Events))
 	}
 	seen := map[string]string{}
 	if c.Prometheus.JobInstanceLabels {
@@ -126,6 +160,7 @@ func validToken(s string) bool {
 func (c *Config) prometheusOptions() PrometheusOptions {
 	return PrometheusOptions{
 		NoJobInstanceLabels: !c.Prometheus.JobInstanceLabels,
+		NoTargetInfo:        !c.Prometheus.TargetInfo,
 		ResourceAttributes:  append([]string(nil), c.Prometheus.ResourceAttributes...),
 	}
 }

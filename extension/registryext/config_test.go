@@ -42,6 +42,8 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, DefaultMaxEvents, def.MaxEvents)
 	assert.Equal(t, DefaultExportTimeout, def.ExportTimeout)
 	assert.True(t, def.Prometheus.JobInstanceLabels)
+	assert.True(t, def.Prometheus.TargetInfo)
+	assert.False(t, def.ServerConfig.Auth.HasValue())
 	assert.Empty(t, string(def.Token))
 
 	all, err := loadConfig(t, "all")
@@ -54,7 +56,15 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, 5*time.Second, all.ServerConfig.ReadHeaderTimeout)
 	assert.False(t, all.Prometheus.JobInstanceLabels)
 	assert.Equal(t, []string{"host.name", "deployment.environment"}, all.Prometheus.ResourceAttributes)
-	assert.Equal(t, PrometheusOptions{NoJobInstanceLabels: true, ResourceAttributes: []string{"host.name", "deployment.environment"}}, all.prometheusOptions())
+	assert.Equal(t, PrometheusOptions{NoJobInstanceLabels: true, NoTargetInfo: true, ResourceAttributes: []string{"host.name", "deployment.environment"}}, all.prometheusOptions())
+	assert.False(t, all.ServerConfig.Auth.HasValue())
+
+	// auth: an authenticator extension (confighttp), instead of token.
+	withAuth, err := loadConfig(t, "auth")
+	require.NoError(t, err)
+	require.True(t, withAuth.ServerConfig.Auth.HasValue())
+	assert.Equal(t, component.MustNewIDWithName("bearertokenauth", "registry"), withAuth.ServerConfig.Auth.Get().Config.AuthenticatorID)
+	assert.Empty(t, string(withAuth.Token))
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -65,6 +75,7 @@ func TestConfigValidate(t *testing.T) {
 		"max_events must be between 1 and 1000000, got 0",
 		"export_timeout must be positive, got -1s",
 		"token must be at least 16 characters long",
+		"token and auth are alternatives (both read the Authorization header): set one",
 		"token may contain only the characters of an RFC 6750 bearer token",
 		"prometheus::resource_attributes: empty attribute name",
 		`prometheus::resource_attributes: "host_name" becomes label "host_name", which resource attribute "host.name" already gives`,

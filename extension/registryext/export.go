@@ -180,9 +180,14 @@ func (r *Registry) Export(ctx context.Context, req ExportRequest) (*ExportResult
 		}
 		res.Bytes = int64(buf.Len())
 		r.recordExport(e, t0, res.Items, res.Bytes, res.Dropped, d, nil)
+		r.reportDropped(e, format, res)
+		mt := safeMediaType(e.enc, format)
+		if res.ContentType != "" {
+			mt.ContentType = res.ContentType
+		}
 		out := &ExportResult{
 			ExportID: id, Format: format, Plugin: e.p.Name, Source: src.name,
-			MediaType: safeMediaType(e.enc, format), Data: buf.Bytes(),
+			MediaType: mt, Data: buf.Bytes(),
 			Items: res.Items, Dropped: res.Dropped, Duration: r.now().Sub(start), Failed: failed,
 		}
 		if !req.Quiet {

@@ -59,6 +59,16 @@ func newExtension(cfg *Config, set extension.Settings) (*registryExtension, erro
 		Version:     version,
 		Prometheus:  cfg.prometheusOptions(),
 	}, onEvent)
+	e.reg.onDropped = func(plugin string, res Result) {
+		ctx := context.Background()
+		if len(res.DroppedByReason) == 0 {
+			res.DroppedByReason = map[string]int{"unspecified": res.Dropped}
+		}
+		for reason, n := range res.DroppedByReason {
+			tel.ExtensionTaskerRegistryPointsDropped.Add(ctx, int64(n), metric.WithAttributeSet(attribute.NewSet(
+				attribute.String("plugin", plugin), attribute.String("reason", reason))))
+		}
+	}
 	if err := tel.RegisterExtensionTaskerRegistryPluginsCallback(func(_ context.Context, o metric.Int64Observer) error {
 		e.reg.mu.RLock()
 		n := len(e.reg.plugins)

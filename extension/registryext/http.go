@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
@@ -89,10 +90,12 @@ type handler struct {
 	timeout  time.Duration
 	maxLimit int
 	host     string
+	version  string
+	page     StatusPageConfig
 }
 
 func newHandler(reg *Registry, cfg *Config, logger *zap.Logger, tel *metadata.TelemetryBuilder) http.Handler {
-	h := &handler{reg: reg, logger: logger, tel: tel, timeout: cfg.ExportTimeout, maxLimit: cfg.MaxEvents}
+	h := &handler{reg: reg, logger: logger, tel: tel, timeout: cfg.ExportTimeout, maxLimit: cfg.MaxEvents, page: cfg.StatusPage, version: reg.version}
 	if cfg.Token != "" {
 		h.token, h.hasToken = sha256.Sum256([]byte(cfg.Token)), true
 	}
@@ -149,6 +152,8 @@ func (h *handler) route(w http.ResponseWriter, r *http.Request) string {
 		serve    func(http.ResponseWriter, *http.Request)
 	)
 	switch {
+	case path == PathStatus && h.page.Enabled:
+		endpoint, serve = PathStatus, h.status
 	case path == PathHealth:
 		endpoint, serve = PathHealth, h.health
 	case path == PathMetrics:
@@ -166,7 +171,7 @@ func (h *handler) route(w http.ResponseWriter, r *http.Request) string {
 	case path == PathExport:
 		endpoint, serve = PathExport, h.export
 	default:
-		writeError(w, http.StatusNotFound, ErrorResponse{Error: fmt.Sprintf("no endpoint %s; see %s, %s, %s, %s, %s, %s, %s", path, PathPlugins, PathFormats, PathStats, PathEvents, PathExport, PathMetrics, PathHealth)})
+		writeError(w, http.StatusNotFound, ErrorResponse{Error: fmt.Sprintf("no endpoint %s; see %s, %s, %s, %s, %s, %s, %s (and the status page at %s unless status_page::enabled is false)", path, PathPlugins, PathFormats, PathStats, PathEvents, PathExport, PathMetrics, PathHealth, PathStatus)})
 		return "unknown"
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -325,6 +330,11 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
+	// OpenMetrics when the Accept header asks for application/openmetrics-text.
+	if expfmt.NegotiateIncludingOpenMetrics(r.Header).FormatType() == expfmt.TypeOpenMetrics {
+		r = r.WithContext(withOpenMetrics(r.Context()))
+	}
+	w.Header().Set("Vary", "Accept")
 	h.serveExport(w, r, ExportRequest{Format: FormatPrometheus, Source: r.URL.Query().Get("source"), Quiet: true}, false)
 }
 

@@ -92,6 +92,12 @@ type Result struct {
 	// Dropped is the number of data points the format cannot represent (they are left
 	// out, not an error).
 	Dropped int
+	// DroppedByReason optionally says why, as reason → points (the registry logs it and
+	// counts it in its telemetry). Its values add up to Dropped.
+	DroppedByReason map[string]int
+	// ContentType optionally overrides MediaType's content type for this export (the
+	// built-in encoder answers OpenMetrics when GET /metrics negotiated it).
+	ContentType string
 }
 
 // Observer is implemented by a plugin that wants the lifecycle events. OnEvent is called

@@ -101,7 +101,8 @@ task_duration_seconds_count{instance="web-1",job="billing"} 4
 	assert.Contains(t, out, `task_duration_seconds_bucket{le="+Inf"} 4`)
 }
 
-func TestPrometheusEdgeCases(t *testing.T) {
+// edgeCaseMetrics has one of every case the encoder must handle.
+func edgeCaseMetrics() pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
 	rm.Resource().Attributes().PutStr("service.name", "svc")
@@ -188,15 +189,19 @@ func TestPrometheusEdgeCases(t *testing.T) {
 	sp.Attributes().PutStr("quantile", "attr")
 	sp.SetCount(1)
 	sp.SetSum(2)
+	return md
+}
 
-	out, res, err := encodeProm(md, PrometheusOptions{})
+func TestPrometheusEdgeCases(t *testing.T) {
+	out, res, err := encodeProm(edgeCaseMetrics(), PrometheusOptions{})
 	require.NoError(t, err)
 	for _, line := range []string{
 		"# TYPE delta_events gauge\ndelta_events{job=\"svc\"} 5\n",
 		"flagged{job=\"svc\"} 1\n",
 		"# TYPE dup gauge\ndup{job=\"svc\",k=\"v\"} 1\ndup{job=\"svc\"} 3\n# HELP dup_total",
 		"dup_total{job=\"svc\"} 9\n",
-		"lat_bucket{exported_le=\"attr\",job=\"svc\",le=\"+Inf\"} 2\nlat_count{exported_le=\"attr\",job=\"svc\"} 2\n",
+		// A histogram point without a sum gets _sum 0 (expfmt always writes it).
+		"lat_bucket{exported_le=\"attr\",job=\"svc\",le=\"+Inf\"} 2\nlat_sum{exported_le=\"attr\",job=\"svc\"} 0\nlat_count{exported_le=\"attr\",job=\"svc\"} 2\n",
 		"collide{a_b=\"1;2\",bad=\"x\uFFFDy\",flag=\"true\",job=\"mine\"} +Inf\n",
 		"special{i=\"0\",job=\"svc\"} NaN\n",
 		"special{i=\"1\",job=\"svc\"} -Inf\n",
@@ -208,12 +213,14 @@ func TestPrometheusEdgeCases(t *testing.T) {
 	} {
 		assert.Contains(t, out, line)
 	}
-	for _, absent := range []string{"delta_hist", "exp_hist", "lat_sum{", "TYPE lat_sum", "empty", "case="} {
+	for _, absent := range []string{"delta_hist", "exp_hist", "lat_sum{job", "TYPE lat_sum", "empty", "case="} {
 		assert.NotContains(t, out, absent)
 	}
 	// Dropped: delta_hist, exp_hist, flagged, second dup, dup histogram, lat_sum, 2
 	// malformed, "".
 	assert.Equal(t, 9, res.Dropped)
+	assert.Equal(t, map[string]int{DropUnsupported: 2, DropNoRecordedValue: 1, DropDuplicate: 1, DropTypeConflict: 1,
+		DropNameClash: 1, DropMalformed: 2, DropNoName: 1}, res.DroppedByReason)
 	assert.Equal(t, 1+1+2+1+1+1+5+1, res.Items)
 
 	var p expfmt.TextParser = expfmt.NewTextParser(model.LegacyValidation)
@@ -347,6 +354,18 @@ func expectedSamples(md pmetric.Metrics) (map[string]float64, map[string]dto.Met
 	for i := 0; i < md.ResourceMetrics().Len(); i++ {
 		rm := md.ResourceMetrics().At(i)
 		res := rm.Resource().Attributes()
+		// target_info: job, instance and the other resource attributes.
+		var info []string
+		res.Range(func(k string, v pcommon.Value) bool {
+			if k != "service.name" && k != "service.namespace" && k != "service.instance.id" {
+				info = append(info, SanitizeLabelName(k)+"="+v.AsString())
+			}
+			return true
+		})
+		if len(info) > 0 {
+			out[key("target_info", append(labelsOf(res, pcommon.NewMap()), info...))] = 1
+			types["target_info"] = dto.MetricType_GAUGE
+		}
 		for j := 0; j < rm.ScopeMetrics().Len(); j++ {
 			ms := rm.ScopeMetrics().At(j).Metrics()
 			for k := 0; k < ms.Len(); k++ {

@@ -5,10 +5,12 @@ package registryext
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap"
 )
 
 // MetricsSource is what the registry exports on demand: the tasker_cache processor's
@@ -146,4 +148,203 @@ func (h *SourceHandle) Unregister() error {
 		return nil
 	}
 	return h.r.unregisterSource(h.e)
+}
+
+// RegisterMetricsSource registers the source of on-demand exports (the tasker_cache
+// processor's aggregate). A duplicate name is refused with ErrAlreadyRegistered unless
+// WithReplace is given. Call the handle's Unregister from the component's Shutdown.
+func (r *Registry) RegisterMetricsSource(s SourceRegistration, opts ...RegisterOption) (*SourceHandle, error) {
+	if r == nil {
+		return nil, nil
+	}
+	var o registerOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	name := s.Name
+	if name == "" && s.ComponentID != (component.ID{}) {
+		name = s.ComponentID.String()
+	}
+	var problems []string
+	switch {
+	case name == "":
+		problems = append(problems, "name is empty (set Name or ComponentID)")
+	case len(name) > maxNameLen || !validName(name):
+		problems = append(problems, fmt.Sprintf("name %q may contain only letters, digits and _ . - / (at most %d bytes), and must start with a letter or digit", name, maxNameLen))
+	}
+	if s.Source == nil {
+		problems = append(problems, "Source is nil")
+	}
+	if len(problems) > 0 {
+		return nil, &ValidationError{Plugin: name, Problems: problems}
+	}
+	e := &sourceEntry{name: name, id: s.ComponentID, src: s.Source, registered: r.now()}
+	r.mu.Lock()
+	old, exists := r.sources[name]
+	if exists && !o.replace {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("%w: metrics source %q already registered; register it with WithReplace() to override", ErrAlreadyRegistered, name)
+	}
+	if exists {
+		for i, x := range r.sourceOrder {
+			if x == old {
+				r.sourceOrder[i] = e
+				break
+			}
+		}
+	} else {
+		r.sourceOrder = append(r.sourceOrder, e)
+	}
+	r.sources[name] = e
+	r.mu.Unlock()
+	r.logger.Info("Metrics source registered", zap.String("source", name), zap.Bool("replaced", exists))
+	return &SourceHandle{r: r, e: e}, nil
+}
+
+// UnregisterMetricsSource removes the source registered under name (ErrNotFound if none).
+func (r *Registry) UnregisterMetricsSource(name string) error {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	e, ok := r.sources[name]
+	r.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: metrics source %q is not registered", ErrNotFound, name)
+	}
+	return r.unregisterSource(e)
+}
+
+func (r *Registry) unregisterSource(e *sourceEntry) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sources[e.name] != e {
+		return nil
+	}
+	delete(r.sources, e.name)
+	for i, x := range r.sourceOrder {
+		if x == e {
+			r.sourceOrder = append(r.sourceOrder[:i], r.sourceOrder[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+// MetricsSources returns the names of the registered sources, in registration order.
+func (r *Registry) MetricsSources() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]string, len(r.sourceOrder))
+	for i, s := range r.sourceOrder {
+		out[i] = s.name
+	}
+	return out
+}
+
+func (r *Registry) reportCacheSync(e *sourceEntry, s CacheSync) {
+	r.mu.RLock()
+	current := r.sources[e.name] == e
+	r.mu.RUnlock()
+	if !current {
+		return
+	}
+	at := s.Time
+	if at.IsZero() {
+		at = r.now()
+	}
+	strategy := s.Strategy
+	if strategy == "" {
+		strategy = safeInfo(e.src).Strategy
+	}
+	r.statsMu.Lock()
+	e.reported = true
+	e.syncs++
+	e.lastSync, e.lastSyncOK, e.lastSyncDur = at, s.Err == nil, s.Duration
+	e.lastSyncStrategy, e.lastSyncSeries = strategy, s.SeriesCount
+	if s.Err != nil {
+		e.syncFailures++
+		e.lastSyncErr = s.Err.Error()
+	} else {
+		e.lastSyncErr = ""
+	}
+	if s.LockHolder != "" {
+		e.lockHolder = s.LockHolder
+	}
+	r.statsMu.Unlock()
+
+	payload := map[string]any{
+		"strategy":      strategy,
+		"metrics_count": s.SeriesCount,
+		"duration_ms":   durationMs(s.Duration),
+		"success":       s.Err == nil,
+		"source":        e.name,
+		"synced_at":     at.UTC().Format(time.RFC3339Nano),
+	}
+	if s.LockHolder != "" {
+		payload["lock_holder"] = s.LockHolder
+	}
+	if s.Err != nil {
+		payload["error"] = s.Err.Error()
+	}
+	addComponent(payload, e.id, component.KindProcessor)
+	if e.id == (component.ID{}) {
+		delete(payload, "component_kind")
+	}
+	r.emit(EventCacheSynced, payload)
+}
+
+// safeInfo calls Info, turning a panic into an empty SourceInfo.
+func safeInfo(src MetricsSource) (info SourceInfo) {
+	defer func() {
+		if recover() != nil {
+			info = SourceInfo{}
+		}
+	}()
+	return src.Info()
+}
+
+func (r *Registry) sourceStats(e *sourceEntry) SourceStats {
+	info := safeInfo(e.src)
+	st := SourceStats{
+		Name:         e.name,
+		Strategy:     info.Strategy,
+		Capabilities: info.Capabilities,
+		SeriesCount:  info.SeriesCount,
+		LockHolder:   info.LockHolder,
+		RegisteredAt: e.registered.UTC(),
+	}
+	if e.id != (component.ID{}) {
+		st.ComponentID = e.id.String()
+	}
+	r.statsMu.Lock()
+	defer r.statsMu.Unlock()
+	st.Syncs, st.SyncFailures, st.SnapshotFailures = e.syncs, e.syncFailures, e.snapFailures
+	if st.Strategy == "" {
+		st.Strategy = e.lastSyncStrategy
+	}
+	if st.LockHolder == "" {
+		st.LockHolder = e.lockHolder
+	}
+	last := info.LastSync
+	if e.reported {
+		if last.IsZero() || e.lastSync.After(last) {
+			last = e.lastSync
+		}
+		ok, ms := e.lastSyncOK, durationMs(e.lastSyncDur)
+		st.LastSyncSuccess, st.LastSyncDurationMs = &ok, &ms
+		if e.lastSyncErr != "" {
+			msg := e.lastSyncErr
+			st.LastSyncError = &msg
+		}
+	}
+	if !last.IsZero() {
+		t := last.UTC()
+		st.LastSync = &t
+	}
+	if e.lastSnapErr != "" {
+		msg, t := e.lastSnapErr, e.lastSnapErrAt.UTC()
+		st.LastSnapshotError, st.LastSnapshotErrorTime = &msg, &t
+	}
+	return st
 }

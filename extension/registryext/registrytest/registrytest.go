@@ -3,7 +3,9 @@
 
 // Package registrytest gives components' tests a real tasker_registry: started
 // extensions (made by registryext.NewFactory, listening on free loopback ports) in a
-// component.Host, and a fixed metrics source.
+// component.Host, and a fixed metrics source; and headless Chromium for the status page
+// tests (DOM, Find, Attr, Text, Screenshot; the screenshots go to $TASKER_TEST_ARTIFACTS,
+// default $TMPDIR/otelcol-tasker-artifacts).
 package registrytest // import "github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
 
 import (

@@ -31,6 +31,7 @@ type TelemetryBuilder struct {
 	ExtensionTaskerRegistryEvents        metric.Int64Counter
 	ExtensionTaskerRegistryEventsEvicted metric.Int64Counter
 	ExtensionTaskerRegistryPlugins       metric.Int64ObservableGauge
+	ExtensionTaskerRegistryPointsDropped metric.Int64Counter
 	ExtensionTaskerRegistryRequests      metric.Int64Counter
 }
 
@@ -104,6 +105,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_extension_tasker_registry_plugins",
 		metric.WithDescription("Plugins currently registered. [Development]"),
 		metric.WithUnit("{plugin}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExtensionTaskerRegistryPointsDropped, err = builder.meter.Int64Counter(
+		"otelcol_extension_tasker_registry_points_dropped",
+		metric.WithDescription("Data points an on-demand export or a /metrics scrape left out because the format cannot write them, by plugin and reason (attributes plugin, reason: unsupported_type, no_name, type_conflict, name_clash, no_recorded_value, malformed_histogram, duplicate_series). [Development]"),
+		metric.WithUnit("{point}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ExtensionTaskerRegistryRequests, err = builder.meter.Int64Counter(

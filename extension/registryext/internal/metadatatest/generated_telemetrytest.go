@@ -67,6 +67,22 @@ func AssertEqualExtensionTaskerRegistryPlugins(t *testing.T, tt *componenttest.T
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualExtensionTaskerRegistryPointsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_extension_tasker_registry_points_dropped",
+		Description: "Data points an on-demand export or a /metrics scrape left out because the format cannot write them, by plugin and reason (attributes plugin, reason: unsupported_type, no_name, type_conflict, name_clash, no_recorded_value, malformed_histogram, duplicate_series). [Development]",
+		Unit:        "{point}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_extension_tasker_registry_points_dropped")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualExtensionTaskerRegistryRequests(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_extension_tasker_registry_requests",

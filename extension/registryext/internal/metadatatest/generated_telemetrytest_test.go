@@ -26,6 +26,7 @@ func TestSetupTelemetry(t *testing.T) {
 	}))
 	tb.ExtensionTaskerRegistryEvents.Add(context.Background(), 1)
 	tb.ExtensionTaskerRegistryEventsEvicted.Add(context.Background(), 1)
+	tb.ExtensionTaskerRegistryPointsDropped.Add(context.Background(), 1)
 	tb.ExtensionTaskerRegistryRequests.Add(context.Background(), 1)
 	AssertEqualExtensionTaskerRegistryEvents(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
@@ -34,6 +35,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExtensionTaskerRegistryPlugins(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExtensionTaskerRegistryPointsDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExtensionTaskerRegistryRequests(t, testTel,
