@@ -112,6 +112,7 @@ func (p *cacheProcessor) replay(ctx context.Context) {
 			return
 		}
 		replayed += len(b.ups)
+		p.applied(ctx, b.ups, b.at)
 		p.buf.pop()
 	}
 	if replayed > 0 {

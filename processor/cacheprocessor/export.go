@@ -69,6 +69,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	interval := now.Truncate(p.cfg.Interval)
 	bctx := context.WithoutCancel(ctx)
 	if p.mem == nil {
+		p.pruneKnown(now.UnixNano())
 		p.flushPending(bctx) // points merged locally (apply_interval) go in first
 	}
 	if p.buf.points() > 0 {
@@ -125,9 +126,6 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 		p.logger.Warn("tasker_cache: series without descriptor skipped (their descriptor expired); they are described again on their next update", zap.Int("series", missing))
 	}
 	p.series.Store(int64(len(states)))
-	p.mu.Lock()
-	p.remote = len(states)
-	p.mu.Unlock()
 	md := p.build(states, now, p.cfg.Temporality == TemporalityDelta)
 
 	// Keep the lease alive while exporting and retrying.

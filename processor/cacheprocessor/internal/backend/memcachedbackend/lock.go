@@ -71,6 +71,11 @@ func lost(op, key, holder string) error {
 // first use with the current time in microseconds, so tokens keep increasing even if
 // memcached loses the counter. A token is spent only when the lock looked free.
 func (b *Backend) AcquireLock(ctx context.Context, owner string, ttl time.Duration) (backend.Lease, bool, error) {
+	return b.acquire(ctx, b.keys.lock, owner, ttl)
+}
+
+// acquire takes the lock item key (the export lock, or the admission lock of max_series).
+func (b *Backend) acquire(ctx context.Context, key, owner string, ttl time.Duration) (*lease, bool, error) {
 	const op = "acquire lock"
 	if err := ctx.Err(); err != nil {
 		return nil, false, wrap(op, err)
@@ -78,7 +83,6 @@ func (b *Backend) AcquireLock(ctx context.Context, owner string, ttl time.Durati
 	if ttl <= 0 {
 		return nil, false, wrap(op, fmt.Errorf("ttl must be positive, got %s", ttl))
 	}
-	key := b.keys.lock
 	for range 3 {
 		cur, err := b.get(ctx, key)
 		if err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
