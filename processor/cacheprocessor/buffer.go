@@ -74,17 +74,20 @@ func (b *outageBuffer) pop() {
 	}
 }
 
-// replayLoop retries the buffered batches every second while there are some.
+// replayLoop retries the buffered batches every 250 ms while there are some; once the
+// buffer is empty the replica marks itself ready (an exporter may be waiting for it).
 func (p *cacheProcessor) replayLoop(ctx context.Context) {
 	defer p.wg.Done()
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			p.replay(ctx)
+			if p.buf.points() > 0 {
+				p.settle(ctx, 0)
+			}
 		}
 	}
 }

@@ -70,12 +70,10 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	bctx := context.WithoutCancel(ctx)
 	if p.mem == nil {
 		p.pruneKnown(now.UnixNano())
-		p.flushPending(bctx) // points merged locally (apply_interval) go in first
-	}
-	if p.buf.points() > 0 {
-		// Batches buffered during a backend outage go in first, so the aggregate this
-		// export reads holds them (replay is idempotent: each batch keeps its id).
-		p.replay(bctx)
+		// Points merged locally (apply_interval) and batches buffered during a backend
+		// outage go in first (replay is idempotent: each batch keeps its id), retried
+		// for a while; then this replica's readiness marker says so (see ready.go).
+		p.settle(bctx, p.readyWait())
 	}
 	if removed, err := p.be.Expire(bctx, now); err != nil {
 		p.tel.ProcessorTaskerCacheBackendErrors.Add(bctx, 1)
@@ -84,7 +82,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 		p.tel.ProcessorTaskerCacheSeriesExpired.Add(bctx, int64(removed))
 		p.logger.Debug("tasker_cache: series expired", zap.Int("series", removed))
 	}
-	lease, ok, err := p.be.AcquireLock(bctx, p.instance, p.cfg.LockTimeout)
+	lease, ok, err := p.acquireLock(bctx)
 	if err != nil {
 		p.tel.ProcessorTaskerCacheBackendErrors.Add(bctx, 1)
 		p.record(bctx, outcomeFailed, start)
@@ -114,6 +112,9 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 			p.logger.Debug("tasker_cache: interval already exported by another replica", zap.Time("interval", interval))
 			return
 		}
+	}
+	if p.mem == nil {
+		p.waitForReplicas(bctx, interval.UnixNano())
 	}
 	states, missing, err := p.be.Snapshot(bctx, now)
 	if err != nil {
@@ -199,6 +200,23 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	if md.DataPointCount() > 0 {
 		p.record(bctx, outcomeExported, start)
 		p.logger.Debug("tasker_cache: exported", zap.Int("series", len(states)), zap.Int("points", md.DataPointCount()), zap.Int64("token", lease.Token()))
+	}
+}
+
+// acquireLock tries the export lock; an error (a store just back, whose client still
+// reconnects) is retried for up to readyWait.
+func (p *cacheProcessor) acquireLock(ctx context.Context) (backend.Lease, bool, error) {
+	deadline := time.Now().Add(p.readyWait())
+	for {
+		lease, ok, err := p.be.AcquireLock(ctx, p.instance, p.cfg.LockTimeout)
+		if err == nil || p.mem != nil || !time.Now().Before(deadline) {
+			return lease, ok, err
+		}
+		select {
+		case <-ctx.Done():
+			return lease, ok, err
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 

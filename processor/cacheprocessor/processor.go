@@ -160,6 +160,14 @@ func (p *cacheProcessor) Start(ctx context.Context, host component.Host) error {
 		_ = be.Close()
 		return err
 	}
+	if p.mem == nil {
+		// Nothing acknowledged yet: ready for the current interval. Registering now
+		// makes exporters wait for this replica if it buffers during an outage.
+		now := p.now()
+		if err := be.MarkReady(ctx, p.instance, now.Truncate(p.cfg.Interval).UnixNano(), now); err != nil {
+			p.logger.Warn("tasker_cache: cannot write this replica's readiness marker", zap.Error(err))
+		}
+	}
 	loopCtx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	p.wg.Add(1)
@@ -193,6 +201,11 @@ func (p *cacheProcessor) Shutdown(ctx context.Context) error {
 		}
 	}
 	p.exportOnce(ctx, p.now(), true)
+	if p.mem == nil {
+		if err := p.be.ForgetReplica(ctx, p.instance); err != nil {
+			p.logger.Warn("tasker_cache: cannot remove this replica's readiness marker; the exporter will wait for it until it is a retention old", zap.Error(err))
+		}
+	}
 	if p.storage != nil {
 		if err := p.save(ctx); err != nil {
 			errs = append(errs, err)
