@@ -66,6 +66,7 @@ func New(cfg Config, retention time.Duration, logger *zap.Logger) (*Backend, err
 	if logger == nil {
 		logger = zap.NewNop()
 	}
+	routeClientLog(logger)
 	opts, err := cfg.options(context.Background())
 	if err != nil {
 		return nil, err
@@ -119,6 +120,9 @@ func wrap(op string, err error) error { return fmt.Errorf("redis backend: %s: %w
 // checks that the key prefix is not used with a different shard count.
 func (b *Backend) Start(ctx context.Context) error {
 	if err := b.client.Ping(ctx).Err(); err != nil {
+		if authError(err) {
+			return wrap("start", fmt.Errorf("authentication failed at Redis (%s, %s): check username and password: %w", b.cfg.Mode(), strings.Join(b.cfg.Addrs, ","), err))
+		}
 		return wrap("start", fmt.Errorf("cannot reach Redis (%s, %s): %w", b.cfg.Mode(), strings.Join(b.cfg.Addrs, ","), err))
 	}
 	for _, s := range allScripts {
@@ -161,6 +165,21 @@ func (b *Backend) Start(ctx context.Context) error {
 		zap.String("mode", b.cfg.Mode()), zap.String("redis_version", version), zap.String("redis_mode", mode),
 		zap.String("key_prefix", b.cfg.KeyPrefix), zap.Int("shards", len(b.shards)))
 	return nil
+}
+
+// authError reports Redis's answers to a missing or wrong password or user: NOAUTH
+// (a password is required), WRONGPASS (ACL), and the older "invalid password" / "no
+// password is set" replies to AUTH.
+func authError(err error) bool {
+	for _, p := range []string{"NOAUTH", "WRONGPASS"} {
+		if redis.HasErrorPrefix(err, p) {
+			return true
+		}
+	}
+	s := err.Error()
+	return strings.Contains(s, "NOAUTH") || strings.Contains(s, "WRONGPASS") ||
+		strings.Contains(s, "invalid password") || strings.Contains(s, "without any password configured") ||
+		strings.Contains(s, "invalid username-password pair")
 }
 
 func parseInfo(raw string) map[string]string {

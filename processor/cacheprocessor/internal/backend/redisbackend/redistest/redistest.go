@@ -69,6 +69,12 @@ func StartPersistent(t testing.TB) *Server {
 	return start(t, []string{"--appendonly", "yes", "--appendfsync", "always"})
 }
 
+// StartWith starts a server with extra redis-server arguments (e.g. --requirepass).
+func StartWith(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	return start(t, extra)
+}
+
 func start(t testing.TB, extra []string) *Server {
 	t.Helper()
 	bin := Binary(t, "redis-server")
@@ -106,7 +112,8 @@ func (s *Server) launch() error {
 			return fmt.Errorf("redis-server on port %d exited: %s", s.Port, log.String())
 		default:
 		}
-		if reply, err := s.Do("PING"); err == nil && reply == "PONG" {
+		// A server with requirepass answers NOAUTH: it is up too.
+		if reply, err := s.Do("PING"); (err == nil && reply == "PONG") || (err != nil && strings.Contains(err.Error(), "NOAUTH")) {
 			s.mu.Lock()
 			s.cmd, s.log = cmd, log
 			s.mu.Unlock()
