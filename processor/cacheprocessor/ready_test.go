@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 
-	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/redisbackend/redistest"
+	"github.com/tasker-systems/otelcol-tasker/internal/testserver/redistest"
 )
 
 // TestExportWaitsForOtherReplicasReplay: two replicas with their own clients on one

@@ -6,7 +6,7 @@
 // Cluster of several masters, all on free ports of 127.0.0.1, in t.TempDir(), killed
 // in t.Cleanup. When redis-server is not installed the test is skipped, unless the
 // environment variable CI is "true", where it fails.
-package redistest // import "github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/redisbackend/redistest"
+package redistest // import "github.com/tasker-systems/otelcol-tasker/internal/testserver/redistest"
 
 import (
 	"bufio"
