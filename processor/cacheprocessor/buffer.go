@@ -104,6 +104,7 @@ func (p *cacheProcessor) replay(ctx context.Context) {
 		if !ok {
 			break
 		}
+		p.describeAll(b.ups)
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.applyTimeout())
 		// The original time keeps expiry and first-seen as they would have been.
 		err := p.be.Apply(actx, b.id, b.ups, b.at)

@@ -124,7 +124,10 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 		return
 	}
 	if missing > 0 {
-		p.logger.Warn("tasker_cache: series without descriptor skipped (their descriptor expired); they are described again on their next update", zap.Int("series", missing))
+		if p.mem == nil {
+			p.redescribe()
+		}
+		p.logger.Warn("tasker_cache: series without descriptor skipped (the store lost it, or it expired); they are described again on their next update", zap.Int("series", missing))
 	}
 	p.series.Store(int64(len(states)))
 	md := p.build(states, now, p.cfg.Temporality == TemporalityDelta)

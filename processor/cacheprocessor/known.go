@@ -15,7 +15,7 @@ const maxRefused = 10_000
 
 // knownSeries is what a replica on a distributed backend remembers of the series it
 // updates: when it last sent the descriptor, when it last updated the series, and
-// whether the shared aggregate admitted it (max_series). Entries go when the series
+// whether the shared aggregate admitted it (max_series), and the descriptor itself. Entries go when the series
 // would have expired (retention after this replica's last update), so the map holds at
 // most the live series this replica writes. refused remembers, until the next export,
 // the series the shared aggregate refused, so that their points go to the overflow
@@ -26,7 +26,8 @@ type knownSeries struct {
 }
 
 type knownEntry struct {
-	sent, last int64 // Unix ns: descriptor sent, last update
+	sent, last int64  // Unix ns: descriptor sent, last update
+	desc       []byte // the descriptor, to describe the series again in a replay
 	admitted   bool
 }
 
@@ -62,7 +63,7 @@ func (p *cacheProcessor) prepare(u *series.Update, d *describer, nowNs int64, fo
 			return true, err
 		}
 		u.Desc = desc
-		e.sent = nowNs
+		e.sent, e.desc = nowNs, desc
 	}
 	e.last = nowNs
 	if force {
@@ -90,7 +91,7 @@ func (p *cacheProcessor) applied(ctx context.Context, ups []series.Update, at ti
 				e.admitted = true
 				p.known.m[u.ID] = e
 			} else { // its descriptor went with the batch (OverflowDesc)
-				p.known.m[u.ID] = knownEntry{sent: at.UnixNano(), last: at.UnixNano(), admitted: true}
+				p.known.m[u.ID] = knownEntry{sent: at.UnixNano(), last: at.UnixNano(), desc: u.Desc, admitted: true}
 			}
 		case u.Admitted:
 			if e, ok := p.known.m[u.ID]; ok {
@@ -116,4 +117,29 @@ func (p *cacheProcessor) pruneKnown(nowNs int64) {
 		}
 	}
 	clear(p.known.refused)
+}
+
+// describeAll gives every update of a batch about to be replayed its descriptor: the
+// store may have lost what it had (a restart without persistence, memcached), and
+// points without a descriptor cannot be exported. Descriptors are stored only if
+// absent, so sending them again costs bytes, not correctness.
+func (p *cacheProcessor) describeAll(ups []series.Update) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range ups {
+		if ups[i].Desc == nil {
+			ups[i].Desc = p.known.m[ups[i].ID].desc
+		}
+	}
+}
+
+// redescribe makes every series send its descriptor with its next update (the store
+// lost some: Snapshot found series without one).
+func (p *cacheProcessor) redescribe() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, e := range p.known.m {
+		e.sent = 0
+		p.known.m[id] = e
+	}
 }

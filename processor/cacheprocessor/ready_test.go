@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 
+	"github.com/tasker-systems/otelcol-tasker/internal/testserver/memcachedtest"
 	"github.com/tasker-systems/otelcol-tasker/internal/testserver/redistest"
 )
 
@@ -70,4 +71,31 @@ func TestExportWaitsForOtherReplicasReplay(t *testing.T) {
 		got := valueOf(t, sink.AllMetrics()[round-1], "c", nil).IntValue()
 		assert.Equal(t, want, got, "round %d: the export after the outage holds every acknowledged point (missing %d)", round, want-got)
 	}
+}
+
+// TestReplayDescribesAfterStoreLoss: memcached restarts empty while a replica buffers:
+// the replayed points carry their descriptors again (the replica had sent them before,
+// to the store that lost them), so the next export holds them. Before, they stayed
+// "without descriptor" until each series was described again (retention/2 later).
+func TestReplayDescribesAfterStoreLoss(t *testing.T) {
+	srv := memcachedtest.Start(t)
+	clock := &fakeClock{now: t0}
+	sink := &consumertest.MetricsSink{}
+	p := newTestProcessor(t, testCfg(func(c *Config) {
+		memcachedCfg(srv.Addr, "loss")(c)
+		c.Temporality = TemporalityDelta
+	}), sink, clock, nil, nil)
+	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
+	consume(t, p, newBatch(web1).sum("c", delta, 0, time.Second, 5, nil))
+	clock.Set(t0.Add(30 * time.Second))
+	p.exportOnce(context.Background(), clock.Now(), false)
+	srv.Stop()
+	consume(t, p, newBatch(web1).sum("c", delta, 30*time.Second, 31*time.Second, 7, nil))
+	require.Positive(t, p.buf.points())
+	srv.Restart() // empty
+	clock.Set(t0.Add(60 * time.Second))
+	p.exportOnce(context.Background(), clock.Now(), false)
+	require.Len(t, sink.AllMetrics(), 2)
+	assert.Equal(t, int64(5), valueOf(t, sink.AllMetrics()[0], "c", nil).IntValue())
+	assert.Equal(t, int64(7), valueOf(t, sink.AllMetrics()[1], "c", nil).IntValue(), "the buffered point, described again")
 }
