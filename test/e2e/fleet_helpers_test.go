@@ -22,7 +22,7 @@ import (
 // Helpers of the fleet tests: several collector processes (replicas) sharing one
 // tasker_cache aggregate in Redis, Redis Cluster or memcached.
 
-// fleetInterval is the export interval of the fleet tests.
+// fleetInterval is the export interval of the fleet tests (unless a test sets another).
 const fleetInterval = time.Second
 
 type replica struct {
@@ -30,13 +30,14 @@ type replica struct {
 	dir      string
 	grpc     int
 	registry int
+	every    time.Duration // its export interval
 	c        *collector
 }
 
 // fleetConfig is one replica's pipeline: OTLP → tasker_cache (backend given as YAML
 // lines, indented under tasker_cache) → exporter (tasker_json into ./out/metrics.json
 // unless another exporter section is given), with the registry.
-func fleetConfig(name string, grpc, health, registry int, backend, exporter, exporterName string) string {
+func fleetConfig(name string, every time.Duration, grpc, health, registry int, backend, exporter, exporterName string) string {
 	if exporter == "" {
 		exporterName = "tasker_json"
 		exporter = "  tasker_json:\n    path: ./out/metrics.json\n    flush_interval: 0s\n"
@@ -74,7 +75,7 @@ service:
       receivers: [otlp]
       processors: [tasker_cache]
       exporters: [%s]
-`, health, registry, grpc, name, fleetInterval, indent(backend, "    "), exporter, exporterName)
+`, health, registry, grpc, name, every, indent(backend, "    "), exporter, exporterName)
 }
 
 func indent(s, by string) string {
@@ -85,13 +86,20 @@ func indent(s, by string) string {
 	return strings.Join(lines, "\n")
 }
 
-// startReplica writes the replica's config into a directory of its own and starts it.
+// startReplica writes the replica's config into a directory of its own and starts it
+// (export interval fleetInterval).
 func startReplica(t *testing.T, bin, name, backend, exporter, exporterName string) *replica {
 	t.Helper()
-	r := &replica{name: name, dir: t.TempDir(), grpc: freePort(t), registry: freePort(t)}
+	return startReplicaEvery(t, bin, name, fleetInterval, backend, exporter, exporterName)
+}
+
+// startReplicaEvery is startReplica with another export interval.
+func startReplicaEvery(t *testing.T, bin, name string, every time.Duration, backend, exporter, exporterName string) *replica {
+	t.Helper()
+	r := &replica{name: name, dir: t.TempDir(), grpc: freePort(t), registry: freePort(t), every: every}
 	health := freePort(t)
 	cfg := filepath.Join(r.dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(fleetConfig(name, r.grpc, health, r.registry, backend, exporter, exporterName)), 0o600))
+	require.NoError(t, os.WriteFile(cfg, []byte(fleetConfig(name, every, r.grpc, health, r.registry, backend, exporter, exporterName)), 0o600))
 	r.c = startCollector(t, bin, r.dir, cfg, health)
 	return r
 }
@@ -126,6 +134,7 @@ func sendSplit(t *testing.T, gen string, rs []*replica, n, rate int) int64 {
 // exportLine is one exported point of the sum "gen" in a replica's file.
 type exportLine struct {
 	replica     string
+	every       time.Duration
 	at          time.Time
 	value       int64
 	temporality string
@@ -147,7 +156,7 @@ func readExports(t *testing.T, rs []*replica) []exportLine {
 			require.NoError(t, err)
 			v, _ := o["value"].(float64)
 			tmp, _ := o["temporality"].(string)
-			out = append(out, exportLine{replica: r.name, at: at, value: int64(v), temporality: tmp})
+			out = append(out, exportLine{replica: r.name, every: r.every, at: at, value: int64(v), temporality: tmp})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
@@ -172,7 +181,7 @@ func exportedTotal(lines []exportLine) int64 {
 func perInterval(lines []exportLine) map[time.Time][]string {
 	out := map[time.Time][]string{}
 	for _, l := range lines {
-		k := l.at.Truncate(fleetInterval)
+		k := l.at.Truncate(l.every)
 		out[k] = append(out[k], l.replica)
 	}
 	return out
@@ -206,7 +215,7 @@ func syncs(t *testing.T, r *replica) []time.Time {
 		}
 		at, err := time.Parse(time.RFC3339Nano, e.Payload["synced_at"].(string))
 		require.NoError(t, err)
-		out = append(out, at.Truncate(fleetInterval))
+		out = append(out, at.Truncate(r.every))
 	}
 	return out
 }
