@@ -140,18 +140,27 @@ type exportLine struct {
 	temporality string
 }
 
+// genPoints returns the exported points of the sum "gen" in the replica's file.
+func genPoints(t *testing.T, r *replica) []map[string]any {
+	t.Helper()
+	path := filepath.Join(r.dir, "out", "metrics.json")
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	var out []map[string]any
+	for _, o := range readJSONLines(t, path) {
+		if o["name"] == "gen" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 func readExports(t *testing.T, rs []*replica) []exportLine {
 	t.Helper()
 	var out []exportLine
 	for _, r := range rs {
-		path := filepath.Join(r.dir, "out", "metrics.json")
-		if _, err := os.Stat(path); err != nil {
-			continue
-		}
-		for _, o := range readJSONLines(t, path) {
-			if o["name"] != "gen" {
-				continue
-			}
+		for _, o := range genPoints(t, r) {
 			at, err := time.Parse(time.RFC3339Nano, o["timestamp"].(string))
 			require.NoError(t, err)
 			v, _ := o["value"].(float64)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -124,14 +123,7 @@ func lastSeries(t *testing.T, rs []*replica) map[string]int64 {
 	var newest string
 	by := map[string]map[string]int64{}
 	for _, r := range rs {
-		path := filepath.Join(r.dir, "out", "metrics.json")
-		if _, err := os.Stat(path); err != nil {
-			continue
-		}
-		for _, o := range readJSONLines(t, path) {
-			if o["name"] != "gen" {
-				continue
-			}
+		for _, o := range genPoints(t, r) {
 			ts := o["timestamp"].(string)
 			attrs, _ := o["attributes"].(map[string]any)
 			k, ok := attrs["k"].(string)
