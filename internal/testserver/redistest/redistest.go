@@ -14,7 +14,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +50,7 @@ type Server struct {
 	Port  int
 	Addr  string // 127.0.0.1:<port>
 	extra []string
+	conf  string // Sentinel: its config file (the server runs with --sentinel)
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -96,6 +99,9 @@ func (s *Server) launch() error {
 	args := []string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--daemonize", "no", "--dir", s.dir, "--protected-mode", "no"}
 	args = append(args, s.extra...)
+	if s.conf != "" {
+		args = []string{s.conf, "--sentinel"}
+	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	log := &bytes.Buffer{}
@@ -236,6 +242,31 @@ func ioReadFull(r *bufio.Reader, buf []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// SentinelMaster is the name StartSentinel monitors its master under.
+const SentinelMaster = "mymaster"
+
+// StartSentinel starts a Sentinel (redis-server --sentinel) that monitors master as
+// SentinelMaster with quorum 1 (down after 1 s). Clients in Sentinel mode ask it for the
+// master's address; with no replica to promote, a restarted master stays the master.
+func StartSentinel(t testing.TB, master *Server) *Server {
+	t.Helper()
+	s := &Server{t: t, bin: Binary(t, "redis-server"), dir: t.TempDir()}
+	s.Port = FreePort(t)
+	s.Addr = "127.0.0.1:" + strconv.Itoa(s.Port)
+	s.conf = filepath.Join(s.dir, "sentinel.conf")
+	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\nprotected-mode no\ndir %s\n"+
+		"sentinel monitor %s 127.0.0.1 %d 1\nsentinel down-after-milliseconds %s 1000\nsentinel failover-timeout %s 5000\n",
+		s.Port, s.dir, SentinelMaster, master.Port, SentinelMaster, SentinelMaster)
+	if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.launch(); err != nil {
+		t.Fatalf("sentinel: %v", err)
+	}
+	t.Cleanup(s.Stop)
+	return s
 }
 
 // Cluster is a Redis Cluster of masters without replicas.
