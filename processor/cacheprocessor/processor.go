@@ -46,6 +46,7 @@ type cacheProcessor struct {
 	mu         sync.Mutex
 	ident      *series.Identifier
 	replayMu   sync.Mutex // serialises replay of the outage buffer
+	settleMu   sync.Mutex // serialises settle (readiness markers)
 	known      knownSeries
 	boundsSeen map[series.ID]series.ID
 	overflow   pcommon.Map

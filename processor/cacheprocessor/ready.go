@@ -29,6 +29,10 @@ func (p *cacheProcessor) readyWait() time.Duration {
 // settle applies what this replica holds and, when nothing is left, marks it ready for
 // the interval in which it started. A failed replay is retried for up to retryFor.
 func (p *cacheProcessor) settle(ctx context.Context, retryFor time.Duration) bool {
+	// One at a time (the replay loop and the export both settle): markers are then
+	// written in the order of their start times and never go back.
+	p.settleMu.Lock()
+	defer p.settleMu.Unlock()
 	started := p.now()
 	p.flushPending(ctx)
 	deadline := time.Now().Add(retryFor)
