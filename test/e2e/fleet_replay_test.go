@@ -19,8 +19,8 @@ import (
 )
 
 // TestE2EFleetReplayBeforeExport: two collector processes on one Redis (AOF). Each
-// round, Redis is stopped while both take data (both buffer it) and restarted at a
-// random moment of the interval: the first export after it is back — whichever replica
+// round, Redis is stopped while both take data (both buffer it) and restarted 50-400 ms
+// before an interval boundary: the first export after it is back — whichever replica
 // takes the lock — holds every point both acknowledged. Before, the exporter could read
 // the aggregate before the other replica (or itself) had replayed (9,771 of 11,112 in
 // the issue). 5 rounds (FLEET_SOAK=1: 20).
@@ -41,7 +41,14 @@ func TestE2EFleetReplayBeforeExport(t *testing.T) {
 		want += sendSplit(t, gen, rs, 50, 0)
 		srv.Stop()
 		want += sendSplit(t, gen, rs, 100, 200) // acknowledged while Redis is down
-		time.Sleep(time.Duration(rand.N(int64(every))))
+		// Back just before a boundary (50-400 ms): the export then starts while the
+		// replicas' clients are still reconnecting and replaying.
+		now := time.Now()
+		at := now.Truncate(every).Add(every).Add(-time.Duration(50+rand.N(350)) * time.Millisecond)
+		if at.Before(now.Add(100 * time.Millisecond)) {
+			at = at.Add(every)
+		}
+		time.Sleep(time.Until(at))
 		srv.Restart()
 		back := time.Now()
 		var first exportLine
