@@ -204,7 +204,8 @@ func requireOnePerInterval(t *testing.T, lines []exportLine) {
 	}
 }
 
-// syncs returns the successful cache_synced events of a replica's registry by interval.
+// syncs returns the successful cache_synced events of a replica's registry by the
+// interval the export started in.
 func syncs(t *testing.T, r *replica) []time.Time {
 	t.Helper()
 	var page struct {
@@ -224,7 +225,9 @@ func syncs(t *testing.T, r *replica) []time.Time {
 		}
 		at, err := time.Parse(time.RFC3339Nano, e.Payload["synced_at"].(string))
 		require.NoError(t, err)
-		out = append(out, at.Truncate(r.every))
+		// The interval is that of the export's start (synced_at is its end).
+		ms, _ := e.Payload["duration_ms"].(float64)
+		out = append(out, at.Add(-time.Duration(ms*float64(time.Millisecond))).Truncate(r.every))
 	}
 	return out
 }
