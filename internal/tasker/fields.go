@@ -118,11 +118,10 @@ func lookupAlias(key string, log bool) (alias, bool) {
 	case "retry_limit":
 		return alias{slot: sRetryLimit}, true
 	case "execution_duration":
+		// Only `execution_duration`: the `duration_ms` of Tasker's step log lines is the
+		// age of the step row (event_publisher.rb:664-669), not a run time, and stays a
+		// payload field under its own name, as does a custom `duration`.
 		return alias{slot: sExecDur}, true
-	case "duration_ms":
-		return alias{slot: sExecDur, rank: 1}, true
-	case "duration":
-		return alias{slot: sExecDur, rank: 2, lenient: true}, true
 	case "total_execution_duration":
 		return alias{slot: sTotalDur}, true
 	case "total_duration":
@@ -131,9 +130,12 @@ func lookupAlias(key string, log bool) (alias, bool) {
 		return alias{slot: sFromState}, true
 	case "to_state":
 		return alias{slot: sToState}, true
-	case "exception_class":
-		return alias{slot: sErrClass}, true
 	case "error_class":
+		return alias{slot: sErrClass}, true
+	case "exception_class":
+		// Tasker's payload builder always says StandardError here
+		// (event_payload_builder.rb:406-456); only log_exception's line
+		// (entity_type exception) carries the real class under this key. See finish.
 		return alias{slot: sErrClass, rank: 1}, true
 	case "error_message":
 		return alias{slot: sErrMsg}, true
@@ -327,11 +329,7 @@ func (p *parser) finish(ev *Event, start int) {
 		case sRetryLimit:
 			ev.RetryLimit, ev.HasRetryLimit = p.count(e)
 		case sExecDur:
-			unit := int64(time.Second)
-			if e.key == "duration_ms" {
-				unit = int64(time.Millisecond)
-			}
-			ev.ExecutionDuration, ev.HasExecutionDuration = p.duration(e, unit)
+			ev.ExecutionDuration, ev.HasExecutionDuration = p.duration(e, int64(time.Second))
 		case sTotalDur:
 			ev.TotalDuration, ev.HasTotalDuration = p.duration(e, int64(time.Second))
 		case sFromState:
@@ -339,7 +337,11 @@ func (p *parser) finish(ev *Event, start int) {
 		case sToState:
 			ev.ToState = p.str(e)
 		case sErrClass:
-			ev.ErrorClass = p.str(e)
+			if e.key == "exception_class" && ev.EntityType != "exception" {
+				p.add(e.key, e.val) // StandardError whatever was raised: an attribute, not the type
+			} else {
+				ev.ErrorClass = p.str(e)
+			}
 		case sErrMsg:
 			ev.ErrorMessage = p.str(e)
 		case sBacktrace:
@@ -475,24 +477,21 @@ func (p *parser) count(sl *slot) (int64, bool) {
 	return n, true
 }
 
-// duration converts a quantity of unit (nanoseconds): a number or a numeric string.
+// duration converts a quantity of unit (nanoseconds): a number or a numeric string. It
+// may be negative: the executor's `execution_duration` is processed_at - updated_at,
+// which Tasker computes as a small negative number (step_executor.rb:481-485).
 func (p *parser) duration(sl *slot, unit int64) (time.Duration, bool) {
 	if !sl.set {
 		return 0, false
 	}
 	v := sl.val
-	what := "seconds"
-	if unit == int64(time.Millisecond) {
-		what = "milliseconds"
-	}
+	const what = "seconds"
 	switch v.kind {
 	case KindInt, KindFloat, KindString:
 		d, problem := parseDuration(v.str, unit)
 		switch problem {
 		case durOK:
 			return d, true
-		case durNegative:
-			p.bad(sl, "must not be negative, got "+v.str)
 		case durRange:
 			p.bad(sl, "is out of range, got "+v.str)
 		default:
@@ -513,14 +512,18 @@ func (p *parser) time(sl *slot) time.Time {
 	switch v.kind {
 	case KindString:
 		if t, ok := ParseTime(strings.TrimSpace(v.str)); ok {
-			return t
+			if InNanoRange(t) {
+				return t
+			}
+			p.bad(sl, "time "+quoteShort(v.str)+" is outside the nanosecond timestamps of OpenTelemetry (1677-09-21 to 2262-04-11)")
+			return time.Time{}
 		}
 		p.bad(sl, "unrecognized time "+quoteShort(v.str)+" (expected ISO 8601, Ruby Time#to_s or unix epoch)")
 	case KindInt, KindFloat:
-		if t, ok := parseEpoch(v.str); ok {
+		if t, ok := parseEpoch(v.str); ok && InNanoRange(t) {
 			return t
 		}
-		p.bad(sl, "unix epoch out of range, got "+v.str)
+		p.bad(sl, "unix epoch out of range, got "+v.str+" (nanosecond timestamps span 1677-09-21 to 2262-04-11)")
 	default:
 		p.bad(sl, "must be a time string or a unix epoch number, got "+describe(v))
 	}
