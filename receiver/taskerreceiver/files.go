@@ -126,7 +126,7 @@ func jitter(d time.Duration, factor float64) time.Duration {
 
 // buildLines parses log lines and builds their signals in one pass.
 func (b *builder) buildLines(tokens [][]byte, attrs map[string]any) *batch {
-	out := b.newBatch()
+	out := b.newBatch("", false)
 	p := parserPool.Get().(*tasker.Parser)
 	defer parserPool.Put(p)
 	b.mu.Lock()
