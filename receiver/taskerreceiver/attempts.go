@@ -84,7 +84,7 @@ func announcedAttempt(ev *tasker.Event) int64 {
 // retry is set when the event is the first sign of an attempt n >= 2: the attempt
 // before it ended, and not in success (Tasker never runs a completed step again), so
 // it is a retry. Called with b.mu held.
-func (b *builder) attemptOf(k spanKey, ev *tasker.Event, info tasker.Info, now time.Time) (n int64, retry bool) {
+func (b *builder) attemptOf(k spanKey, ev *tasker.Event, info tasker.Info, t, now time.Time) (n int64, retry bool) {
 	evidence := info.Start || info.Terminal // events that show an attempt ran
 	st := b.table.step(k, now, true)
 	switch {
@@ -96,8 +96,11 @@ func (b *builder) attemptOf(k spanKey, ev *tasker.Event, info tasker.Info, now t
 			n = max(ev.Attempt, 1)
 		}
 	default:
-		if a := announcedAttempt(ev); a > 0 {
-			st.announced = max(st.announced, a)
+		if a := announcedAttempt(ev); a > 0 && a >= st.announced {
+			if a > st.announced || ev.EventType == "execution_starting" {
+				st.announcedAt = t
+			}
+			st.announced = a
 		}
 		n = max(st.cur, st.announced, 1)
 		if info.Start && st.ended && st.announced <= st.cur {

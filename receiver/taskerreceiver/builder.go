@@ -136,7 +136,7 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 	isStep := entity == tasker.EntityStep
 	if isStep {
 		key.step = ev.StepID
-		n, retry := b.attemptOf(key, ev, info, now)
+		n, retry := b.attemptOf(key, ev, info, eventTime(ev, now, out.http), now)
 		key.attempt = n
 		if retry && wantMetrics && b.mcfg.TaskerStepRetries.Enabled {
 			rb.agg.add(descStepRetries, 1, kv{"tasker.task.name", ev.TaskName}, kv{"tasker.step.name", ev.StepName})
@@ -266,6 +266,11 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 		if step == nil && info.Start {
 			step, evicted = b.table.open(key, now)
 			out.stats.evictions += int64(evicted)
+			// From log lines, the attempt began with the execution_starting line that
+			// announced it (step_executor.rb:159-163).
+			if st := b.table.step(key.stepOf(), now, false); st != nil && st.announced == key.attempt && !st.announcedAt.After(t) {
+				step.start = st.announcedAt
+			}
 		}
 		if step != nil {
 			if info.Start {
@@ -317,6 +322,11 @@ func (b *builder) spanEvent(ev *tasker.Event, t time.Time, attempt int64) spanEv
 			c.want(v.Raw())
 		}
 	}
+	stack := ""
+	if len(ev.Backtrace) > 0 {
+		stack = strings.Join(ev.Backtrace, "\n")
+		n++
+	}
 	n += payloadAttrCount(ev)
 	c.grow()
 
@@ -333,6 +343,9 @@ func (b *builder) spanEvent(ev *tasker.Event, t time.Time, attempt int64) spanEv
 		if strs[i] != "" {
 			m.PutStr(k, c.clone(strs[i]))
 		}
+	}
+	if stack != "" {
+		m.PutStr("exception.stacktrace", stack)
 	}
 	b.putPayloadTo(m, ev, &c)
 	return spanEvent{name: c.clone(ev.Name), time: t, attrs: m}

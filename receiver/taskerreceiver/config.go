@@ -110,6 +110,12 @@ type LogsConfig struct {
 	// default) retries until the pipeline takes it or the collector stops; a batch given
 	// up on is dropped, logged and counted. Disabled: a refused batch is dropped at once.
 	RetryOnFailure configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+	// JoinContinuations makes one entry of a message that spans several lines: lines
+	// without the Rails logger prefix continue the entry above them (Tasker's
+	// multi-line messages, backtraces, pretty_json), and a pretty_json object without
+	// a prefix runs from its "{" line to its "}" line. Default true; applies when
+	// `multiline` is not set and the encoding is UTF-8 or ASCII.
+	JoinContinuations bool `mapstructure:"join_continuations"`
 
 	_ struct{}
 }
@@ -165,7 +171,7 @@ func createDefaultConfig() component.Config {
 			Path:         DefaultPath,
 			HealthPath:   DefaultHealthPath,
 		}),
-		Logs:        configoptional.Default(LogsConfig{Config: *logs, RetryOnFailure: defaultLogsRetry()}),
+		Logs:        configoptional.Default(LogsConfig{Config: *logs, RetryOnFailure: defaultLogsRetry(), JoinContinuations: true}),
 		ServiceName: DefaultServiceName,
 		Dedupe: DedupeConfig{
 			Window:     DefaultDedupeWindow,

@@ -52,7 +52,11 @@ func (r *taskerReceiver) startFiles(ctx context.Context, host component.Host) er
 	if err != nil {
 		return fmt.Errorf("tasker receiver logs: %w", err)
 	}
-	m, err := lc.Config.Build(r.set.TelemetrySettings, r.emitLines)
+	var opts []fileconsumer.Option
+	if lc.JoinContinuations && lc.SplitConfig.LineStartPattern == "" && lc.SplitConfig.LineEndPattern == "" && joinableEncoding(lc.Encoding) {
+		opts = append(opts, fileconsumer.WithSplitFunc(joinSplit))
+	}
+	m, err := lc.Config.Build(r.set.TelemetrySettings, r.emitLines, opts...)
 	if err != nil {
 		_ = client.Close(ctx)
 		return fmt.Errorf("tasker receiver logs: %w", err)

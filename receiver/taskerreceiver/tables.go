@@ -64,10 +64,13 @@ type stepState struct {
 	cur     int64
 	ended   bool
 	outcome tasker.Outcome
-	// announced is the attempt a log line's attempt_count/step_attempts announced.
-	announced int64
-	touched   time.Time
-	elem      *list.Element
+	// announced is the attempt a log line's attempt_count/step_attempts announced,
+	// announcedAt the time of the latest such line (the attempt's first line when it
+	// runs; a step that is not pending announces again each time it is looked at).
+	announced   int64
+	announcedAt time.Time
+	touched     time.Time
+	elem        *list.Element
 }
 
 // startTable is the bounded table of open spans, oldest first, and of the steps'

@@ -129,7 +129,7 @@ func (b *builder) emitSpan(c *completion) {
 	}
 	copyEvents(span, c.entry, c.events)
 	setOutcomeStatus(span, c)
-	if c.outcome == tasker.OutcomeFailed {
+	if c.outcome == tasker.OutcomeFailed && !hasEvent(span, "exception") {
 		addException(span, c, c.end)
 	}
 }
@@ -144,6 +144,17 @@ func copyEvents(span ptrace.Span, s *openSpan, later []spanEvent) {
 	for _, e := range later {
 		appendSpanEvent(span, e)
 	}
+}
+
+// hasEvent: the span has an event of that name (Tasker's "Exception occurred" line
+// is an `exception` event already).
+func hasEvent(span ptrace.Span, name string) bool {
+	for i := 0; i < span.Events().Len(); i++ {
+		if span.Events().At(i).Name() == name {
+			return true
+		}
+	}
+	return false
 }
 
 func appendSpanEvent(span ptrace.Span, e spanEvent) {
