@@ -18,7 +18,8 @@ import (
 //   - a line with the Rails prefix starts an entry that runs to the next line with the
 //     prefix; at the current end of the file it ends at the last newline (the logger
 //     wrote it whole), and a partial last line waits for its end (or force_flush_period);
-//   - a line that is exactly "{" (pretty_json without a prefix) runs to the line "}";
+//   - a line that is "{", after Rails tags if any (pretty_json without a prefix), runs
+//     to the line "}";
 //   - any other line is an entry of its own.
 // Enabled by `logs.join_continuations` (default true) when `multiline` is not set.
 
@@ -60,7 +61,7 @@ func joinSplit(data []byte, atEOF bool) (advance int, token []byte, err error) {
 			}
 			i += j + 1
 		}
-	case len(first) == 1 && first[0] == '{':
+	case opensObject(first):
 		for i := nl + 1; i < len(data); {
 			j := bytes.IndexByte(data[i:], '\n')
 			if j < 0 {
@@ -77,6 +78,18 @@ func joinSplit(data []byte, atEOF bool) (advance int, token []byte, err error) {
 }
 
 var _ bufio.SplitFunc = joinSplit
+
+// opensObject: the line is "{", or Rails tags ("[ActiveJob] [...] ") then "{".
+func opensObject(line []byte) bool {
+	for len(line) > 0 && line[0] == '[' {
+		end := bytes.IndexByte(line, ']')
+		if end < 0 || end+1 >= len(line) || line[end+1] != ' ' {
+			return false
+		}
+		line = bytes.TrimLeft(line[end+1:], " ")
+	}
+	return len(line) == 1 && line[0] == '{'
+}
 
 // joinableEncoding: joinSplit reads bytes as UTF-8 (or ASCII).
 func joinableEncoding(enc string) bool {
