@@ -45,6 +45,7 @@ func TestLoadConfigDefault(t *testing.T) {
 	assert.Equal(t, DefaultSpansMaxOpen, cfg.Spans.MaxOpen)
 	assert.Equal(t, MetricNamingOTel, cfg.MetricNaming)
 	assert.True(t, cfg.Metrics.TaskerEvents.Enabled)
+	assert.True(t, cfg.Logs.GetOrInsertDefault().JoinContinuations, "continuations join by default")
 }
 
 func TestLoadConfigFull(t *testing.T) {
@@ -63,6 +64,7 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.Equal(t, "beginning", l.StartAt)
 	assert.Equal(t, 500*time.Millisecond, l.PollInterval)
 	assert.Equal(t, `^\{`, l.SplitConfig.LineStartPattern)
+	assert.False(t, l.JoinContinuations)
 	assert.Equal(t, component.MustNewID("file_storage"), *l.Storage)
 	assert.True(t, l.RetryOnFailure.Enabled)
 	assert.Equal(t, time.Second, l.RetryOnFailure.InitialInterval)
