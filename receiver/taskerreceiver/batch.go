@@ -60,8 +60,7 @@ func (b *builder) newBatch(env string, http bool) *batch {
 		env = b.cfg.DeploymentEnvironment
 	}
 	return &batch{logs: plog.NewLogs(), traces: ptrace.NewTraces(), metrics: pmetric.NewMetrics(),
-		res: map[resKey]*resBuf{}, env: env, http: http,
-		pending: map[dedupeKey]*completion{}, tasks: map[spanKey]*completion{}}
+		res: map[resKey]*resBuf{}, env: env, http: http}
 }
 
 // deployment is the deployment an event belongs to: its `environment` field, else the
@@ -165,6 +164,7 @@ func (b *builder) addPlain(out *batch, ev *tasker.Event, line string, parseErr e
 // finish emits the completions held during the call, then the call's metrics.
 func (b *builder) finish(out *batch, now time.Time) {
 	b.emitCompletions(out)
+	b.stepKey = spanKey{} // it points into this call's input
 	if !b.wantMetrics {
 		return
 	}

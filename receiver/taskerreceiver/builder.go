@@ -41,11 +41,14 @@ type builder struct {
 	idValid       bool
 	idTraceID     pcommon.TraceID
 	idSpanID      pcommon.SpanID
-	table         *startTable
-	dedupe        *dedupeWindow
-	lastEmit      time.Time
-	nowFunc       func() time.Time
-	startTime     time.Time
+	// stepKey/stepSpan: the step attempt whose span id was computed last in this call.
+	stepKey   spanKey
+	stepSpan  pcommon.SpanID
+	table     *startTable
+	dedupe    *dedupeWindow
+	lastEmit  time.Time
+	nowFunc   func() time.Time
+	startTime time.Time
 }
 
 // stats counts what one call did, for the receiver's telemetry.
@@ -175,8 +178,14 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 		c := newCompletion(dk, entity, info, rb, ev, t)
 		c.traces, c.metric = wantTraces, wantMetrics
 		b.startOf(c, key, t, now, &out.stats)
+		if out.pending == nil {
+			out.pending = map[dedupeKey]*completion{}
+		}
 		out.pending[dk] = c
 		if !isStep {
+			if out.tasks == nil {
+				out.tasks = map[spanKey]*completion{}
+			}
 			out.tasks[key] = c
 		}
 		out.done = append(out.done, c)
@@ -239,14 +248,16 @@ func (b *builder) startOf(c *completion, key spanKey, t, now time.Time, st *stat
 // line after "Step failed" completes the failed attempt), else the open step attempt,
 // else the open task (an event about a step attempt emitted by an earlier call).
 func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spanKey, t, now time.Time, traces bool) {
-	if c := out.pending[dedupeKey{span: key}]; c != nil && key.step != "" {
+	if len(out.pending) == 0 {
+		// nothing ended in this call yet: no completion to add to
+	} else if c := out.pending[dedupeKey{span: key}]; c != nil && key.step != "" {
 		c.enrich(ev)
 		if traces {
 			c.events = append(c.events, b.spanEvent(ev, t, key.attempt))
 		}
 		return
 	}
-	if key.step == "" {
+	if key.step == "" && len(out.tasks) > 0 {
 		if c := out.tasks[key]; c != nil {
 			if traces {
 				c.events = append(c.events, b.spanEvent(ev, t, 0))

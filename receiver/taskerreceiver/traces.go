@@ -59,7 +59,10 @@ func (b *builder) spanOf(k spanKey) where {
 	if k.step == "" {
 		return where{trace: traceID, span: taskSpan}
 	}
-	return where{trace: traceID, span: newStepSpanID(b.source, k.dep, k.task, k.step, k.attempt), attempt: k.attempt}
+	if b.stepKey != k {
+		b.stepKey, b.stepSpan = k, newStepSpanID(b.source, k.dep, k.task, k.step, k.attempt)
+	}
+	return where{trace: traceID, span: b.stepSpan, attempt: k.attempt}
 }
 
 func (b *builder) emitSpan(c *completion) {
