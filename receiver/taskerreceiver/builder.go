@@ -136,7 +136,7 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 	}
 
 	key := spanKey{dep: dep, task: ev.TaskID}
-	isStep := entity == tasker.EntityStep
+	isStep := entity == tasker.EntityStep && ev.StepID != ""
 	if isStep {
 		key.step = ev.StepID
 		n, retry := b.attemptOf(key, ev, info, eventTime(ev, now, out.http), now)
@@ -147,7 +147,8 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 	}
 
 	// One completion per task outcome and per step attempt, whichever copy comes first.
-	terminal := info.Terminal
+	// A step event without a step id ends nothing: it is an event of its task.
+	terminal := info.Terminal && (isStep || entity == tasker.EntityTask)
 	var dk dedupeKey
 	var pend *completion
 	duplicate := false

@@ -174,3 +174,15 @@ func TestEventTimeWholeSecond(t *testing.T) {
 	assert.Equal(t, fine.Time, eventTime(&fine, sec.Add(300*time.Millisecond), true))
 	assert.Equal(t, sec, eventTime(&tasker.Event{}, sec, true), "no time: arrival")
 }
+
+// TestStepEventWithoutStepID: a step.completed that names no step ends nothing (it
+// would otherwise take the task's span id).
+func TestStepEventWithoutStepID(t *testing.T) {
+	b := testBuilder(t, nil)
+	ev, err := tasker.ParseEvent([]byte(`{"event":"step.completed","task_id":1,"attempt_number":1,"timestamp":"2026-01-10T10:00:00Z"}`))
+	require.NoError(t, err)
+	out := b.build([]tasker.Event{ev}, "", true)
+	assert.Equal(t, 0, out.traces.SpanCount())
+	assert.Equal(t, int64(0), sumOf(out.metrics, "tasker.step.outcomes"))
+	assert.Equal(t, 1, out.logs.LogRecordCount())
+}
