@@ -159,6 +159,11 @@ func TestDurationsAreTheSpans(t *testing.T) {
 		}
 	}
 	assert.InDelta(t, 0.739+0.739, stepSum, 1e-9)
+	// The two steps ran in parallel on two pool threads, their lines interleaved: their
+	// spans overlap as they ran.
+	byName := spansByName(out.traces)
+	ship, email := byName["ship_order"][0], byName["send_email"][0]
+	assert.True(t, email.StartTimestamp() < ship.EndTimestamp() && ship.StartTimestamp() < email.EndTimestamp())
 	assert.InDelta(t, stepSum, histSum(out.metrics, "tasker.step.duration"), 1e-9)
 	assert.InDelta(t, 1.194, taskSum, 1e-9)
 	assert.InDelta(t, taskSum, histSum(out.metrics, "tasker.task.duration"), 1e-9)
