@@ -111,3 +111,20 @@ func TestSamplingDeterministic(t *testing.T) {
 	}
 	assert.InDelta(t, 2500, kept, 300)
 }
+
+func TestStepStatesBounded(t *testing.T) {
+	tb := newStartTable(2, time.Minute)
+	now := time.Unix(1000, 0)
+	a, b, c := spanKey{task: "1", step: "a"}, spanKey{task: "1", step: "b"}, spanKey{task: "1", step: "c"}
+	tb.step(a, now, true)
+	tb.step(b, now, true)
+	tb.step(a, now.Add(time.Second), true) // a is now the most recent
+	tb.step(c, now.Add(time.Second), true) // evicts b
+	assert.NotNil(t, tb.step(a, now.Add(time.Second), false))
+	assert.Nil(t, tb.step(b, now, false))
+	assert.NotNil(t, tb.step(c, now.Add(time.Second), false))
+	tb.expire(now.Add(time.Minute + 2*time.Second))
+	assert.Nil(t, tb.step(a, now, false))
+	assert.Nil(t, tb.step(c, now, false))
+	assert.Zero(t, tb.sorder.n)
+}

@@ -275,7 +275,7 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 	target := task
 	if key.step != "" {
 		step := b.table.get(key)
-		if step == nil && info.Start {
+		if step == nil && info.Start && !b.ended(key, now) {
 			step, evicted = b.table.open(key, now)
 			out.stats.evictions += int64(evicted)
 			// From log lines, the attempt began with the execution_starting line that
@@ -302,6 +302,13 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 		return
 	}
 	target.events = append(target.events, b.spanEvent(ev, t, key.attempt))
+}
+
+// ended: the step attempt k has ended already (a start copy that comes after its
+// attempt's end opens nothing).
+func (b *builder) ended(k spanKey, now time.Time) bool {
+	st := b.table.step(k.stepOf(), now, false)
+	return st != nil && st.ended && st.cur == k.attempt
 }
 
 // spanEvent is an event as a span event. It may be kept in the start table until its

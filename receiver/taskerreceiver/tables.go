@@ -27,7 +27,14 @@ func (k spanKey) taskOf() spanKey { return spanKey{dep: k.dep, task: k.task} }
 // clone copies the key's strings, which may point into a request body or a log line,
 // so an entry that outlives its input does not keep it alive.
 func (k spanKey) clone() spanKey {
-	k.dep, k.task, k.step = strings.Clone(k.dep), strings.Clone(k.task), strings.Clone(k.step)
+	var sb strings.Builder // one allocation for the three
+	sb.Grow(len(k.dep) + len(k.task) + len(k.step))
+	sb.WriteString(k.dep)
+	sb.WriteString(k.task)
+	sb.WriteString(k.step)
+	all := sb.String()
+	d, t := len(k.dep), len(k.dep)+len(k.task)
+	k.dep, k.task, k.step = all[:d], all[d:t], all[t:]
 	return k
 }
 
@@ -70,7 +77,39 @@ type stepState struct {
 	announced   int64
 	announcedAt time.Time
 	touched     time.Time
-	elem        *list.Element
+	prev, next  *stepState // the LRU order, intrusive (no allocation per entry)
+}
+
+// stepLRU is the steps' order, least recently touched first.
+type stepLRU struct {
+	head, tail *stepState
+	n          int
+}
+
+func (l *stepLRU) pushBack(st *stepState) {
+	st.prev, st.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = st
+	} else {
+		l.head = st
+	}
+	l.tail = st
+	l.n++
+}
+
+func (l *stepLRU) remove(st *stepState) {
+	if st.prev != nil {
+		st.prev.next = st.next
+	} else {
+		l.head = st.next
+	}
+	if st.next != nil {
+		st.next.prev = st.prev
+	} else {
+		l.tail = st.prev
+	}
+	st.prev, st.next = nil, nil
+	l.n--
 }
 
 // startTable is the bounded table of open spans, oldest first, and of the steps'
@@ -81,12 +120,12 @@ type startTable struct {
 	m       map[spanKey]*openSpan
 	order   *list.List
 	steps   map[spanKey]*stepState
-	sorder  *list.List
+	sorder  stepLRU
 }
 
 func newStartTable(maxOpen int, maxAge time.Duration) *startTable {
 	return &startTable{maxOpen: maxOpen, maxAge: maxAge, m: map[spanKey]*openSpan{}, order: list.New(),
-		steps: map[spanKey]*stepState{}, sorder: list.New()}
+		steps: map[spanKey]*stepState{}}
 }
 
 func (t *startTable) get(k spanKey) *openSpan { return t.m[k] }
@@ -120,19 +159,22 @@ func (t *startTable) remove(s *openSpan) {
 func (t *startTable) step(k spanKey, now time.Time, create bool) *stepState {
 	if st := t.steps[k]; st != nil {
 		st.touched = now
-		t.sorder.MoveToBack(st.elem)
+		if st != t.sorder.tail {
+			t.sorder.remove(st)
+			t.sorder.pushBack(st)
+		}
 		return st
 	}
 	if !create {
 		return nil
 	}
-	for t.sorder.Len() >= t.maxOpen {
-		old := t.sorder.Front().Value.(*stepState)
+	for t.sorder.n >= t.maxOpen {
+		old := t.sorder.head
 		delete(t.steps, old.key)
-		t.sorder.Remove(old.elem)
+		t.sorder.remove(old)
 	}
 	st := &stepState{key: k.clone(), touched: now}
-	st.elem = t.sorder.PushBack(st)
+	t.sorder.pushBack(st)
 	t.steps[st.key] = st
 	return st
 }
@@ -148,13 +190,9 @@ func (t *startTable) expire(now time.Time) (evicted int) {
 		t.remove(s)
 		evicted++
 	}
-	for e := t.sorder.Front(); e != nil; e = t.sorder.Front() {
-		st := e.Value.(*stepState)
-		if !st.touched.Before(limit) {
-			break
-		}
+	for st := t.sorder.head; st != nil && st.touched.Before(limit); st = t.sorder.head {
 		delete(t.steps, st.key)
-		t.sorder.Remove(e)
+		t.sorder.remove(st)
 	}
 	return evicted
 }
