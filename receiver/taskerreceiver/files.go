@@ -61,6 +61,10 @@ func (r *taskerReceiver) startFiles(ctx context.Context, host component.Host) er
 		_ = client.Close(ctx)
 		return fmt.Errorf("tasker receiver logs: %w", err)
 	}
+	if err := r.b.loadState(ctx, client); err != nil {
+		// A state that does not load costs de-duplication across the restart, not data.
+		r.set.Logger.Warn("tasker receiver: saved state not loaded", zap.Error(err))
+	}
 	var persister operator.Persister = client
 	if err := m.Start(operator.NewScopedPersister(persisterScope, persister)); err != nil {
 		_ = client.Close(ctx)
@@ -75,6 +79,9 @@ func (r *taskerReceiver) stopFiles() error {
 		return nil
 	}
 	err := r.files.manager.Stop()
+	if serr := r.b.saveState(context.Background(), r.files.client); serr != nil {
+		r.set.Logger.Warn("tasker receiver: state not saved", zap.Error(serr))
+	}
 	if cerr := r.files.client.Close(context.Background()); cerr != nil && err == nil {
 		err = cerr
 	}
