@@ -97,7 +97,10 @@ func (b *builder) fillResource(k resKey, r pcommon.Resource) {
 }
 
 func (b *builder) resourceFor(out *batch, ev *tasker.Event, dep string) *resBuf {
-	k := resKey{host: ev.Host, pid: ev.PID, version: payloadStr(ev, "tasker_version"), env: dep}
+	return b.resourceForKey(out, resKey{host: ev.Host, pid: ev.PID, version: payloadStr(ev, "tasker_version"), env: dep})
+}
+
+func (b *builder) resourceForKey(out *batch, k resKey) *resBuf {
 	if out.lastRes != nil && out.lastKey == k {
 		return out.lastRes
 	}

@@ -46,6 +46,7 @@ type builder struct {
 	stepSpan  pcommon.SpanID
 	table     *startTable
 	dedupe    *dedupeWindow
+	waiting   map[dedupeKey]*waiting // thin task ends (taskend.go)
 	lastEmit  time.Time
 	nowFunc   func() time.Time
 	startTime time.Time
@@ -82,6 +83,7 @@ func (b *builder) build(events []tasker.Event, env string, http bool) *batch {
 	defer b.mu.Unlock()
 	now := b.nowFunc()
 	out.stats.evictions += int64(b.table.expire(now))
+	b.releaseWaiting(out, now, false)
 	for i := range events {
 		b.add(out, &events[i], now)
 	}
@@ -157,13 +159,20 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 		if !isStep {
 			dk.outcome = uint8(info.Outcome)
 		}
-		if pend = out.pending[dk]; pend != nil || b.dedupe.seen(dk, now) {
+		if pend = out.pending[dk]; pend != nil || b.waiting[dk] != nil || b.dedupe.seen(dk, now) {
 			duplicate = true
 			out.stats.duplicates++
 		}
 	}
 	if wantLogs {
 		b.appendLog(rb.lrs.AppendEmpty(), ev, info, b.spanOf(key), duplicate, now)
+	}
+	if terminal && !isStep && pend == nil {
+		if w := b.takeWaiting(dk); w != nil { // the finalizer's copy after the thin one
+			pend = w
+			w.rb, w.traces, w.metric = rb, wantTraces, wantMetrics
+			b.addPending(out, dk, w) // and merged below, as a copy
+		}
 	}
 	if !wantTraces && !wantMetrics {
 		return
@@ -179,23 +188,31 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 		c := newCompletion(dk, entity, info, rb, ev, t)
 		c.traces, c.metric = wantTraces, wantMetrics
 		b.startOf(c, key, t, now, &out.stats)
-		if out.pending == nil {
-			out.pending = map[dedupeKey]*completion{}
+		if !isStep && thinTaskEnd(ev, info) && b.holdThin(c, out.lastKey, now) {
+			break // waits for the finalizer's copy (taskend.go)
 		}
-		out.pending[dk] = c
-		if !isStep {
-			if out.tasks == nil {
-				out.tasks = map[spanKey]*completion{}
-			}
-			out.tasks[key] = c
-		}
-		out.done = append(out.done, c)
+		b.addPending(out, dk, c)
 	default:
 		b.record(out, ev, info, key, t, now, wantTraces)
 		if wantMetrics {
 			b.eventMetrics(rb, ev)
 		}
 	}
+}
+
+// addPending adds a completion of this call.
+func (b *builder) addPending(out *batch, dk dedupeKey, c *completion) {
+	if out.pending == nil {
+		out.pending = map[dedupeKey]*completion{}
+	}
+	out.pending[dk] = c
+	if c.entity == tasker.EntityTask {
+		if out.tasks == nil {
+			out.tasks = map[spanKey]*completion{}
+		}
+		out.tasks[dk.span] = c
+	}
+	out.done = append(out.done, c)
 }
 
 // startOf fills a new completion from the start table: the observed start, the

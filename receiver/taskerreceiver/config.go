@@ -33,6 +33,7 @@ const (
 	DefaultDedupeMaxEntries   = 100_000
 	DefaultSpansMaxOpen       = 100_000
 	DefaultSpansMaxAge        = time.Hour
+	DefaultTaskEndWait        = 5 * time.Second
 	MetricNamingOTel          = "otel"
 	MetricNamingTasker        = "tasker"
 )
@@ -137,6 +138,10 @@ type SpansConfig struct {
 	MaxOpen int `mapstructure:"max_open"`
 	// MaxAge of an open span before it is evicted. Default 1h.
 	MaxAge time.Duration `mapstructure:"max_age"`
+	// TaskEndWait is how long the state machine's thin copy of a task's end waits for
+	// the finalizer's copy (counts, error message) before the task span is emitted
+	// without it. Default 5s; 0: the first copy ends the task.
+	TaskEndWait time.Duration `mapstructure:"task_end_wait"`
 
 	_ struct{}
 }
@@ -178,8 +183,9 @@ func createDefaultConfig() component.Config {
 			MaxEntries: DefaultDedupeMaxEntries,
 		},
 		Spans: SpansConfig{
-			MaxOpen: DefaultSpansMaxOpen,
-			MaxAge:  DefaultSpansMaxAge,
+			MaxOpen:     DefaultSpansMaxOpen,
+			MaxAge:      DefaultSpansMaxAge,
+			TaskEndWait: DefaultTaskEndWait,
 		},
 		MetricNaming:         MetricNamingOTel,
 		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),
@@ -255,6 +261,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Spans.MaxOpen < 1 {
 		errs = append(errs, fmt.Errorf("spans: max_open must be at least 1, got %d", c.Spans.MaxOpen))
+	}
+	if c.Spans.TaskEndWait < 0 {
+		errs = append(errs, fmt.Errorf("spans: task_end_wait must not be negative, got %s", c.Spans.TaskEndWait))
 	}
 	if c.Spans.MaxAge <= 0 {
 		errs = append(errs, fmt.Errorf("spans: max_age must be positive, got %s", c.Spans.MaxAge))

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
 )
 
 // The publishing sequences of testdata/tasker, written from Tasker's source
@@ -195,4 +197,46 @@ func eventNamed(t *testing.T, s ptrace.Span, name string) ptrace.SpanEvent {
 	}
 	require.Failf(t, "no span event", "%s in span %s", name, s.Name())
 	return ptrace.NewSpanEvent()
+}
+
+// TestTaskEndAcrossRequests: a forwarder that posts every event on its own: the
+// state machine's thin task end waits for the finalizer's copy, so the task span still
+// has the counts and the error message; a thin end whose copy never comes is emitted
+// by the first call after spans.task_end_wait.
+func TestTaskEndAcrossRequests(t *testing.T) {
+	b := testBuilder(t, nil)
+	var spans []ptrace.Span
+	var outcomes int64
+	for _, ev := range parseFile(t, "../tasker/task_end_twice.ndjson") {
+		out := b.build([]tasker.Event{ev}, "", true)
+		for _, ss := range spansByName(out.traces) {
+			spans = append(spans, ss...)
+		}
+		outcomes += sumOf(out.metrics, "tasker.task.outcomes")
+	}
+	assert.Equal(t, int64(2), outcomes)
+	byName := map[string]ptrace.Span{}
+	for _, s := range spans {
+		byName[s.Name()] = s
+	}
+	require.Len(t, byName, 4)
+	v, ok := byName["order_fulfillment"].Attributes().Get("tasker.task.total_steps")
+	require.True(t, ok, "the finalizer's counts")
+	assert.Equal(t, int64(1), v.Int())
+	assert.Equal(t, "steps_in_error_state", byName["refund"].Status().Message())
+	assert.Equal(t, "2026-01-10T10:00:02.31Z", byName["refund"].EndTimestamp().AsTime().Format(time.RFC3339Nano), "the state machine's finer time")
+
+	thin, err := tasker.ParseEvent([]byte(`{"event":"task.completed","timestamp":"2026-01-10T10:00:02.204Z","task_id":46,"task_name":"t","from_state":null,"to_state":"complete"}`))
+	require.NoError(t, err)
+	b = testBuilder(t, nil)
+	assert.Equal(t, 0, b.build([]tasker.Event{thin}, "", true).traces.SpanCount(), "waits for the finalizer's copy")
+	b.nowFunc = func() time.Time { return testNow.Add(DefaultTaskEndWait) }
+	out := b.build(nil, "", true)
+	require.Equal(t, 1, out.traces.SpanCount(), "emitted once the wait is over")
+	assert.Equal(t, int64(1), sumOf(out.metrics, "tasker.task.outcomes"))
+	late, _ := tasker.ParseEvent([]byte(`{"event":"task.completed","timestamp":"2026-01-10T10:00:02Z","task_id":46,"task_name":"t","event_type":"completed","total_steps":1}`))
+	assert.Equal(t, 0, b.build([]tasker.Event{late}, "", true).traces.SpanCount(), "a copy after that is a duplicate")
+
+	off := testBuilder(t, func(c *Config) { c.Spans.TaskEndWait = 0 })
+	assert.Equal(t, 1, off.build([]tasker.Event{thin}, "", true).traces.SpanCount(), "task_end_wait 0: the first copy ends the task")
 }

@@ -144,6 +144,7 @@ func (b *builder) buildLines(tokens [][]byte, attrs map[string]any) *batch {
 	defer b.mu.Unlock()
 	now := b.nowFunc()
 	out.stats.evictions += int64(b.table.expire(now))
+	b.releaseWaiting(out, now, false)
 	for _, tok := range tokens {
 		if len(bytes.TrimSpace(tok)) == 0 {
 			continue
