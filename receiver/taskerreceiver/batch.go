@@ -168,6 +168,9 @@ func (b *builder) addPlain(out *batch, ev *tasker.Event, line string, parseErr e
 func (b *builder) finish(out *batch, now time.Time) {
 	b.emitCompletions(out)
 	b.stepKey = spanKey{} // it points into this call's input
+	// A resource whose events made no span (or no record: routes) sends nothing.
+	out.traces.ResourceSpans().RemoveIf(func(rs ptrace.ResourceSpans) bool { return rs.ScopeSpans().At(0).Spans().Len() == 0 })
+	out.logs.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool { return rl.ScopeLogs().At(0).LogRecords().Len() == 0 })
 	if !b.wantMetrics {
 		return
 	}
