@@ -88,7 +88,9 @@ func benchTime(i int) string {
 
 // taskerEvents appends n event-bus payloads (what Tasker publishes, what the HTTP input
 // takes), 10 per task: start, viable steps, 3 steps (requested, before_handle for the
-// first, completed), completion. Task ids start at firstTask.
+// first, completed), completion. Task ids start at firstTask. As in Tasker, the start
+// events of attempt 1 say attempt_number 0 and the executor's step.completed (the one
+// with completed_at) says 1 (tasker-reference §1.2).
 func taskerEvents(buf []byte, n, firstTask int) []byte {
 	for i := 0; i < n; i++ {
 		task := firstTask + i/10
@@ -107,9 +109,9 @@ func taskerEvents(buf []byte, n, firstTask int) []byte {
 		case k == 9:
 			line = `{"event":"task.completed",` + common + `,"started_at":"` + benchTime(firstTask*10+i-9) + `","completed_at":"` + benchTime(firstTask*10+i) + `","total_steps":3,"completed_steps":3,"failed_steps":0,"total_execution_duration":0.063,"hostname":"web-1","process_id":4242,"environment":"production","tasker_version":"0.1.0",` + ts + `}`
 		case (k-2)%3 == 0:
-			line = `{"event":"step.execution_requested",` + common + `,"step_id":` + strconv.Itoa(step) + `,"step_name":"` + stepName + `","attempt_number":1,"retry_limit":3,"event_type":"started","hostname":"web-1","process_id":4242,` + ts + `}`
+			line = `{"event":"step.execution_requested",` + common + `,"step_id":` + strconv.Itoa(step) + `,"step_name":"` + stepName + `","attempt_number":0,"retry_limit":3,"event_type":"started","hostname":"web-1","process_id":4242,` + ts + `}`
 		case (k-2)%3 == 1:
-			line = `{"event":"step.before_handle",` + common + `,"step_id":` + strconv.Itoa(step) + `,"step_name":"` + stepName + `","attempt_number":1,"handler_class":"Fulfillment::` + stepName + `Handler","hostname":"web-1","process_id":4242,` + ts + `}`
+			line = `{"event":"step.before_handle",` + common + `,"step_id":` + strconv.Itoa(step) + `,"step_name":"` + stepName + `","attempt_number":0,"handler_class":"Fulfillment::` + stepName + `Handler","hostname":"web-1","process_id":4242,` + ts + `}`
 		default:
 			line = `{"event":"step.completed",` + common + `,"step_id":` + strconv.Itoa(step) + `,"step_name":"` + stepName + `","attempt_number":1,"execution_duration":0.014,"started_at":"` + benchTime(firstTask*10+i-2) + `","completed_at":"` + benchTime(firstTask*10+i) + `","hostname":"web-1","process_id":4242,` + ts + `}`
 		}

@@ -147,7 +147,7 @@ type Info struct {
 	Outcome  Outcome
 
 	// Severity is the default: failed or exception → ERROR; retry, backoff, max retries,
-	// re-enqueue failed, no viable steps → WARN; else INFO.
+	// re-enqueue failed → WARN; else INFO.
 	Severity Severity
 
 	// Signals, Priority and SamplingRate are Tasker's default EventRouter mapping
@@ -344,8 +344,12 @@ func categoryOf(name string) (Category, Entity) {
 // unknown names alike.
 func defaultSeverity(name string) Severity {
 	switch name {
-	case "workflow.task_reenqueue_failed", "workflow.no_viable_steps":
+	case "workflow.task_reenqueue_failed":
 		return SeverityWarn
+	case "workflow.no_viable_steps":
+		// Every normal run ends with two of these (viable_step_discovery.rb:31-37,
+		// workflow_coordinator.rb): it says the loop is done, not that something is wrong.
+		return SeverityInfo
 	}
 	switch {
 	case strings.HasSuffix(name, "failed"), strings.HasSuffix(name, ".error"), strings.Contains(name, "exception"):

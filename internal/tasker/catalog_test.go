@@ -110,7 +110,7 @@ func TestCatalogEntries(t *testing.T) {
 		{"workflow.task_failed", EntityTask, false, true, OutcomeFailed, SeverityError, l, PriorityNormal, 1, false},
 		{"workflow.step_execution_failed", EntityStep, false, true, OutcomeFailed, SeverityError, l, PriorityNormal, 1, false},
 		{"workflow.viable_steps_discovered", EntityTask, false, false, OutcomeNone, SeverityInfo, ltm, PriorityNormal, 1, true},
-		{"workflow.no_viable_steps", EntityTask, false, false, OutcomeNone, SeverityWarn, l, PriorityNormal, 1, true},
+		{"workflow.no_viable_steps", EntityTask, false, false, OutcomeNone, SeverityInfo, l, PriorityNormal, 1, true},
 		{"workflow.task_reenqueue_failed", EntityTask, false, false, OutcomeNone, SeverityWarn, l, PriorityNormal, 1, true},
 		{"workflow.task_reenqueue_delayed", EntityTask, false, false, OutcomeNone, SeverityInfo, l, PriorityNormal, 1, true},
 		{"workflow.task_finalization_completed", EntityTask, false, false, OutcomeNone, SeverityInfo, l, PriorityNormal, 1, true},

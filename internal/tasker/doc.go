@@ -13,7 +13,7 @@
 // host and pid, started/completed times, the log message and severity — and keeps every
 // other field of the payload, in order, as typed key/value pairs (Event.Payload) for the
 // receiver to emit as `tasker.payload.*` attributes. Tasker names the same thing in
-// several ways (`exception_class`/`error_class`, `execution_duration`/`duration_ms`,
+// several ways (`error_class`/`exception_class`, `step_id`/`workflow_step_id`,
 // `entity_id` of a step log/`step_id`); each Event field lists the keys it is read from,
 // best first, and the keys that lose stay in the payload. Ids arrive as JSON numbers
 // (Tasker's bigint columns) or strings and are kept as strings, numbers in canonical

@@ -41,8 +41,9 @@ type Event struct {
 	RetryLimit    int64 // `retry_limit`
 	HasRetryLimit bool
 
-	// ExecutionDuration is the duration of the operation the event reports:
-	// `execution_duration` (seconds), `duration_ms` (milliseconds) or `duration` (seconds).
+	// ExecutionDuration is `execution_duration` (seconds) as Tasker computed it: ~0 from
+	// the payload builder, processed_at - updated_at (negative) from the step executor.
+	// It is not a run time; `duration_ms` and `duration` stay in the payload.
 	ExecutionDuration    time.Duration
 	HasExecutionDuration bool
 	// TotalDuration is a task's `total_execution_duration` (seconds).
@@ -52,7 +53,9 @@ type Event struct {
 	FromState string // `from_state` (state-machine events only)
 	ToState   string // `to_state`
 
-	ErrorClass   string   // `exception_class`, `error_class`
+	// ErrorClass is `error_class`; `exception_class` only on log_exception's lines
+	// (entity_type exception), since Tasker's payloads always say StandardError there.
+	ErrorClass   string
 	ErrorMessage string   // `error_message`, `exception_message`, `error` (when a string)
 	Backtrace    []string // `backtrace`: an array of strings, or one string split at newlines
 

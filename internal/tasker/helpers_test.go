@@ -83,7 +83,7 @@ func encodeEvent(ev *Event, withName bool) []byte {
 	}
 	str("from_state", ev.FromState)
 	str("to_state", ev.ToState)
-	str("exception_class", ev.ErrorClass)
+	str("error_class", ev.ErrorClass)
 	str("error_message", ev.ErrorMessage)
 	if ev.Backtrace != nil {
 		key("backtrace")
@@ -142,6 +142,10 @@ func appendValue(b []byte, v Value) []byte {
 
 // appendSeconds writes d as exact decimal seconds.
 func appendSeconds(b []byte, d time.Duration) []byte {
+	if d < 0 {
+		b = append(b, '-')
+		d = -d
+	}
 	b = strconv.AppendInt(b, int64(d/time.Second), 10)
 	if ns := int64(d % time.Second); ns != 0 {
 		frac := strconv.FormatInt(ns+1e9, 10)[1:]
@@ -177,8 +181,8 @@ func saneEvent(ev *Event) string {
 			return "time not UTC or out of 0000-9999: " + t.String()
 		}
 	}
-	if ev.ExecutionDuration < 0 || ev.TotalDuration < 0 || ev.Attempt < 0 || ev.RetryLimit < 0 || ev.PID < 0 {
-		return "negative duration or count"
+	if ev.Attempt < 0 || ev.RetryLimit < 0 || ev.PID < 0 {
+		return "negative count"
 	}
 	if !ev.HasExecutionDuration && ev.ExecutionDuration != 0 || !ev.HasTotalDuration && ev.TotalDuration != 0 ||
 		!ev.HasAttempt && ev.Attempt != 0 || !ev.HasRetryLimit && ev.RetryLimit != 0 {
@@ -200,6 +204,16 @@ func sameEvent(a, b Event) string {
 	}
 	if !reflect.DeepEqual(a, b) {
 		return fmt.Sprintf("events differ:\n%#v\n%#v", a, b)
+	}
+	return ""
+}
+
+// payloadText is the text of a payload field, "" if absent.
+func payloadText(ev *Event, key string) string {
+	for _, f := range ev.Payload {
+		if f.Key == key {
+			return f.Value.Text()
+		}
 	}
 	return ""
 }

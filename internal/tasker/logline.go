@@ -111,7 +111,10 @@ type railsPrefix struct {
 
 // time is the prefix's time; zero when Ruby's datetime_format was customized.
 func (pre *railsPrefix) time() time.Time {
-	t, _ := ParseTime(pre.when)
+	t, ok := ParseTime(pre.when)
+	if !ok || !InNanoRange(t) {
+		return time.Time{}
+	}
 	return t
 }
 

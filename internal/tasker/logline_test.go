@@ -7,7 +7,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,11 +19,10 @@ func stepLogEvent() Event {
 	return Event{
 		Name: "step.completed", Time: ts("2026-11-22T10:00:01.003Z"), EventType: "completed", EntityType: "step",
 		TaskID: "1042", TaskName: "order_fulfillment", StepID: "50213", StepName: "charge_payment",
-		ExecutionDuration: 842310 * time.Microsecond, HasExecutionDuration: true,
 		CorrelationID: "tsk_m3x9k2p1_a8F3kQ", PID: 48211, Message: "Step completed",
 		Payload: []Field{f("component", str("step_executor")), f("environment", str("production")),
 			f("tasker_version", str("0.1.0")), f("thread_id", str("1a2b3c")), f("step_status", str("complete")),
-			f("performance_category", str("moderate"))},
+			f("duration_ms", Value{kind: KindFloat, str: "842.31"}), f("performance_category", str("moderate"))},
 	}
 }
 
@@ -122,7 +120,7 @@ func TestParseLogLineEntities(t *testing.T) {
 		{"step backoff", `{` + common + `,"entity_type":"step","entity_id":5,"event_type":"backoff"}`, "observability.step.backoff", nil},
 		{"step failed", `{` + common + `,"entity_type":"step","entity_id":5,"event_type":"failed","duration_ms":1200,"error":"timeout"}`, "step.failed",
 			func(t *testing.T, ev Event) {
-				assert.Equal(t, 1200*time.Millisecond, ev.ExecutionDuration)
+				assert.False(t, ev.HasExecutionDuration, "duration_ms of a step line is the row's age, not a run time")
 				assert.Equal(t, SeverityError, ev.Severity())
 			}},
 		{"step cancelled", `{` + common + `,"entity_type":"step","entity_id":5,"event_type":"cancelled"}`, "step.cancelled", nil},
@@ -137,7 +135,7 @@ func TestParseLogLineEntities(t *testing.T) {
 		{"performance", `W, [2026-11-22T10:00:00.000001 #7]  WARN -- : {` + common + `,"message":"Performance measurement","entity_type":"performance","operation":"sql_query","duration_ms":2100.0,"performance_category":"slow","is_slow":true}`,
 			"performance.sql_query", func(t *testing.T, ev Event) {
 				assert.Equal(t, SeverityWarn, ev.Severity())
-				assert.Equal(t, 2100*time.Millisecond, ev.ExecutionDuration)
+				assert.Equal(t, "2100.0", payloadText(&ev, "duration_ms"))
 			}},
 		{"exception", `E, [2026-11-22T10:00:00.000001 #7] ERROR -- : {` + common + `,"message":"Exception occurred: Net::ReadTimeout","entity_type":"exception","exception_class":"Net::ReadTimeout","exception_message":"Net::ReadTimeout with #<TCPSocket:(closed)>","backtrace":["/app/steps/charge.rb:12:in 'call'","/gems/net-http/lib/net/protocol.rb:229"],"step_id":5}`,
 			"exception", func(t *testing.T, ev Event) {

@@ -274,11 +274,10 @@ type durationProblem uint8
 const (
 	durOK durationProblem = iota
 	durNotNumber
-	durNegative
 	durRange
 )
 
-// parseDuration parses a decimal quantity (a JSON number literal or a numeric string)
+// parseDuration parses a signed decimal quantity (a JSON number literal or a numeric string)
 // of unit nanoseconds (1e9: seconds, 1e6: milliseconds) exactly, in one pass; a
 // literal with an exponent goes through float64.
 func parseDuration(lit string, unit int64) (time.Duration, durationProblem) {
@@ -321,8 +320,8 @@ func parseDuration(lit string, unit int64) (time.Duration, durationProblem) {
 		return 0, durNotNumber
 	case overflow || n > (math.MaxInt64-frac)/unit:
 		return 0, durRange
-	case neg && (n != 0 || frac != 0):
-		return 0, durNegative
+	case neg:
+		return -time.Duration(n*unit + frac), durOK
 	}
 	return time.Duration(n*unit + frac), durOK
 }
@@ -335,12 +334,21 @@ func durationFloat(lit string, unit int64) (time.Duration, durationProblem) {
 	switch {
 	case err != nil:
 		return 0, durRange
-	case f < 0:
-		return 0, durNegative
 	}
 	ns := math.Round(f * float64(unit))
-	if ns >= math.MaxInt64 {
+	if ns >= math.MaxInt64 || ns <= math.MinInt64 {
 		return 0, durRange
 	}
 	return time.Duration(ns), durOK
 }
+
+// The times an OpenTelemetry timestamp (int64 nanoseconds since the epoch) can hold.
+var (
+	minNano = time.Unix(0, math.MinInt64).UTC()
+	maxNano = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// InNanoRange reports whether t fits an int64 of nanoseconds since the epoch
+// (1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z). A time outside it
+// would wrap into another century when converted to pdata.
+func InNanoRange(t time.Time) bool { return !t.Before(minNano) && !t.After(maxNano) }

@@ -74,17 +74,20 @@ func (b *outageBuffer) pop() {
 	}
 }
 
-// replayLoop retries the buffered batches every second while there are some.
+// replayLoop retries the buffered batches every 250 ms while there are some; once the
+// buffer is empty the replica marks itself ready (an exporter may be waiting for it).
 func (p *cacheProcessor) replayLoop(ctx context.Context) {
 	defer p.wg.Done()
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			p.replay(ctx)
+			if p.buf.points() > 0 {
+				p.settle(ctx, 0)
+			}
 		}
 	}
 }
@@ -101,6 +104,7 @@ func (p *cacheProcessor) replay(ctx context.Context) {
 		if !ok {
 			break
 		}
+		p.describeAll(b.ups)
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.applyTimeout())
 		// The original time keeps expiry and first-seen as they would have been.
 		err := p.be.Apply(actx, b.id, b.ups, b.at)
@@ -112,6 +116,7 @@ func (p *cacheProcessor) replay(ctx context.Context) {
 			return
 		}
 		replayed += len(b.ups)
+		p.applied(ctx, b.ups, b.at)
 		p.buf.pop()
 	}
 	if replayed > 0 {

@@ -69,12 +69,11 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	interval := now.Truncate(p.cfg.Interval)
 	bctx := context.WithoutCancel(ctx)
 	if p.mem == nil {
-		p.flushPending(bctx) // points merged locally (apply_interval) go in first
-	}
-	if p.buf.points() > 0 {
-		// Batches buffered during a backend outage go in first, so the aggregate this
-		// export reads holds them (replay is idempotent: each batch keeps its id).
-		p.replay(bctx)
+		p.pruneKnown(now.UnixNano())
+		// Points merged locally (apply_interval) and batches buffered during a backend
+		// outage go in first (replay is idempotent: each batch keeps its id), retried
+		// for a while; then this replica's readiness marker says so (see ready.go).
+		p.settle(bctx, p.readyWait())
 	}
 	if removed, err := p.be.Expire(bctx, now); err != nil {
 		p.tel.ProcessorTaskerCacheBackendErrors.Add(bctx, 1)
@@ -83,7 +82,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 		p.tel.ProcessorTaskerCacheSeriesExpired.Add(bctx, int64(removed))
 		p.logger.Debug("tasker_cache: series expired", zap.Int("series", removed))
 	}
-	lease, ok, err := p.be.AcquireLock(bctx, p.instance, p.cfg.LockTimeout)
+	lease, ok, err := p.acquireLock(bctx)
 	if err != nil {
 		p.tel.ProcessorTaskerCacheBackendErrors.Add(bctx, 1)
 		p.record(bctx, outcomeFailed, start)
@@ -114,6 +113,9 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 			return
 		}
 	}
+	if p.mem == nil {
+		p.waitForReplicas(bctx, interval.UnixNano())
+	}
 	states, missing, err := p.be.Snapshot(bctx, now)
 	if err != nil {
 		p.tel.ProcessorTaskerCacheBackendErrors.Add(bctx, 1)
@@ -122,12 +124,12 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 		return
 	}
 	if missing > 0 {
-		p.logger.Warn("tasker_cache: series without descriptor skipped (their descriptor expired); they are described again on their next update", zap.Int("series", missing))
+		if p.mem == nil {
+			p.redescribe()
+		}
+		p.logger.Warn("tasker_cache: series without descriptor skipped (the store lost it, or it expired); they are described again on their next update", zap.Int("series", missing))
 	}
 	p.series.Store(int64(len(states)))
-	p.mu.Lock()
-	p.remote = len(states)
-	p.mu.Unlock()
 	md := p.build(states, now, p.cfg.Temporality == TemporalityDelta)
 
 	// Keep the lease alive while exporting and retrying.
@@ -201,6 +203,23 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	if md.DataPointCount() > 0 {
 		p.record(bctx, outcomeExported, start)
 		p.logger.Debug("tasker_cache: exported", zap.Int("series", len(states)), zap.Int("points", md.DataPointCount()), zap.Int64("token", lease.Token()))
+	}
+}
+
+// acquireLock tries the export lock; an error (a store just back, whose client still
+// reconnects) is retried for up to readyWait.
+func (p *cacheProcessor) acquireLock(ctx context.Context) (backend.Lease, bool, error) {
+	deadline := time.Now().Add(p.readyWait())
+	for {
+		lease, ok, err := p.be.AcquireLock(ctx, p.instance, p.cfg.LockTimeout)
+		if err == nil || p.mem != nil || !time.Now().Before(deadline) {
+			return lease, ok, err
+		}
+		select {
+		case <-ctx.Done():
+			return lease, ok, err
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 

@@ -18,8 +18,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
-	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/memcachedbackend/memcachedtest"
-	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/redisbackend/redistest"
+	"github.com/tasker-systems/otelcol-tasker/internal/testserver/memcachedtest"
+	"github.com/tasker-systems/otelcol-tasker/internal/testserver/redistest"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/metadatatest"
 )

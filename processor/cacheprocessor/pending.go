@@ -34,7 +34,7 @@ func (q *pending) add(u *series.Update) {
 	if !ok || q.ups[i].Kind != u.Kind {
 		var pt series.Point
 		series.Merge(u.Kind, &pt, &u.Point) // a clone: pt is zero
-		nu := series.Update{ID: u.ID, Kind: u.Kind, Desc: u.Desc, Point: pt}
+		nu := series.Update{ID: u.ID, Kind: u.Kind, Desc: u.Desc, Point: pt, Admit: u.Admit, Overflow: u.Overflow, OverflowDesc: u.OverflowDesc}
 		if ok {
 			if nu.Desc == nil {
 				nu.Desc = q.ups[i].Desc
@@ -49,6 +49,9 @@ func (q *pending) add(u *series.Update) {
 	series.Merge(u.Kind, &q.ups[i].Point, &u.Point)
 	if q.ups[i].Desc == nil {
 		q.ups[i].Desc = u.Desc
+	}
+	if u.Admit && !q.ups[i].Admit {
+		q.ups[i].Admit, q.ups[i].Overflow, q.ups[i].OverflowDesc = true, u.Overflow, u.OverflowDesc
 	}
 }
 

@@ -45,9 +45,9 @@ type cacheProcessor struct {
 	// mu guards the identity state below (the identifier is not concurrent-safe).
 	mu         sync.Mutex
 	ident      *series.Identifier
-	replayMu   sync.Mutex          // serialises replay of the outage buffer
-	known      map[series.ID]int64 // distributed: descriptor last sent (Unix nanos)
-	remote     int                 // distributed: series count seen in the last snapshot
+	replayMu   sync.Mutex // serialises replay of the outage buffer
+	settleMu   sync.Mutex // serialises settle (readiness markers)
+	known      knownSeries
 	boundsSeen map[series.ID]series.ID
 	overflow   pcommon.Map
 	scratch    []uint64
@@ -90,7 +90,7 @@ func newCacheProcessor(set processor.Settings, cfg *Config, next consumer.Metric
 		instance:   instance,
 		now:        time.Now,
 		ident:      series.NewIdentifier(cfg.DropResourceAttributes, cfg.DropAttributes),
-		known:      map[series.ID]int64{},
+		known:      newKnownSeries(),
 		boundsSeen: map[series.ID]series.ID{},
 		overflow:   overflow,
 		buf:        newOutageBuffer(cfg.MaxBufferedPoints),
@@ -115,6 +115,9 @@ func (p *cacheProcessor) Start(ctx context.Context, host component.Host) error {
 	}
 	p.be = be
 	p.mem, _ = be.(*backend.Memory)
+	if c, ok := be.(interface{ SetMaxSeries(int) }); ok {
+		c.SetMaxSeries(p.cfg.MaxSeries) // max_series of the shared aggregate, enforced in the store
+	}
 	caps := be.Capabilities()
 	p.logger.Info("tasker_cache backend ready",
 		zap.String("backend", chosen), zap.String("strategy", string(be.Strategy())),
@@ -158,6 +161,14 @@ func (p *cacheProcessor) Start(ctx context.Context, host component.Host) error {
 		_ = be.Close()
 		return err
 	}
+	if p.mem == nil {
+		// Nothing acknowledged yet: ready for the current interval. Registering now
+		// makes exporters wait for this replica if it buffers during an outage.
+		now := p.now()
+		if err := be.MarkReady(ctx, p.instance, now.Truncate(p.cfg.Interval).UnixNano(), now); err != nil {
+			p.logger.Warn("tasker_cache: cannot write this replica's readiness marker", zap.Error(err))
+		}
+	}
 	loopCtx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	p.wg.Add(1)
@@ -191,6 +202,11 @@ func (p *cacheProcessor) Shutdown(ctx context.Context) error {
 		}
 	}
 	p.exportOnce(ctx, p.now(), true)
+	if p.mem == nil {
+		if err := p.be.ForgetReplica(ctx, p.instance); err != nil {
+			p.logger.Warn("tasker_cache: cannot remove this replica's readiness marker; the exporter will wait for it until it is a retention old", zap.Error(err))
+		}
+	}
 	if p.storage != nil {
 		if err := p.save(ctx); err != nil {
 			errs = append(errs, err)
@@ -217,11 +233,11 @@ func (p *cacheProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics)
 	p.mu.Lock()
 	if p.mem != nil {
 		p.mem.Tx(now, func(tx *backend.Tx) {
-			merged, passed, passthrough = p.walk(ctx, md, func(u *series.Update, desc func() ([]byte, error), force bool) bool {
+			merged, passed, passthrough = p.walk(ctx, md, func(u *series.Update, d *describer, force bool) bool {
 				if !force && p.cfg.MaxSeries > 0 && !tx.Has(u.ID) && tx.Len() >= p.cfg.MaxSeries {
 					return false
 				}
-				if err := tx.Merge(u, desc); err != nil {
+				if err := tx.Merge(u, d.describeFn); err != nil {
 					p.logger.Warn("tasker_cache: cannot describe series; point dropped", zap.Error(err))
 				}
 				return true
@@ -230,20 +246,14 @@ func (p *cacheProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics)
 		})
 	} else {
 		nowNs := now.UnixNano()
-		refresh := int64(p.cfg.Retention / 2)
-		merged, passed, passthrough = p.walk(ctx, md, func(u *series.Update, desc func() ([]byte, error), force bool) bool {
-			sent, known := p.known[u.ID]
-			if !force && p.cfg.MaxSeries > 0 && !known && max(len(p.known), p.remote) >= p.cfg.MaxSeries {
-				return false
+		merged, passed, passthrough = p.walk(ctx, md, func(u *series.Update, d *describer, force bool) bool {
+			ok, err := p.prepare(u, d, nowNs, force)
+			if err != nil {
+				p.logger.Warn("tasker_cache: cannot describe series; point dropped", zap.Error(err))
+				return true
 			}
-			if !known || nowNs-sent > refresh {
-				d, err := desc()
-				if err != nil {
-					p.logger.Warn("tasker_cache: cannot describe series; point dropped", zap.Error(err))
-					return true
-				}
-				u.Desc = d
-				p.known[u.ID] = nowNs
+			if !ok {
+				return false
 			}
 			if p.cfg.ApplyInterval > 0 {
 				p.pend.add(u)
@@ -289,6 +299,7 @@ func (p *cacheProcessor) applyRemote(ctx context.Context, ups []series.Update, n
 		err := p.be.Apply(actx, id, ups, now)
 		cancel()
 		if err == nil {
+			p.applied(ctx, ups, now)
 			return
 		}
 		p.tel.ProcessorTaskerCacheBackendErrors.Add(ctx, 1)
@@ -309,14 +320,14 @@ func (p *cacheProcessor) applyTimeout() time.Duration {
 // returns false when the series is new and max_series is reached: the point then goes
 // to the metric's overflow series. It returns the points merged, the points passed
 // through and the pass-through metrics.
-func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge func(u *series.Update, desc func() ([]byte, error), force bool) bool) (int, int, pmetric.Metrics) {
+func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge func(u *series.Update, d *describer, force bool) bool) (int, int, pmetric.Metrics) {
 	merged, passed := 0, 0
 	var pass pmetric.Metrics
 	var u series.Update
 	// One describer per call, its fields set per point: a closure per point would cost
 	// two allocations per point on the hot path.
 	d := &describer{ident: p.ident}
-	desc := d.describe
+	d.describeFn = d.describe
 	for _, rm := range md.ResourceMetrics().All() {
 		for _, sm := range rm.ScopeMetrics().All() {
 			scope := p.ident.Scope(rm.Resource(), sm.Scope())
@@ -349,12 +360,12 @@ func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge fun
 					if bounds.Len() > 0 {
 						p.checkBounds(ctx, &mt, attrs, u.ID)
 					}
-					*d = describer{ident: p.ident, scope: &scope, mt: &mt, res: rm.Resource(), is: sm.Scope(), m: m, attrs: attrs, bounds: bounds}
-					if !merge(&u, desc, false) {
+					*d = describer{ident: p.ident, scope: &scope, mt: &mt, res: rm.Resource(), is: sm.Scope(), m: m, attrs: attrs, bounds: bounds, overflow: p.overflow, describeFn: d.describeFn}
+					if !merge(&u, d, false) {
 						p.tel.ProcessorTaskerCacheSeriesOverflow.Add(ctx, 1)
 						d.attrs = p.overflow
 						u.ID = p.ident.Point(&mt, p.overflow, bounds)
-						merge(&u, desc, true) // the overflow series itself is always admitted
+						merge(&u, d, true) // the overflow series itself is always admitted
 					}
 					merged++
 				}
@@ -430,40 +441,4 @@ func (p *cacheProcessor) checkBounds(ctx context.Context, mt *series.Metric, att
 			zap.String("series", id.String()), zap.String("first_series", first.String()))
 		p.boundsSeen[key] = id
 	}
-}
-
-func dataPoints(m pmetric.Metric) int {
-	switch m.Type() {
-	case pmetric.MetricTypeSum:
-		return m.Sum().DataPoints().Len()
-	case pmetric.MetricTypeGauge:
-		return m.Gauge().DataPoints().Len()
-	case pmetric.MetricTypeHistogram:
-		return m.Histogram().DataPoints().Len()
-	case pmetric.MetricTypeExponentialHistogram:
-		return m.ExponentialHistogram().DataPoints().Len()
-	case pmetric.MetricTypeSummary:
-		return m.Summary().DataPoints().Len()
-	}
-	return 0
-}
-
-// noBounds is the (read-only) empty bounds slice of number data points: the zero
-// pcommon.Float64Slice has no backing state and panics on use.
-var noBounds = pcommon.NewFloat64Slice()
-
-// describer builds the descriptor of the point being merged (see walk).
-type describer struct {
-	ident  *series.Identifier
-	scope  *series.Scope
-	mt     *series.Metric
-	res    pcommon.Resource
-	is     pcommon.InstrumentationScope
-	m      pmetric.Metric
-	attrs  pcommon.Map
-	bounds pcommon.Float64Slice
-}
-
-func (d *describer) describe() ([]byte, error) {
-	return d.ident.Descriptor(d.scope, d.mt, d.res, d.is, d.m, d.attrs, d.bounds)
 }

@@ -50,10 +50,11 @@ func TestIDsStringAndNumberAgree(t *testing.T) {
 	var a, c tasker.Event
 	require.NoError(t, tasker.ParseBatch([]byte(`{"event":"task.completed","task_id":42}`), func(_ int, ev tasker.Event, err error) { require.NoError(t, err); a = ev }))
 	require.NoError(t, tasker.ParseBatch([]byte(`{"event":"task.completed","task_id":"42"}`), func(_ int, ev tasker.Event, err error) { require.NoError(t, err); c = ev }))
-	assert.Equal(t, newTraceID("s", a.TaskID), newTraceID("s", c.TaskID))
-	assert.NotEqual(t, newTraceID("s", "42"), newTraceID("other", "42"))
-	assert.NotEqual(t, newStepSpanID("s", "1", "2", 1), newStepSpanID("s", "1", "2", 2))
-	assert.NotEqual(t, newTaskSpanID("s", "1"), newStepSpanID("s", "1", "", 0))
+	assert.Equal(t, newTraceID("s", "", a.TaskID), newTraceID("s", "", c.TaskID))
+	assert.NotEqual(t, newTraceID("s", "", "42"), newTraceID("other", "", "42"))
+	assert.NotEqual(t, newTraceID("s", "production", "42"), newTraceID("s", "staging", "42"), "deployments reuse task ids")
+	assert.NotEqual(t, newStepSpanID("s", "", "1", "2", 1), newStepSpanID("s", "", "1", "2", 2))
+	assert.NotEqual(t, newTaskSpanID("s", "", "1"), newStepSpanID("s", "", "1", "", 0))
 }
 
 func TestStartTableEvictions(t *testing.T) {
@@ -69,29 +70,29 @@ func TestStartTableEvictions(t *testing.T) {
 	assert.Equal(t, 0, tb.len())
 
 	b := testBuilder(t, func(c *Config) { c.Spans.MaxOpen = 1 })
-	out := b.build(parseFile(t, "lifecycle.ndjson"))
+	out := b.build(parseBody(t, readFixture(t, "tasker/task_end_twice.ndjson")), "", true)
 	assert.Positive(t, out.stats.evictions)
 }
 
 func TestDedupeWindow(t *testing.T) {
 	d := newDedupeWindow(time.Minute, 2)
 	now := time.Unix(1000, 0)
-	k := dedupeKey{task: "1", outcome: 1}
+	k := dedupeKey{span: spanKey{task: "1"}, outcome: 1}
 	assert.False(t, d.seen(k, now))
 	assert.True(t, d.seen(k, now.Add(time.Second)))
 	assert.False(t, d.seen(k, now.Add(2*time.Minute)), "outside the window")
-	d.seen(dedupeKey{task: "2"}, now.Add(2*time.Minute))
-	d.seen(dedupeKey{task: "3"}, now.Add(2*time.Minute))
+	d.seen(dedupeKey{span: spanKey{task: "2"}}, now.Add(2*time.Minute))
+	d.seen(dedupeKey{span: spanKey{task: "3"}}, now.Add(2*time.Minute))
 	assert.False(t, d.seen(k, now.Add(2*time.Minute)), "evicted by max_entries")
 	off := newDedupeWindow(0, 1)
 	assert.False(t, off.seen(k, now))
 	assert.False(t, off.seen(k, now))
 
 	b := testBuilder(t, nil)
-	out := b.build(parseFile(t, "lifecycle.ndjson"))
-	assert.Equal(t, int64(2), out.stats.duplicates)
-	out = b.build(parseFile(t, "lifecycle.ndjson"))
-	assert.Equal(t, int64(4), out.stats.duplicates, "a replay within the window adds no spans")
+	out := b.build(parseBody(t, readFixture(t, "tasker/task_end_twice.ndjson")), "", true)
+	assert.Equal(t, int64(5), out.stats.duplicates, "2 step copies, 1 task copy; 1 step copy, 1 task copy")
+	out = b.build(parseBody(t, readFixture(t, "tasker/task_end_twice.ndjson")), "", true)
+	assert.Equal(t, int64(9), out.stats.duplicates, "a replay within the window adds no spans")
 	assert.Equal(t, 0, out.traces.SpanCount())
 }
 
@@ -109,4 +110,21 @@ func TestSamplingDeterministic(t *testing.T) {
 		}
 	}
 	assert.InDelta(t, 2500, kept, 300)
+}
+
+func TestStepStatesBounded(t *testing.T) {
+	tb := newStartTable(2, time.Minute)
+	now := time.Unix(1000, 0)
+	a, b, c := spanKey{task: "1", step: "a"}, spanKey{task: "1", step: "b"}, spanKey{task: "1", step: "c"}
+	tb.step(a, now, true)
+	tb.step(b, now, true)
+	tb.step(a, now.Add(time.Second), true) // a is now the most recent
+	tb.step(c, now.Add(time.Second), true) // evicts b
+	assert.NotNil(t, tb.step(a, now.Add(time.Second), false))
+	assert.Nil(t, tb.step(b, now, false))
+	assert.NotNil(t, tb.step(c, now.Add(time.Second), false))
+	tb.expire(now.Add(time.Minute + 2*time.Second))
+	assert.Nil(t, tb.step(a, now, false))
+	assert.Nil(t, tb.step(c, now, false))
+	assert.Zero(t, tb.sorder.n)
 }

@@ -38,6 +38,7 @@ const (
 	DefaultDedupeMaxEntries   = 100_000
 	DefaultSpansMaxOpen       = 100_000
 	DefaultSpansMaxAge        = time.Hour
+	DefaultTaskEndWait        = 5 * time.Second
 	MetricNamingOTel          = "otel"
 	MetricNamingTasker        = "tasker"
 )
@@ -133,6 +134,12 @@ type LogsConfig struct {
 	// default) retries until the pipeline takes it or the collector stops; a batch given
 	// up on is dropped, logged and counted. Disabled: a refused batch is dropped at once.
 	RetryOnFailure configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+	// JoinContinuations makes one entry of a message that spans several lines: lines
+	// without the Rails logger prefix continue the entry above them (Tasker's
+	// multi-line messages, backtraces, pretty_json), and a pretty_json object without
+	// a prefix runs from its "{" line to its "}" line. Default true; applies when
+	// `multiline` is not set and the encoding is UTF-8 or ASCII.
+	JoinContinuations bool `mapstructure:"join_continuations"`
 
 	_ struct{}
 }
@@ -154,6 +161,10 @@ type SpansConfig struct {
 	MaxOpen int `mapstructure:"max_open"`
 	// MaxAge of an open span before it is evicted. Default 1h.
 	MaxAge time.Duration `mapstructure:"max_age"`
+	// TaskEndWait is how long the state machine's thin copy of a task's end waits for
+	// the finalizer's copy (counts, error message) before the task span is emitted
+	// without it. Default 5s; 0: the first copy ends the task.
+	TaskEndWait time.Duration `mapstructure:"task_end_wait"`
 
 	_ struct{}
 }
@@ -193,15 +204,16 @@ func createDefaultConfig() component.Config {
 			MaxEvents:          DefaultMaxEvents,
 			MaxInFlightBytes:   DefaultMaxInFlightBytes,
 		}),
-		Logs:        configoptional.Default(LogsConfig{Config: *logs, RetryOnFailure: defaultLogsRetry()}),
+		Logs:        configoptional.Default(LogsConfig{Config: *logs, RetryOnFailure: defaultLogsRetry(), JoinContinuations: true}),
 		ServiceName: DefaultServiceName,
 		Dedupe: DedupeConfig{
 			Window:     DefaultDedupeWindow,
 			MaxEntries: DefaultDedupeMaxEntries,
 		},
 		Spans: SpansConfig{
-			MaxOpen: DefaultSpansMaxOpen,
-			MaxAge:  DefaultSpansMaxAge,
+			MaxOpen:     DefaultSpansMaxOpen,
+			MaxAge:      DefaultSpansMaxAge,
+			TaskEndWait: DefaultTaskEndWait,
 		},
 		MetricNaming:         MetricNamingOTel,
 		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),
@@ -275,6 +287,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Spans.MaxOpen < 1 {
 		errs = append(errs, fmt.Errorf("spans: max_open must be at least 1, got %d", c.Spans.MaxOpen))
+	}
+	if c.Spans.TaskEndWait < 0 {
+		errs = append(errs, fmt.Errorf("spans: task_end_wait must not be negative, got %s", c.Spans.TaskEndWait))
 	}
 	if c.Spans.MaxAge <= 0 {
 		errs = append(errs, fmt.Errorf("spans: max_age must be positive, got %s", c.Spans.MaxAge))

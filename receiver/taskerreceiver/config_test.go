@@ -43,8 +43,10 @@ func TestLoadConfigDefault(t *testing.T) {
 	assert.Equal(t, "tasker", cfg.source())
 	assert.Equal(t, DefaultDedupeWindow, cfg.Dedupe.Window)
 	assert.Equal(t, DefaultSpansMaxOpen, cfg.Spans.MaxOpen)
+	assert.Equal(t, DefaultTaskEndWait, cfg.Spans.TaskEndWait)
 	assert.Equal(t, MetricNamingOTel, cfg.MetricNaming)
 	assert.True(t, cfg.Metrics.TaskerEvents.Enabled)
+	assert.True(t, cfg.Logs.GetOrInsertDefault().JoinContinuations, "continuations join by default")
 }
 
 func TestLoadConfigFull(t *testing.T) {
@@ -63,6 +65,7 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.Equal(t, "beginning", l.StartAt)
 	assert.Equal(t, 500*time.Millisecond, l.PollInterval)
 	assert.Equal(t, `^\{`, l.SplitConfig.LineStartPattern)
+	assert.False(t, l.JoinContinuations)
 	assert.Equal(t, component.MustNewID("file_storage"), *l.Storage)
 	assert.True(t, l.RetryOnFailure.Enabled)
 	assert.Equal(t, time.Second, l.RetryOnFailure.InitialInterval)
@@ -75,6 +78,7 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.Equal(t, 5000, cfg.Dedupe.MaxEntries)
 	assert.Equal(t, 2000, cfg.Spans.MaxOpen)
 	assert.Equal(t, 30*time.Minute, cfg.Spans.MaxAge)
+	assert.Equal(t, 2*time.Second, cfg.Spans.TaskEndWait)
 	assert.Equal(t, MetricNamingTasker, cfg.MetricNaming)
 	require.Len(t, cfg.Routes, 3)
 	assert.True(t, cfg.Routes[0].Drop)
@@ -101,6 +105,7 @@ func TestInvalidConfigReportsEveryProblemOnce(t *testing.T) {
 		"service_name must not be empty",
 		"dedupe: window must not be negative, got -1s",
 		"spans: max_open must be at least 1, got 0",
+		"spans: task_end_wait must not be negative, got -1s",
 		"spans: max_age must be positive, got 0s",
 		`metric_naming "prometheus" is not supported`,
 		`routes[0]: match "/([/": bad regular expression`,

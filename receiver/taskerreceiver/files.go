@@ -52,10 +52,18 @@ func (r *taskerReceiver) startFiles(ctx context.Context, host component.Host) er
 	if err != nil {
 		return fmt.Errorf("tasker receiver logs: %w", err)
 	}
-	m, err := lc.Config.Build(r.set.TelemetrySettings, r.emitLines)
+	var opts []fileconsumer.Option
+	if lc.JoinContinuations && lc.SplitConfig.LineStartPattern == "" && lc.SplitConfig.LineEndPattern == "" && joinableEncoding(lc.Encoding) {
+		opts = append(opts, fileconsumer.WithSplitFunc(joinSplit))
+	}
+	m, err := lc.Config.Build(r.set.TelemetrySettings, r.emitLines, opts...)
 	if err != nil {
 		_ = client.Close(ctx)
 		return fmt.Errorf("tasker receiver logs: %w", err)
+	}
+	if err := r.b.loadState(ctx, client); err != nil {
+		// A state that does not load costs de-duplication across the restart, not data.
+		r.set.Logger.Warn("tasker receiver: saved state not loaded", zap.Error(err))
 	}
 	var persister operator.Persister = client
 	if err := m.Start(operator.NewScopedPersister(persisterScope, persister)); err != nil {
@@ -71,6 +79,9 @@ func (r *taskerReceiver) stopFiles() error {
 		return nil
 	}
 	err := r.files.manager.Stop()
+	if serr := r.b.saveState(context.Background(), r.files.client); serr != nil {
+		r.set.Logger.Warn("tasker receiver: state not saved", zap.Error(serr))
+	}
 	if cerr := r.files.client.Close(context.Background()); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -126,13 +137,14 @@ func jitter(d time.Duration, factor float64) time.Duration {
 
 // buildLines parses log lines and builds their signals in one pass.
 func (b *builder) buildLines(tokens [][]byte, attrs map[string]any) *batch {
-	out := b.newBatch()
+	out := b.newBatch("", false)
 	p := parserPool.Get().(*tasker.Parser)
 	defer parserPool.Put(p)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.nowFunc()
 	out.stats.evictions += int64(b.table.expire(now))
+	b.releaseWaiting(out, now, false)
 	for _, tok := range tokens {
 		if len(bytes.TrimSpace(tok)) == 0 {
 			continue

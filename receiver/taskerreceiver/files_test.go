@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -82,13 +83,18 @@ func jsonLine(i int) string {
 	return fmt.Sprintf(`I, [2026-01-10T10:00:%02d.000000 #4242]  INFO -- : {"timestamp":"2026-01-10T10:00:%02d.000Z","correlation_id":"tsk_x_%d","component":"step_executor","message":"Step completed","environment":"production","tasker_version":"0.1.0","process_id":4242,"entity_type":"step","entity_id":%d,"entity_name":"s%d","event_type":"completed","task_id":9,"task_name":"t","duration_ms":120}`, i%60, i%60, i, i, i)
 }
 
+// railsLine is a message behind Logger::Formatter's prefix, as Rails.logger writes it.
+func railsLine(msg string) string {
+	return "I, [2026-01-10T10:00:30.250000 #4242]  INFO -- : " + msg
+}
+
 func TestFilesExactlyOnceAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
 	storeDir := t.TempDir()
 	id := storagetest.NewStorageID("files")
 	host := storagetest.NewStorageHost().WithExtension(id, storagetest.NewFileBackedStorageExtension("files", storeDir))
 	path := filepath.Join(dir, "app.log")
-	appendLines(t, path, jsonLine(1), "[Tasker::MetricsBackend] Cache strategy selected: local_only", jsonLine(2))
+	appendLines(t, path, jsonLine(1), railsLine("[Tasker::MetricsBackend] Cache strategy selected: local_only"), jsonLine(2))
 
 	sink := new(consumertest.LogsSink)
 	runFiles(t, fileConfig(dir, &id), host, sink, 3)
@@ -112,7 +118,7 @@ func TestFilesExactlyOnceAcrossRestart(t *testing.T) {
 func TestFilesEventsAndPlainLines(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "app.log")
-	appendLines(t, path, jsonLine(7), "just text", `{"broken": `)
+	appendLines(t, path, jsonLine(7), railsLine("just text"), railsLine(`{"broken": `))
 	sink := new(consumertest.LogsSink)
 	runFiles(t, fileConfig(dir, nil), nil, sink, 3)
 	var recs []plog.LogRecord
@@ -153,6 +159,70 @@ func TestFilesPrettyJSONMultiline(t *testing.T) {
 	b := bodies(sink)
 	require.Len(t, b, 2, "%v", b)
 	assert.Equal(t, []string{"Task completed", "Task started"}, b)
+}
+
+// TestFilesJoinContinuations: with the Rails prefix, an entry's continuation lines
+// (the TaskFinalizer's two-line message, ActiveJob's backtrace, pretty_json) are one
+// record, with the entry's time, without any multiline setting; so is a pretty_json
+// object without a prefix.
+func TestFilesJoinContinuations(t *testing.T) {
+	dir := t.TempDir()
+	appendLines(t, filepath.Join(dir, "app.log"),
+		railsLine("TaskFinalizer: Task 44 completed successfully (2 steps,"), "                            100.0% complete)",
+		"E, [2026-01-10T10:00:31.000000 #4242] ERROR -- : Error performing Tasker::TaskRunnerJob (Job ID: 5f0e) from Async(default) in 1220.4ms: NameError (uninitialized constant Tasker::Constants::TaskStatuses::FAILED):",
+		"/gems/tasker-engine-0.1.0/app/jobs/tasker/task_runner_job.rb:198:in 'Tasker::TaskRunnerJob#validate_task_completion'",
+		"/gems/activejob-7.2.2/lib/active_job/execution.rb:68:in 'ActiveJob::Execution#perform_now'",
+		railsLine("{"), `  "timestamp": "2026-01-10T10:00:32.000Z",`, `  "message": "Task completed",`, `  "tasker_version": "0.1.0",`,
+		`  "entity_type": "task",`, `  "entity_id": 5,`, `  "event_type": "completed"`, "}")
+	appendLines(t, filepath.Join(dir, "bare.log"), "{", `  "timestamp": "2026-01-10T10:00:33.000Z",`, `  "message": "Task started",`,
+		`  "tasker_version": "0.1.0",`, `  "entity_type": "task",`, `  "entity_id": 6,`, `  "event_type": "started"`, "}")
+	sink := new(consumertest.LogsSink)
+	runFiles(t, fileConfig(dir, nil), nil, sink, 4)
+	recs := allRecords(sink)
+	require.Len(t, recs, 4, "%v", bodies(sink))
+	byBody := map[string]plog.LogRecord{}
+	for _, r := range recs {
+		byBody[strings.SplitN(r.Body().Str(), "\n", 2)[0]] = r
+	}
+	fin := byBody["TaskFinalizer: Task 44 completed successfully (2 steps,"]
+	assert.Equal(t, "TaskFinalizer: Task 44 completed successfully (2 steps,\n                            100.0% complete)", fin.Body().Str())
+	assert.Equal(t, "2026-01-10T10:00:30.25Z", fin.Timestamp().AsTime().Format(time.RFC3339Nano), "the entry's time, not the collector's")
+	job := byBody["Error performing Tasker::TaskRunnerJob (Job ID: 5f0e) from Async(default) in 1220.4ms: NameError (uninitialized constant Tasker::Constants::TaskStatuses::FAILED):"]
+	assert.Equal(t, 3, strings.Count(job.Body().Str(), "\n")+1)
+	assert.Equal(t, "ERROR", job.SeverityText())
+	assert.Equal(t, "Task completed", byBody["Task completed"].Body().Str())
+	assert.Equal(t, "Task started", byBody["Task started"].Body().Str())
+
+	// join_continuations: false: every line is its own record, and one without a time of
+	// its own has none (only the observed time).
+	dir2 := t.TempDir()
+	appendLines(t, filepath.Join(dir2, "app.log"), railsLine("two-line message,"), "   second line")
+	cfg := fileConfig(dir2, nil)
+	cfg.Logs.Get().JoinContinuations = false
+	sink2 := new(consumertest.LogsSink)
+	runFiles(t, cfg, nil, sink2, 2)
+	require.Equal(t, 2, sink2.LogRecordCount())
+	var second plog.LogRecord
+	for _, r := range allRecords(sink2) {
+		if r.Body().Str() == "second line" { // the fileconsumer trims leading whitespace
+			second = r
+		}
+	}
+	assert.Zero(t, second.Timestamp())
+	assert.NotZero(t, second.ObservedTimestamp())
+}
+
+func allRecords(sink *consumertest.LogsSink) []plog.LogRecord {
+	var recs []plog.LogRecord
+	for _, l := range sink.AllLogs() {
+		for i := 0; i < l.ResourceLogs().Len(); i++ {
+			lrs := l.ResourceLogs().At(i).ScopeLogs().At(0).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				recs = append(recs, lrs.At(k))
+			}
+		}
+	}
+	return recs
 }
 
 // flakyLogs refuses the first fail batches (a full queue), then takes everything.

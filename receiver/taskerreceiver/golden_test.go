@@ -4,6 +4,7 @@
 package taskerreceiver
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
@@ -42,16 +43,34 @@ func testBuilder(t testing.TB, mut func(*Config)) *builder {
 	return b
 }
 
-func parseFile(t testing.TB, name string) []tasker.Event {
+// readFixture reads testdata/<dir>/<name>.
+func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", "events", name))
+	body, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)
+	return body
+}
+
+// parseBody parses an HTTP body (one event, an array or NDJSON); every item must parse.
+func parseBody(t testing.TB, body []byte) []tasker.Event {
+	t.Helper()
 	var events []tasker.Event
 	require.NoError(t, tasker.ParseBatch(body, func(i int, ev tasker.Event, err error) {
 		require.NoError(t, err, "item %d", i)
 		events = append(events, ev)
 	}))
 	return events
+}
+
+func parseFile(t testing.TB, name string) []tasker.Event {
+	t.Helper()
+	return parseBody(t, readFixture(t, filepath.Join("events", name)))
+}
+
+// asArray turns an NDJSON body into a JSON array of the same events.
+func asArray(ndjson []byte) []byte {
+	lines := bytes.Split(bytes.TrimSpace(ndjson), []byte("\n"))
+	return append(append([]byte("[\n"), bytes.Join(lines, []byte(",\n"))...), "\n]"...)
 }
 
 func checkGolden(t *testing.T, name string, out *batch) {
@@ -79,27 +98,25 @@ func TestGolden(t *testing.T) {
 		name, file string
 		mut        func(*Config)
 	}{
-		{"lifecycle", "lifecycle.ndjson", nil},
-		{"retries", "retries.ndjson", nil},
-		{"missing_starts", "missing_starts.ndjson", nil},
-		{"custom", "custom.ndjson", nil},
-		{"tasker_naming", "lifecycle.ndjson", func(c *Config) { c.MetricNaming = MetricNamingTasker }},
-		{"routes", "lifecycle.ndjson", func(c *Config) {
+		{"missing_starts", "events/missing_starts.ndjson", nil},
+		{"custom", "events/custom.ndjson", nil},
+		{"tasker_naming", "tasker/task_end_twice.ndjson", func(c *Config) { c.MetricNaming = MetricNamingTasker }},
+		{"routes", "tasker/task_end_twice.ndjson", func(c *Config) {
 			zero := 0.0
 			c.Routes = []RouteConfig{
 				{Match: "workflow.*", Drop: true},
 				{Match: "/^step\\.(before_handle|execution_requested)$/", Signals: []string{"logs"}},
-				{Match: "task.initialize_requested", SamplingRate: &zero},
+				{Match: "observability.task.enqueue", SamplingRate: &zero},
 			}
 		}},
-		{"disabled_metrics", "retries.ndjson", func(c *Config) {
+		{"disabled_metrics", "tasker/failure_retry.ndjson", func(c *Config) {
 			c.Metrics.TaskerEvents.Enabled = false
-			c.Metrics.TaskerStepBackoffDuration.Enabled = false
+			c.Metrics.TaskerStepRetries.Enabled = false
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := testBuilder(t, tc.mut)
-			checkGolden(t, tc.name, b.build(parseFile(t, tc.file)))
+			checkGolden(t, tc.name, b.build(parseBody(t, readFixture(t, tc.file)), "", true))
 		})
 	}
 }

@@ -214,7 +214,7 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request, 
 	}
 	resp.Rejected = len(resp.Errors)
 
-	out := r.buildEvents(events)
+	out := r.buildEvents(events, req.Header.Get(EnvironmentHeader))
 	r.record(ctx, inputHTTP, out.stats, int64(resp.Rejected))
 	resp.Accepted = len(events)
 	if err := r.consume(ctx, inputHTTP, out); err != nil {

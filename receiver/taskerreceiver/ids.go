@@ -13,7 +13,9 @@ import (
 // Deterministic ids, as contrib's githubreceiver derives them: SHA-256 of the parts
 // that identify the entity, so every replica (and every restart) gives a task and its
 // step attempts the same ids. Parts are separated by NUL so that ("a", "bc") and
-// ("ab", "c") differ.
+// ("ab", "c") differ. The deployment (the line's `environment`, the HTTP request's
+// X-Tasker-Environment header, or `deployment_environment`) is part of every id: two
+// deployments with their own databases reuse task ids.
 
 func idHash(parts ...string) [32]byte {
 	var stack [256]byte // the ids of Tasker's tasks are short: no allocation
@@ -25,26 +27,27 @@ func idHash(parts ...string) [32]byte {
 	return sha256.Sum256(buf)
 }
 
-// newTraceID is the trace of a task: SHA-256(source, task id).
-func newTraceID(source, taskID string) pcommon.TraceID {
-	h := idHash(source, taskID, "trace")
+// newTraceID is the trace of a task: SHA-256(source, deployment, task id, "trace").
+func newTraceID(source, dep, taskID string) pcommon.TraceID {
+	h := idHash(source, dep, taskID, "trace")
 	var id pcommon.TraceID
 	copy(id[:], h[:16])
 	return id
 }
 
-// newTaskSpanID is the span of a task: SHA-256(source, task id).
-func newTaskSpanID(source, taskID string) pcommon.SpanID {
-	h := idHash(source, taskID, "task")
+// newTaskSpanID is the span of a task: SHA-256(source, deployment, task id, "task").
+func newTaskSpanID(source, dep, taskID string) pcommon.SpanID {
+	h := idHash(source, dep, taskID, "task")
 	var id pcommon.SpanID
 	copy(id[:], h[:8])
 	return id
 }
 
-// newStepSpanID is the span of one step attempt: SHA-256(source, task id, step id, attempt).
-func newStepSpanID(source, taskID, stepID string, attempt int64) pcommon.SpanID {
+// newStepSpanID is the span of one step attempt: SHA-256(source, deployment, task id,
+// step id, attempt, "step"), attempt = finished attempts before it + 1 (1, 2, ...).
+func newStepSpanID(source, dep, taskID, stepID string, attempt int64) pcommon.SpanID {
 	var num [20]byte
-	h := idHash(source, taskID, stepID, string(strconv.AppendInt(num[:0], attempt, 10)), "step")
+	h := idHash(source, dep, taskID, stepID, string(strconv.AppendInt(num[:0], attempt, 10)), "step")
 	var id pcommon.SpanID
 	copy(id[:], h[:8])
 	return id

@@ -22,7 +22,7 @@ type metricDesc struct {
 var (
 	descTaskOutcomes = metricDesc{name: "tasker.task.outcomes", unit: "{task}", description: "Task runs that ended, by task name and outcome (terminal events after de-duplication)."}
 	descStepOutcomes = metricDesc{name: "tasker.step.outcomes", unit: "{attempt}", description: "Step attempts that ended, by task name, step name and outcome (terminal events after de-duplication)."}
-	descStepRetries  = metricDesc{name: "tasker.step.retries", unit: "{retry}", description: "Step retries requested (step.retry_requested)."}
+	descStepRetries  = metricDesc{name: "tasker.step.retries", unit: "{retry}", description: "Step retries: later attempts of a step after a failed one."}
 	descStepBackoffs = metricDesc{name: "tasker.step.backoffs", unit: "{backoff}", description: "Step backoffs scheduled (observability.step.backoff)."}
 	descEvents       = metricDesc{name: "tasker.events", unit: "{event}", description: "Accepted events by name (every event routed to metrics, duplicates included)."}
 	descTaskDuration = metricDesc{name: "tasker.task.duration", unit: "s", histogram: true, description: "Duration of task runs in seconds, by task name and outcome."}

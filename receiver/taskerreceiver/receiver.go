@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
@@ -184,7 +185,13 @@ func (r *taskerReceiver) record(ctx context.Context, input string, st stats, rej
 	}
 }
 
-// buildEvents is the entry of both inputs for parsed events.
-func (r *taskerReceiver) buildEvents(events []tasker.Event) *batch {
-	return r.b.build(events)
+// EnvironmentHeader names the deployment of the events of an HTTP request (e.g.
+// production, staging) when they carry no `environment` field; it is part of their
+// trace and span ids. A forwarder that serves several deployments sets it.
+const EnvironmentHeader = "X-Tasker-Environment"
+
+// buildEvents is the entry of the HTTP input for parsed events; env is the request's
+// EnvironmentHeader.
+func (r *taskerReceiver) buildEvents(events []tasker.Event, env string) *batch {
+	return r.b.build(events, strings.TrimSpace(env), true)
 }

@@ -4,8 +4,7 @@
 package taskerreceiver
 
 import (
-	"hash/fnv"
-	"math"
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
 )
@@ -77,25 +76,41 @@ func (r *router) decide(ev *tasker.Event) tasker.Signals {
 
 // sampled decides deterministically per task id (else correlation id, else event
 // name and time), so that a task's events are kept or dropped together, on every
-// replica alike.
+// replica and in every run alike. The key goes through xxhash64 and a splitmix64
+// finaliser: Tasker's ids are consecutive integers, and a hash that does not mix its
+// last input bytes (FNV-1a of a short string did not) keeps all or nothing of any
+// window of consecutive ids instead of the configured share.
 func sampled(ev *tasker.Event, rate float64) bool {
 	if rate >= 1 {
 		return true
 	}
-	if rate <= 0 {
+	if !(rate > 0) { // also NaN
 		return false
 	}
-	h := fnv.New64a()
+	var h uint64
 	switch {
 	case ev.TaskID != "":
-		_, _ = h.Write([]byte(ev.TaskID))
+		h = xxhash.Sum64String(ev.TaskID)
 	case ev.CorrelationID != "":
-		_, _ = h.Write([]byte(ev.CorrelationID))
+		h = xxhash.Sum64String(ev.CorrelationID) ^ 0x9e3779b97f4a7c15
 	default:
-		_, _ = h.Write([]byte(ev.Name))
-		_, _ = h.Write([]byte(ev.Time.String()))
+		var d xxhash.Digest
+		d.Reset()
+		_, _ = d.WriteString(ev.Name)
+		_, _ = d.WriteString("\x00")
+		_, _ = d.WriteString(ev.Time.UTC().Format("2006-01-02T15:04:05.999999999Z"))
+		h = d.Sum64()
 	}
-	// Top 53 bits to a float in [0, 1).
-	x := float64(h.Sum64()>>11) / float64(uint64(1)<<53)
-	return x < rate && !math.IsNaN(x)
+	// Top 53 bits of the mixed hash as a float in [0, 1).
+	return float64(mix64(h)>>11)/float64(uint64(1)<<53) < rate
+}
+
+// mix64 is splitmix64's finaliser: every input bit affects every output bit.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
 }

@@ -9,12 +9,33 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
 )
 
-// spanKey identifies an open span: a task (step == "") or one step attempt.
+// spanKey identifies an open span: a task (step == "") or one step attempt, within a
+// deployment.
 type spanKey struct {
-	task, step string
-	attempt    int64
+	dep, task, step string
+	attempt         int64
+}
+
+func (k spanKey) stepOf() spanKey { return spanKey{dep: k.dep, task: k.task, step: k.step} }
+
+func (k spanKey) taskOf() spanKey { return spanKey{dep: k.dep, task: k.task} }
+
+// clone copies the key's strings, which may point into a request body or a log line,
+// so an entry that outlives its input does not keep it alive.
+func (k spanKey) clone() spanKey {
+	var sb strings.Builder // one allocation for the three
+	sb.Grow(len(k.dep) + len(k.task) + len(k.step))
+	sb.WriteString(k.dep)
+	sb.WriteString(k.task)
+	sb.WriteString(k.step)
+	all := sb.String()
+	d, t := len(k.dep), len(k.dep)+len(k.task)
+	k.dep, k.task, k.step = all[:d], all[d:t], all[t:]
+	return k
 }
 
 // maxSpanEvents bounds the span events kept per open span.
@@ -31,27 +52,80 @@ type openSpan struct {
 	key       spanKey
 	start     time.Time // earliest start event (zero if none seen)
 	firstSeen time.Time // time of the first event seen for it
-	taskName  string
-	stepName  string
-	events    []spanEvent
-	dropped   uint32 // span events over maxSpanEvents
-	added     time.Time
-	elem      *list.Element
+	// childStart/childEnd: the earliest start and latest end of the task's step spans
+	// emitted so far, so the task span covers them.
+	childStart, childEnd time.Time
+	taskName             string
+	stepName             string
+	events               []spanEvent
+	dropped              uint32 // span events over maxSpanEvents
+	added                time.Time
+	elem                 *list.Element
 }
 
-// startTable is the bounded table of open spans, oldest first.
+// stepState is what the receiver knows of a step's attempts (see attempts.go).
+type stepState struct {
+	key spanKey // step key (attempt 0)
+	// cur is the latest attempt seen through a start or terminal event (0: none);
+	// ended: it has ended, with outcome.
+	cur     int64
+	ended   bool
+	outcome tasker.Outcome
+	// announced is the attempt a log line's attempt_count/step_attempts announced,
+	// announcedAt the time of the latest such line (the attempt's first line when it
+	// runs; a step that is not pending announces again each time it is looked at).
+	announced   int64
+	announcedAt time.Time
+	touched     time.Time
+	prev, next  *stepState // the LRU order, intrusive (no allocation per entry)
+}
+
+// stepLRU is the steps' order, least recently touched first.
+type stepLRU struct {
+	head, tail *stepState
+	n          int
+}
+
+func (l *stepLRU) pushBack(st *stepState) {
+	st.prev, st.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = st
+	} else {
+		l.head = st
+	}
+	l.tail = st
+	l.n++
+}
+
+func (l *stepLRU) remove(st *stepState) {
+	if st.prev != nil {
+		st.prev.next = st.next
+	} else {
+		l.head = st.next
+	}
+	if st.next != nil {
+		st.next.prev = st.prev
+	} else {
+		l.tail = st.prev
+	}
+	st.prev, st.next = nil, nil
+	l.n--
+}
+
+// startTable is the bounded table of open spans, oldest first, and of the steps'
+// attempt states (bounded alike).
 type startTable struct {
 	maxOpen int
 	maxAge  time.Duration
 	m       map[spanKey]*openSpan
 	order   *list.List
-	// attempt is the latest attempt seen per (task, step), for step events that carry
-	// no attempt number. An entry lives as long as an open span of that step.
-	attempt map[spanKey]int64
+	steps   map[spanKey]*stepState
+	sorder  stepLRU
 }
 
 func newStartTable(maxOpen int, maxAge time.Duration) *startTable {
-	return &startTable{maxOpen: maxOpen, maxAge: maxAge, m: map[spanKey]*openSpan{}, order: list.New(), attempt: map[spanKey]int64{}}
+	return &startTable{maxOpen: maxOpen, maxAge: maxAge, m: map[spanKey]*openSpan{}, order: list.New(),
+		steps: map[spanKey]*stepState{}}
 }
 
 func (t *startTable) get(k spanKey) *openSpan { return t.m[k] }
@@ -66,18 +140,10 @@ func (t *startTable) open(k spanKey, now time.Time) (s *openSpan, evicted int) {
 		t.remove(t.order.Front().Value.(*openSpan))
 		evicted++
 	}
-	// The key's strings may point into a request body or a log line: copy them, so an
-	// entry that stays open for max_age does not keep its whole input alive.
-	k.task, k.step = strings.Clone(k.task), strings.Clone(k.step)
+	k = k.clone()
 	s = &openSpan{key: k, added: now}
 	s.elem = t.order.PushBack(s)
 	t.m[k] = s
-	if k.step != "" {
-		sk := spanKey{task: k.task, step: k.step}
-		if k.attempt >= t.attempt[sk] {
-			t.attempt[sk] = k.attempt
-		}
-	}
 	return s, evicted
 }
 
@@ -87,20 +153,33 @@ func (t *startTable) remove(s *openSpan) {
 	}
 	delete(t.m, s.key)
 	t.order.Remove(s.elem)
-	if s.key.step != "" {
-		sk := spanKey{task: s.key.task, step: s.key.step}
-		if t.attempt[sk] == s.key.attempt {
-			delete(t.attempt, sk)
+}
+
+// step is the attempt state of a step (k.attempt must be 0), created if create is set.
+func (t *startTable) step(k spanKey, now time.Time, create bool) *stepState {
+	if st := t.steps[k]; st != nil {
+		st.touched = now
+		if st != t.sorder.tail {
+			t.sorder.remove(st)
+			t.sorder.pushBack(st)
 		}
+		return st
 	}
+	if !create {
+		return nil
+	}
+	for t.sorder.n >= t.maxOpen {
+		old := t.sorder.head
+		delete(t.steps, old.key)
+		t.sorder.remove(old)
+	}
+	st := &stepState{key: k.clone(), touched: now}
+	t.sorder.pushBack(st)
+	t.steps[st.key] = st
+	return st
 }
 
-// currentAttempt is the latest attempt of an open span of the step, 0 if none.
-func (t *startTable) currentAttempt(task, step string) int64 {
-	return t.attempt[spanKey{task: task, step: step}]
-}
-
-// expire evicts entries added before now - maxAge.
+// expire evicts open spans added, and step states untouched, before now - maxAge.
 func (t *startTable) expire(now time.Time) (evicted int) {
 	limit := now.Add(-t.maxAge)
 	for e := t.order.Front(); e != nil; e = t.order.Front() {
@@ -111,18 +190,19 @@ func (t *startTable) expire(now time.Time) (evicted int) {
 		t.remove(s)
 		evicted++
 	}
+	for st := t.sorder.head; st != nil && st.touched.Before(limit); st = t.sorder.head {
+		delete(t.steps, st.key)
+		t.sorder.remove(st)
+	}
 	return evicted
 }
 
 func (t *startTable) len() int { return len(t.m) }
 
-// dedupeKey identifies one logical completion.
+// dedupeKey identifies one logical completion: a task's outcome, or a step attempt.
 type dedupeKey struct {
-	entity  uint8
-	task    string
-	step    string
-	attempt int64
-	outcome uint8
+	span    spanKey
+	outcome uint8 // tasks only: a step attempt has one outcome
 }
 
 // dedupeWindow remembers terminal events for a window, bounded in entries.
@@ -164,8 +244,7 @@ func (d *dedupeWindow) seen(k dedupeKey, now time.Time) bool {
 		delete(d.m, e.Value.(dedupeEntry).key)
 		d.order.Remove(e)
 	}
-	// Copied for the same reason as in startTable.open: the window outlives its input.
-	k.task, k.step = strings.Clone(k.task), strings.Clone(k.step)
+	k.span = k.span.clone() // the window outlives its input
 	d.m[k] = d.order.PushBack(dedupeEntry{key: k, seen: now})
 	return false
 }

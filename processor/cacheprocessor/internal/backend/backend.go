@@ -9,6 +9,9 @@ package backend // import "github.com/tasker-systems/otelcol-tasker/processor/ca
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
@@ -90,4 +93,36 @@ type Backend interface {
 	// when the lease is no longer the current holder. Series missing from the store are
 	// skipped.
 	MarkExported(ctx context.Context, lease Lease, interval int64, exported []series.State) error
+
+	// MarkReady records in the store that owner has applied every point it acknowledged
+	// before interval (Unix ns), as of now: the exporter of an interval waits for every
+	// replica's marker (replay before every export, across replicas).
+	MarkReady(ctx context.Context, owner string, interval int64, now time.Time) error
+	// Replicas returns every replica's marker.
+	Replicas(ctx context.Context) (map[string]ReplicaMark, error)
+	// ForgetReplica removes owner's marker (clean shutdown, or a replica long gone).
+	ForgetReplica(ctx context.Context, owner string) error
+}
+
+// ReplicaMark is one replica's readiness marker.
+type ReplicaMark struct {
+	// Ready: the replica has applied every point it acknowledged before this interval
+	// start (Unix ns). Seen: when it wrote the marker (Unix ns, its clock).
+	Ready, Seen int64
+}
+
+// FormatMark and ParseMark are the markers' text form in the stores: "<ready> <seen>".
+func FormatMark(m ReplicaMark) string {
+	return strconv.FormatInt(m.Ready, 10) + " " + strconv.FormatInt(m.Seen, 10)
+}
+
+// ParseMark parses FormatMark's text.
+func ParseMark(s string) (ReplicaMark, error) {
+	a, b, ok := strings.Cut(s, " ")
+	ready, err1 := strconv.ParseInt(a, 10, 64)
+	seen, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return ReplicaMark{}, fmt.Errorf("bad replica marker %q", s)
+	}
+	return ReplicaMark{Ready: ready, Seen: seen}, nil
 }

@@ -354,3 +354,13 @@ func (m *Memory) Restore(s SavedState, now time.Time) int {
 	}
 	return restored
 }
+
+// MarkReady, Replicas and ForgetReplica: a memory aggregate has one replica, which
+// never waits for another.
+func (m *Memory) MarkReady(context.Context, string, int64, time.Time) error { return nil }
+
+// Replicas returns none (see MarkReady).
+func (m *Memory) Replicas(context.Context) (map[string]ReplicaMark, error) { return nil, nil }
+
+// ForgetReplica does nothing (see MarkReady).
+func (m *Memory) ForgetReplica(context.Context, string) error { return nil }

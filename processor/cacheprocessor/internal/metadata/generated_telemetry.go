@@ -146,8 +146,9 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorTaskerCacheExportDuration, err = builder.meter.Float64Histogram(
 		"otelcol_processor_tasker_cache_export_duration",
-		metric.WithDescription("Duration of exports of the aggregate. [Alpha]"),
+		metric.WithDescription("Duration of exports of the aggregate (taking the lock, waiting for the other replicas, reading the aggregate, sending it downstream with its retries). [Alpha]"),
 		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries([]float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}...),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorTaskerCacheExports, err = builder.meter.Int64Counter(

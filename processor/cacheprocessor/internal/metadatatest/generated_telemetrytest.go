@@ -70,7 +70,7 @@ func AssertEqualProcessorTaskerCacheBufferedPoints(t *testing.T, tt *componentte
 func AssertEqualProcessorTaskerCacheExportDuration(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.HistogramDataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_tasker_cache_export_duration",
-		Description: "Duration of exports of the aggregate. [Alpha]",
+		Description: "Duration of exports of the aggregate (taking the lock, waiting for the other replicas, reading the aggregate, sending it downstream with its retries). [Alpha]",
 		Unit:        "s",
 		Data: metricdata.Histogram[float64]{
 			Temporality: metricdata.CumulativeTemporality,

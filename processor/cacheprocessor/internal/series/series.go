@@ -96,6 +96,44 @@ type Update struct {
 	// they see the series. It may be nil when the caller knows the backend has it.
 	Desc  []byte
 	Point Point
+	// Admit (max_series on a distributed backend): the caller does not know the series
+	// to be in the shared aggregate. The backend admits it if the aggregate has room (or
+	// holds it already); else the point goes to Overflow, the metric's overflow series
+	// (described by OverflowDesc): the backend calls Refuse, or Accept. Either clears
+	// Admit, so a replay of the batch applies the same decision. Updates without Admit
+	// are never refused.
+	Admit        bool
+	Admitted     bool
+	Overflowed   bool
+	Overflow     ID
+	OverflowDesc []byte
+}
+
+// ToAdmit returns the indexes of the updates that ask for admission. With no cap
+// (maxSeries <= 0) it accepts them all and returns none.
+func ToAdmit(ups []Update, maxSeries int) []int {
+	var idx []int
+	for i := range ups {
+		if ups[i].Admit {
+			if maxSeries <= 0 {
+				ups[i].Accept()
+				continue
+			}
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// Accept records that the backend admitted the series (see Admit).
+func (u *Update) Accept() { u.Admit, u.Admitted = false, true }
+
+// Refuse sends the update to its overflow series (see Admit); Overflow then holds the
+// refused series' ID.
+func (u *Update) Refuse() {
+	u.ID, u.Overflow = u.Overflow, u.ID
+	u.Desc, u.Overflowed = u.OverflowDesc, true
+	u.Admit = false
 }
 
 // State is a series as a backend holds it.

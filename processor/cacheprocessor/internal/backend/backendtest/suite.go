@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -269,5 +271,28 @@ func Run(t *testing.T, newBackend Factory) {
 		if err != nil {
 			assert.True(t, errors.Is(err, context.Canceled), "a cancelled call fails with the context's error: %v", err)
 		}
+	})
+	t.Run("ReadinessMarkers", func(t *testing.T) {
+		b := newBackend(t, time.Hour)
+		if b.Capabilities().Distributed == false {
+			ms, err := b.Replicas(ctx)
+			require.NoError(t, err)
+			assert.Empty(t, ms, "a local backend has no other replica")
+			return
+		}
+		require.NoError(t, b.MarkReady(ctx, "a", 10, t0))
+		require.NoError(t, b.MarkReady(ctx, "b", 20, t0.Add(time.Second)))
+		require.NoError(t, b.MarkReady(ctx, "a", 30, t0.Add(2*time.Second)))
+		ms, err := b.Replicas(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]backend.ReplicaMark{
+			"a": {Ready: 30, Seen: t0.Add(2 * time.Second).UnixNano()},
+			"b": {Ready: 20, Seen: t0.Add(time.Second).UnixNano()},
+		}, ms)
+		require.NoError(t, b.ForgetReplica(ctx, "a"))
+		require.NoError(t, b.ForgetReplica(ctx, "nobody"))
+		ms, err = b.Replicas(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"b"}, slices.Collect(maps.Keys(ms)))
 	})
 }

@@ -139,7 +139,10 @@ func (b *Backend) Apply(ctx context.Context, batchID string, ups []series.Update
 		}
 		a.prog = b.takeProgress(batchID)
 	}
-	err := a.run(ctx)
+	err := b.admit(ctx, ups, now)
+	if err == nil {
+		err = a.run(ctx)
+	}
 	if err == nil && marker != "" {
 		err = b.write(ctx, func() error {
 			return b.client.Add(&memcache.Item{Key: marker, Value: []byte{'1'}, Expiration: expiration(b.retention)})
@@ -254,7 +257,7 @@ func (a *applier) run(ctx context.Context) error {
 		err = b.forEach(ctx, len(shards), func(ctx context.Context, _, i int) error {
 			s := shards[i]
 			add := adds[s]
-			slices.SortFunc(add, func(x, y idxEntry) int { return cmpID(x.id, y.id) })
+			sortEntries(add)
 			return b.ensureIndexed(ctx, op, s, ref, &prefetched{idx[ikeys[i]]}, add)
 		})
 		if err != nil {
@@ -426,6 +429,10 @@ func (a *applier) progress() *batchProgress {
 		}
 	}
 	return p
+}
+
+func sortEntries(es []idxEntry) {
+	slices.SortFunc(es, func(x, y idxEntry) int { return cmpID(x.id, y.id) })
 }
 
 func cmpID(a, b series.ID) int {

@@ -46,6 +46,8 @@ type Backend struct {
 	servers   *memcache.ServerList
 	client    *memcache.Client
 	keys      keys
+	maxSeries int    // 0: no cap (see admit.go)
+	self      string // this backend's name as a lock owner (admission)
 
 	pmu     sync.Mutex
 	pending map[string]*batchProgress
@@ -65,6 +67,8 @@ type keys struct {
 	batch   string   // <prefix>:batch: (+ batch id)
 	batchH  string   // <prefix>:batchh: (+ hash of a batch id that is no valid key)
 	lock    string   // <prefix>:export_lock
+	admit   string   // <prefix>:admit_lock (max_series)
+	repl    string   // <prefix>:replicas (readiness markers)
 	token   string   // <prefix>:export_token
 	last    string   // <prefix>:last_export
 	shards  string   // <prefix>:shards
@@ -102,11 +106,14 @@ func New(cfg Config, retention time.Duration, logger *zap.Logger) (*Backend, err
 		servers:   ss,
 		client:    client,
 		pending:   map[string]*batchProgress{},
+		self:      "admit-" + strconv.FormatUint(rand.Uint64(), 36),
 		keys: keys{
 			series: p + ":s:",
 			batch:  p + ":batch:",
 			batchH: p + ":batchh:",
 			lock:   p + ":export_lock",
+			admit:  p + ":admit_lock",
+			repl:   p + ":replicas",
 			token:  p + ":export_token",
 			last:   p + ":last_export",
 			shards: p + ":shards",

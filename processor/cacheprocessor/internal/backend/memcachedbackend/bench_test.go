@@ -14,7 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/memcachedbackend/memcachedtest"
+	"github.com/tasker-systems/otelcol-tasker/internal/testserver/memcachedtest"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
 )
 

@@ -71,6 +71,11 @@ func lost(op, key, holder string) error {
 // first use with the current time in microseconds, so tokens keep increasing even if
 // memcached loses the counter. A token is spent only when the lock looked free.
 func (b *Backend) AcquireLock(ctx context.Context, owner string, ttl time.Duration) (backend.Lease, bool, error) {
+	return b.acquire(ctx, b.keys.lock, owner, ttl)
+}
+
+// acquire takes the lock item key (the export lock, or the admission lock of max_series).
+func (b *Backend) acquire(ctx context.Context, key, owner string, ttl time.Duration) (*lease, bool, error) {
 	const op = "acquire lock"
 	if err := ctx.Err(); err != nil {
 		return nil, false, wrap(op, err)
@@ -78,7 +83,6 @@ func (b *Backend) AcquireLock(ctx context.Context, owner string, ttl time.Durati
 	if ttl <= 0 {
 		return nil, false, wrap(op, fmt.Errorf("ttl must be positive, got %s", ttl))
 	}
-	key := b.keys.lock
 	for range 3 {
 		cur, err := b.get(ctx, key)
 		if err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
@@ -318,9 +322,25 @@ func (b *Backend) MarkExported(ctx context.Context, l backend.Lease, interval in
 
 // raiseLast raises <prefix>:last_export to interval (CAS; it never goes down).
 func (b *Backend) raiseLast(ctx context.Context, interval int64) error {
-	const op = "mark exported"
-	key := b.keys.last
 	val := []byte(strconv.FormatInt(interval, 10))
+	return b.rmw(ctx, "mark exported", b.keys.last, func(cur []byte) ([]byte, error) {
+		if cur != nil {
+			v, err := strconv.ParseInt(string(cur), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %q is not a number", errCorrupt, cur)
+			}
+			if v >= interval {
+				return nil, nil
+			}
+		}
+		return val, nil
+	})
+}
+
+// rmw read-modify-writes the item key (no expiration) with CAS, or adds it when absent.
+// mutate gets the current value (nil: absent) and returns the new one (nil: nothing to
+// write); lost races are retried with backoff.
+func (b *Backend) rmw(ctx context.Context, op, key string, mutate func(cur []byte) ([]byte, error)) error {
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			if attempt > b.cfg.MaxCASRetries {
@@ -334,14 +354,16 @@ func (b *Backend) raiseLast(ctx context.Context, interval int64) error {
 		if err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
 			return keyErr(op, key, err)
 		}
+		var old []byte
 		if cur != nil {
-			v, err := strconv.ParseInt(string(cur.Value), 10, 64)
-			if err != nil {
-				return keyErr(op, key, fmt.Errorf("%w: %q is not a number", errCorrupt, cur.Value))
-			}
-			if v >= interval {
-				return nil
-			}
+			old = cur.Value
+		}
+		val, err := mutate(old)
+		if err != nil {
+			return keyErr(op, key, err)
+		}
+		if val == nil {
+			return nil
 		}
 		mi := &memcache.Item{Key: key, Value: val}
 		err = b.write(ctx, func() error {

@@ -33,6 +33,7 @@ type Backend struct {
 	client    redis.UniversalClient
 	shards    []shardKeys
 	global    globalKeys
+	maxSeries int // 0: no cap (see admit.go)
 
 	mu   sync.Mutex
 	info map[string]string
@@ -48,7 +49,7 @@ type shardKeys struct {
 }
 
 type globalKeys struct {
-	lock, token, last, shards string
+	lock, token, last, shards, series, replicas string
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -65,6 +66,7 @@ func New(cfg Config, retention time.Duration, logger *zap.Logger) (*Backend, err
 	if logger == nil {
 		logger = zap.NewNop()
 	}
+	routeClientLog(logger)
 	opts, err := cfg.options(context.Background())
 	if err != nil {
 		return nil, err
@@ -87,7 +89,8 @@ func New(cfg Config, retention time.Duration, logger *zap.Logger) (*Backend, err
 		}
 	}
 	g := "{" + cfg.KeyPrefix + "}"
-	b.global = globalKeys{lock: g + ":export_lock", token: g + ":export_token", last: g + ":last_export", shards: g + ":shards"}
+	b.global = globalKeys{lock: g + ":export_lock", token: g + ":export_token", last: g + ":last_export", shards: g + ":shards",
+		series: g + ":series", replicas: g + ":replicas"}
 	b.encoders.New = func() any { return &encoder{shards: make([][]byte, cfg.Shards)} }
 	return b, nil
 }
@@ -117,6 +120,9 @@ func wrap(op string, err error) error { return fmt.Errorf("redis backend: %s: %w
 // checks that the key prefix is not used with a different shard count.
 func (b *Backend) Start(ctx context.Context) error {
 	if err := b.client.Ping(ctx).Err(); err != nil {
+		if authError(err) {
+			return wrap("start", fmt.Errorf("authentication failed at Redis (%s, %s): check username and password: %w", b.cfg.Mode(), strings.Join(b.cfg.Addrs, ","), err))
+		}
 		return wrap("start", fmt.Errorf("cannot reach Redis (%s, %s): %w", b.cfg.Mode(), strings.Join(b.cfg.Addrs, ","), err))
 	}
 	for _, s := range allScripts {
@@ -159,6 +165,21 @@ func (b *Backend) Start(ctx context.Context) error {
 		zap.String("mode", b.cfg.Mode()), zap.String("redis_version", version), zap.String("redis_mode", mode),
 		zap.String("key_prefix", b.cfg.KeyPrefix), zap.Int("shards", len(b.shards)))
 	return nil
+}
+
+// authError reports Redis's answers to a missing or wrong password or user: NOAUTH
+// (a password is required), WRONGPASS (ACL), and the older "invalid password" / "no
+// password is set" replies to AUTH.
+func authError(err error) bool {
+	for _, p := range []string{"NOAUTH", "WRONGPASS"} {
+		if redis.HasErrorPrefix(err, p) {
+			return true
+		}
+	}
+	s := err.Error()
+	return strings.Contains(s, "NOAUTH") || strings.Contains(s, "WRONGPASS") ||
+		strings.Contains(s, "invalid password") || strings.Contains(s, "without any password configured") ||
+		strings.Contains(s, "invalid username-password pair")
 }
 
 func parseInfo(raw string) map[string]string {
@@ -211,9 +232,10 @@ func ms(d time.Duration) string {
 func (b *Backend) safety() time.Duration { return 2 * b.retention }
 
 type shardCall struct {
-	shard int
-	keys  []string
-	args  []any
+	shard  int
+	keys   []string
+	args   []any
+	script *redis.Script // nil: the script evalShards is given
 }
 
 // evalShards runs one script per call in one pipeline (one round trip in standalone and
@@ -223,8 +245,14 @@ type shardCall struct {
 func (b *Backend) evalShards(ctx context.Context, sc *redis.Script, calls []shardCall) []*redis.Cmd {
 	cmds := make([]*redis.Cmd, len(calls))
 	pipe := b.client.Pipeline()
+	scriptOf := func(i int) *redis.Script {
+		if calls[i].script != nil {
+			return calls[i].script
+		}
+		return sc
+	}
 	for i := range calls {
-		cmds[i] = pipe.EvalSha(ctx, sc.Hash(), calls[i].keys, calls[i].args...)
+		cmds[i] = pipe.EvalSha(ctx, scriptOf(i).Hash(), calls[i].keys, calls[i].args...)
 	}
 	if _, err := pipe.Exec(ctx); err == nil {
 		return cmds
@@ -241,7 +269,7 @@ func (b *Backend) evalShards(ctx context.Context, sc *redis.Script, calls []shar
 	b.logger.Debug("Redis script cache lost the script; re-sending with EVAL", zap.Int("calls", len(retry)))
 	pipe = b.client.Pipeline()
 	for _, i := range retry {
-		cmds[i] = sc.Eval(ctx, pipe, calls[i].keys, calls[i].args...)
+		cmds[i] = scriptOf(i).Eval(ctx, pipe, calls[i].keys, calls[i].args...)
 	}
 	_, _ = pipe.Exec(ctx)
 	return cmds
@@ -270,6 +298,7 @@ func joinShardErrs(op string, errs []error, causes []error) error {
 type encoder struct {
 	shards [][]byte
 	used   []int
+	ids    []byte // packed ids of the batch (max_series registry)
 }
 
 func (e *encoder) reset() {
@@ -297,6 +326,9 @@ func (b *Backend) Apply(ctx context.Context, batchID string, ups []series.Update
 	if len(ups) == 0 {
 		return nil
 	}
+	if err := b.admit(ctx, ups, now); err != nil {
+		return err
+	}
 	e := b.encoders.Get().(*encoder)
 	defer func() { e.reset(); b.encoders.Put(e) }()
 	for i := range ups {
@@ -316,9 +348,25 @@ func (b *Backend) Apply(ctx context.Context, batchID string, ups []series.Update
 		}
 		calls = append(calls, shardCall{shard: s, keys: keys, args: []any{nowArg, expiry, marker, safety, e.shards[s]}})
 	}
+	if b.maxSeries > 0 {
+		// The registered expiries follow the shards' (same score, same GT rule), in
+		// the same pipeline.
+		e.ids = e.ids[:0]
+		for i := range ups {
+			e.ids = appendID(e.ids, ups[i].ID)
+		}
+		calls = append(calls, b.touchCall(expiry, "", e.ids))
+	}
 	cmds := b.evalShards(ctx, scriptApply, calls)
 	var errs, causes []error
 	for i, c := range cmds {
+		if calls[i].shard < 0 {
+			if err := c.Err(); err != nil {
+				errs = append(errs, wrap("apply", fmt.Errorf("series registry %s: %w", b.global.series, err)))
+				causes = append(causes, err)
+			}
+			continue
+		}
 		res, err := c.Int64Slice()
 		if err != nil {
 			errs = append(errs, b.shardErr("apply", calls[i].shard, err))
@@ -464,6 +512,15 @@ func (b *Backend) ExtendTTL(ctx context.Context, ids []series.ID, until time.Tim
 	for i, c := range b.evalShards(ctx, scriptExtend, calls) {
 		if err := c.Err(); err != nil {
 			return b.shardErr("extend ttl", calls[i].shard, err)
+		}
+	}
+	if b.maxSeries > 0 {
+		var packed []byte
+		for _, id := range ids {
+			packed = appendID(packed, id)
+		}
+		if err := b.evalShards(ctx, nil, []shardCall{b.touchCall(score, "XX", packed)})[0].Err(); err != nil {
+			return wrap("extend ttl", fmt.Errorf("series registry %s: %w", b.global.series, err))
 		}
 	}
 	return nil

@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
+	"github.com/tasker-systems/otelcol-tasker/internal/testserver/redistest"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/backendtest"
-	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/redisbackend/redistest"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
 )
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/redisbackend/redistest"
+	"github.com/tasker-systems/otelcol-tasker/internal/testserver/redistest"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
 )
 
@@ -28,13 +28,19 @@ func BenchmarkApply(b *testing.B) {
 	srv := redistest.Start(b)
 	ctx := context.Background()
 	type variant struct {
-		kind   string
-		series int
+		kind      string
+		series    int
+		maxSeries int // > 0: the max_series registry is kept up to date too
 	}
-	variants := []variant{{"sum", 10_000}, {"sum", 100_000}, {"hist", 10_000}, {"hist", 100_000}}
+	variants := []variant{{"sum", 10_000, 0}, {"sum", 100_000, 0}, {"hist", 10_000, 0}, {"hist", 100_000, 0}, {"sum", 10_000, 100_000}}
 	for _, v := range variants {
-		b.Run(fmt.Sprintf("%s/series=%d", v.kind, v.series), func(b *testing.B) {
+		name := fmt.Sprintf("%s/series=%d", v.kind, v.series)
+		if v.maxSeries > 0 {
+			name += fmt.Sprintf("/max_series=%d", v.maxSeries)
+		}
+		b.Run(name, func(b *testing.B) {
 			be := newBackend(b, []string{srv.Addr}, time.Hour)
+			be.SetMaxSeries(v.maxSeries)
 			now := time.Now()
 			mk := func(i int) series.Update {
 				if v.kind == "sum" {

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tasker-systems/otelcol-tasker/internal/testserver/redistest"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend"
-	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/redisbackend/redistest"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
 )
 

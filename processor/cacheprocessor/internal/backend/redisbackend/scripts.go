@@ -77,5 +77,5 @@ var (
 	scriptProbe     = redis.NewScript(luaProbe)
 
 	allScripts = []*redis.Script{scriptApply, scriptSnapshot, scriptExpire, scriptExtend, scriptMarkShard,
-		scriptAcquire, scriptRenew, scriptRelease, scriptMarkGlob, scriptProbe}
+		scriptAcquire, scriptRenew, scriptRelease, scriptMarkGlob, scriptProbe, scriptAdmit, scriptTouch}
 )

@@ -6,7 +6,7 @@
 // Cluster of several masters, all on free ports of 127.0.0.1, in t.TempDir(), killed
 // in t.Cleanup. When redis-server is not installed the test is skipped, unless the
 // environment variable CI is "true", where it fails.
-package redistest // import "github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/redisbackend/redistest"
+package redistest // import "github.com/tasker-systems/otelcol-tasker/internal/testserver/redistest"
 
 import (
 	"bufio"
@@ -14,7 +14,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +50,7 @@ type Server struct {
 	Port  int
 	Addr  string // 127.0.0.1:<port>
 	extra []string
+	conf  string // Sentinel: its config file (the server runs with --sentinel)
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -67,6 +70,12 @@ func Start(t testing.TB) *Server {
 func StartPersistent(t testing.TB) *Server {
 	t.Helper()
 	return start(t, []string{"--appendonly", "yes", "--appendfsync", "always"})
+}
+
+// StartWith starts a server with extra redis-server arguments (e.g. --requirepass).
+func StartWith(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	return start(t, extra)
 }
 
 func start(t testing.TB, extra []string) *Server {
@@ -90,6 +99,9 @@ func (s *Server) launch() error {
 	args := []string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--daemonize", "no", "--dir", s.dir, "--protected-mode", "no"}
 	args = append(args, s.extra...)
+	if s.conf != "" {
+		args = []string{s.conf, "--sentinel"}
+	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	log := &bytes.Buffer{}
@@ -106,7 +118,8 @@ func (s *Server) launch() error {
 			return fmt.Errorf("redis-server on port %d exited: %s", s.Port, log.String())
 		default:
 		}
-		if reply, err := s.Do("PING"); err == nil && reply == "PONG" {
+		// A server with requirepass answers NOAUTH: it is up too.
+		if reply, err := s.Do("PING"); (err == nil && reply == "PONG") || (err != nil && strings.Contains(err.Error(), "NOAUTH")) {
 			s.mu.Lock()
 			s.cmd, s.log = cmd, log
 			s.mu.Unlock()
@@ -229,6 +242,31 @@ func ioReadFull(r *bufio.Reader, buf []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// SentinelMaster is the name StartSentinel monitors its master under.
+const SentinelMaster = "mymaster"
+
+// StartSentinel starts a Sentinel (redis-server --sentinel) that monitors master as
+// SentinelMaster with quorum 1 (down after 1 s). Clients in Sentinel mode ask it for the
+// master's address; with no replica to promote, a restarted master stays the master.
+func StartSentinel(t testing.TB, master *Server) *Server {
+	t.Helper()
+	s := &Server{t: t, bin: Binary(t, "redis-server"), dir: t.TempDir()}
+	s.Port = FreePort(t)
+	s.Addr = "127.0.0.1:" + strconv.Itoa(s.Port)
+	s.conf = filepath.Join(s.dir, "sentinel.conf")
+	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\nprotected-mode no\ndir %s\n"+
+		"sentinel monitor %s 127.0.0.1 %d 1\nsentinel down-after-milliseconds %s 1000\nsentinel failover-timeout %s 5000\n",
+		s.Port, s.dir, SentinelMaster, master.Port, SentinelMaster, SentinelMaster)
+	if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.launch(); err != nil {
+		t.Fatalf("sentinel: %v", err)
+	}
+	t.Cleanup(s.Stop)
+	return s
 }
 
 // Cluster is a Redis Cluster of masters without replicas.

@@ -6,7 +6,7 @@
 // (empty again), or paused (SIGSTOP: connections hang) and resumed, for fault tests.
 // When memcached is not installed the test is skipped, unless the environment variable
 // CI is "true", where it fails.
-package memcachedtest // import "github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/memcachedbackend/memcachedtest"
+package memcachedtest // import "github.com/tasker-systems/otelcol-tasker/internal/testserver/memcachedtest"
 
 import (
 	"bufio"

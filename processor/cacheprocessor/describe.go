@@ -1,0 +1,57 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package cacheprocessor
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
+)
+
+func dataPoints(m pmetric.Metric) int {
+	switch m.Type() {
+	case pmetric.MetricTypeSum:
+		return m.Sum().DataPoints().Len()
+	case pmetric.MetricTypeGauge:
+		return m.Gauge().DataPoints().Len()
+	case pmetric.MetricTypeHistogram:
+		return m.Histogram().DataPoints().Len()
+	case pmetric.MetricTypeExponentialHistogram:
+		return m.ExponentialHistogram().DataPoints().Len()
+	case pmetric.MetricTypeSummary:
+		return m.Summary().DataPoints().Len()
+	}
+	return 0
+}
+
+// noBounds is the (read-only) empty bounds slice of number data points: the zero
+// pcommon.Float64Slice has no backing state and panics on use.
+var noBounds = pcommon.NewFloat64Slice()
+
+// describer builds the descriptor of the point being merged (see walk), and the ID
+// and descriptor of its metric's overflow series.
+type describer struct {
+	ident      *series.Identifier
+	scope      *series.Scope
+	mt         *series.Metric
+	res        pcommon.Resource
+	is         pcommon.InstrumentationScope
+	m          pmetric.Metric
+	attrs      pcommon.Map
+	bounds     pcommon.Float64Slice
+	overflow   pcommon.Map
+	describeFn func() ([]byte, error) // d.describe, made once per walk
+}
+
+func (d *describer) describe() ([]byte, error) {
+	return d.ident.Descriptor(d.scope, d.mt, d.res, d.is, d.m, d.attrs, d.bounds)
+}
+
+// overflowSeries returns the ID and descriptor of the overflow series of the point's
+// metric.
+func (d *describer) overflowSeries() (series.ID, []byte, error) {
+	desc, err := d.ident.Descriptor(d.scope, d.mt, d.res, d.is, d.m, d.overflow, d.bounds)
+	return d.ident.Point(d.mt, d.overflow, d.bounds), desc, err
+}

@@ -1,0 +1,151 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package taskerreceiver
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
+)
+
+// Payload attributes: the fields of an event that no typed Event field took, as
+// tasker.payload.<key> attributes, typed, objects and arrays as JSON text.
+
+func payloadStr(ev *tasker.Event, key string) string {
+	for i := range ev.Payload {
+		if ev.Payload[i].Key == key {
+			return ev.Payload[i].Value.Text()
+		}
+	}
+	return ""
+}
+
+func payloadValue(ev *tasker.Event, key string) (tasker.Value, bool) {
+	for i := range ev.Payload {
+		if ev.Payload[i].Key == key {
+			return ev.Payload[i].Value, true
+		}
+	}
+	return tasker.Value{}, false
+}
+
+// resourcePayloadKey: keys that go to the resource, not to tasker.payload.*.
+func resourcePayloadKey(k string) bool {
+	return k == "environment" || k == "tasker_version"
+}
+
+// arena copies several strings with one allocation: want each, grow, then clone each.
+type arena struct {
+	n   int
+	buf strings.Builder
+}
+
+func (c *arena) want(s string) { c.n += len(s) }
+
+func (c *arena) grow() { c.buf.Grow(c.n) }
+
+// clone is a copy of s that shares the arena's memory.
+func (c *arena) clone(s string) string {
+	if s == "" {
+		return ""
+	}
+	if c.buf.Cap()-c.buf.Len() < len(s) {
+		return strings.Clone(s)
+	}
+	i := c.buf.Len()
+	c.buf.WriteString(s)
+	return c.buf.String()[i:]
+}
+
+// maxPayloadKeys bounds the cache of "tasker.payload.<key>" attribute names.
+const maxPayloadKeys = 4096
+
+// payloadKey is "tasker.payload." + key, from a cache of the keys seen (payloads use a
+// small set of keys). Called with b.mu held.
+func (b *builder) payloadKey(key string) string {
+	if k, ok := b.payloadKeys[key]; ok {
+		return k
+	}
+	k := "tasker.payload." + key
+	if len(b.payloadKeys) < maxPayloadKeys {
+		if b.payloadKeys == nil {
+			b.payloadKeys = make(map[string]string)
+		}
+		b.payloadKeys[k[len("tasker.payload."):]] = k
+	}
+	return k
+}
+
+// putPayload writes the remaining payload as tasker.payload.* attributes.
+func (b *builder) putPayload(m pcommon.Map, ev *tasker.Event) { b.putPayloadTo(m, ev, nil) }
+
+// putPayloadTo is putPayload, with the strings copied into c when c is not nil.
+func (b *builder) putPayloadTo(m pcommon.Map, ev *tasker.Event, c *arena) {
+	clone := c != nil
+	for i := range ev.Payload {
+		f := &ev.Payload[i]
+		if resourcePayloadKey(f.Key) {
+			continue
+		}
+		k := b.payloadKey(f.Key)
+		switch f.Value.Kind() {
+		case tasker.KindString:
+			s := f.Value.Str()
+			if clone {
+				s = c.clone(s)
+			}
+			m.PutStr(k, s)
+		case tasker.KindInt:
+			m.PutInt(k, f.Value.Int())
+		case tasker.KindFloat:
+			m.PutDouble(k, f.Value.Float())
+		case tasker.KindBool:
+			m.PutBool(k, f.Value.Bool())
+		case tasker.KindRaw:
+			s := f.Value.Raw()
+			if clone {
+				s = c.clone(s)
+			}
+			m.PutStr(k, s)
+		case tasker.KindNull:
+			// Tasker drops nil labels; an empty attribute carries no information.
+		}
+	}
+}
+
+// payloadAttrCount is the number of attributes putPayload puts.
+func payloadAttrCount(ev *tasker.Event) int {
+	n := 0
+	for i := range ev.Payload {
+		if !resourcePayloadKey(ev.Payload[i].Key) && ev.Payload[i].Value.Kind() != tasker.KindNull {
+			n++
+		}
+	}
+	return n
+}
+
+func putTime(m pcommon.Map, k string, t time.Time) {
+	if !t.IsZero() {
+		m.PutStr(k, t.UTC().Format(time.RFC3339Nano))
+	}
+}
+
+// numberAttr puts a numeric payload value: a number, or a numeric string (Tasker's
+// BigDecimal completion_percentage arrives as "100.0").
+func numberAttr(m pcommon.Map, attr string, v tasker.Value) {
+	switch v.Kind() {
+	case tasker.KindInt:
+		m.PutInt(attr, v.Int())
+	case tasker.KindFloat:
+		m.PutDouble(attr, v.Float())
+	case tasker.KindString:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v.Str()), 64); err == nil {
+			m.PutDouble(attr, f)
+		}
+	}
+}
