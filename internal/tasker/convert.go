@@ -111,6 +111,19 @@ func (p *parser) duration(sl *slot, unit int64) (time.Duration, bool) {
 	return 0, false
 }
 
+// seconds is the number of a duration slot that duration accepted (ok), as written:
+// the double nearest to its decimal, with no time.Duration round trip.
+func seconds(sl *slot, ok bool) float64 {
+	if !ok {
+		return 0
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(sl.val.str), 64)
+	if err != nil {
+		return 0
+	}
+	return f
+}
+
 // time converts a timestamp: a string (see ParseTime) or a unix epoch number.
 func (p *parser) time(sl *slot) time.Time {
 	if !sl.set {

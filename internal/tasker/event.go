@@ -49,6 +49,10 @@ type Event struct {
 	// TotalDuration is a task's `total_execution_duration` (seconds).
 	TotalDuration    time.Duration
 	HasTotalDuration bool
+	// ExecutionSeconds and TotalSeconds are the same two numbers as Tasker wrote them
+	// (the double nearest to the decimal), for attributes: 1.273 stays 1.273, where
+	// time.Duration's Seconds() gives 1.2730000000000001. Set with the Has flags.
+	ExecutionSeconds, TotalSeconds float64
 
 	FromState string // `from_state` (state-machine events only)
 	ToState   string // `to_state`

@@ -52,7 +52,7 @@ func TestParseEventFamilies(t *testing.T) {
 			want: Event{Name: "task.completed", Time: ts("2026-11-22T10:00:05Z"), EventType: "completed",
 				TaskID: "1042", TaskName: "order_fulfillment",
 				StartedAt: ts("2026-11-22T10:00:00Z"), CompletedAt: ts("2026-11-22T10:00:05Z"),
-				TotalDuration: 5125 * time.Millisecond, HasTotalDuration: true,
+				TotalDuration: 5125 * time.Millisecond, HasTotalDuration: true, TotalSeconds: 5.125,
 				Payload: []Field{f("task_type", str("OrderFulfillmentHandler")), f("total_steps", num("5")),
 					f("completed_steps", num("5")), f("failed_steps", num("0")), f("pending_steps", num("0")),
 					f("completion_percentage", num("100.0")), f("health_status", str("healthy"))}},
@@ -88,7 +88,7 @@ func TestParseEventFamilies(t *testing.T) {
 				TaskID: "1042", StepID: "50213", StepName: "charge_payment",
 				StartedAt: ts("2026-11-22T10:00:00Z"), CompletedAt: ts("2026-11-22T10:00:01Z"),
 				Attempt: 1, HasAttempt: true, RetryLimit: 3, HasRetryLimit: true,
-				ExecutionDuration: 842 * time.Millisecond, HasExecutionDuration: true,
+				ExecutionDuration: 842 * time.Millisecond, HasExecutionDuration: true, ExecutionSeconds: 0.842,
 				Payload: []Field{f("step_results", raw(`{"charge_id":"ch_3Nk","amount_cents":129900,"captured":true}`))}},
 		},
 		{

@@ -328,8 +328,10 @@ func (p *parser) finish(ev *Event, start int) {
 			ev.RetryLimit, ev.HasRetryLimit = p.count(e)
 		case sExecDur:
 			ev.ExecutionDuration, ev.HasExecutionDuration = p.duration(e, int64(time.Second))
+			ev.ExecutionSeconds = seconds(e, ev.HasExecutionDuration)
 		case sTotalDur:
 			ev.TotalDuration, ev.HasTotalDuration = p.duration(e, int64(time.Second))
+			ev.TotalSeconds = seconds(e, ev.HasTotalDuration)
 		case sFromState:
 			ev.FromState = p.str(e)
 		case sToState:

@@ -68,10 +68,10 @@ func (b *builder) appendLog(lr plog.LogRecord, ev *tasker.Event, info tasker.Inf
 		a.PutInt("tasker.retry_limit", ev.RetryLimit)
 	}
 	if ev.HasExecutionDuration {
-		a.PutDouble("tasker.execution_duration", ev.ExecutionDuration.Seconds())
+		a.PutDouble("tasker.execution_duration", ev.ExecutionSeconds)
 	}
 	if ev.HasTotalDuration {
-		a.PutDouble("tasker.total_duration", ev.TotalDuration.Seconds())
+		a.PutDouble("tasker.total_duration", ev.TotalSeconds)
 	}
 	for _, f := range [...]struct{ k, v string }{
 		{"tasker.from_state", ev.FromState}, {"tasker.to_state", ev.ToState}, {"tasker.correlation_id", ev.CorrelationID},

@@ -189,3 +189,22 @@ func TestE2EAnalysisRecipes(t *testing.T) {
 	t.Logf("tasks %v; failed attempts %d over %d steps; p95 of %d step attempts %.3f ms; rotated metrics files %d",
 		wantOutcomes, a.AttemptsFailed+b.AttemptsFailed, len(failed), len(durations), p95, len(rotated))
 }
+
+// TestE2EExactValues posts Tasker's decimal durations and finds them, digit for digit, in
+// both formats' files: no time.Duration round trip (1.273 was written 1.2730000000000001).
+func TestE2EExactValues(t *testing.T) {
+	s := startShipped(t, "")
+	a := s.post(t, []byte(`{"event":"task.completed","task_id":424242,"task_name":"exact","total_execution_duration":1.273,"timestamp":"2026-01-10T12:00:03Z"}
+{"event":"step.completed","task_id":424242,"step_id":1,"step_name":"s","execution_duration":0.1,"timestamp":"2026-01-10T12:00:02Z"}`), nil, nil)
+	require.Equal(t, 200, a.code, a.raw)
+	for _, f := range []struct{ path, total, exec string }{
+		{"out/json/logs.json", `"tasker.total_duration":1.273`, `"tasker.execution_duration":0.1`},
+		{"out/csv/logs.csv", `""tasker.total_duration"":1.273`, `""tasker.execution_duration"":0.1`},
+	} {
+		waitForText(t, filepath.Join(s.dir, f.path), f.total)
+		waitForText(t, filepath.Join(s.dir, f.path), f.exec)
+		raw, err := os.ReadFile(filepath.Join(s.dir, f.path))
+		require.NoError(t, err)
+		assert.NotContains(t, string(raw), "1.2730000000000001", f.path)
+	}
+}
