@@ -41,9 +41,12 @@ type itemError struct {
 
 // response is the body of 200 (and of 400 when every item was rejected).
 type response struct {
-	Accepted int         `json:"accepted"`
-	Rejected int         `json:"rejected"`
-	Errors   []itemError `json:"errors"`
+	Accepted int `json:"accepted"`
+	// Duplicates of the accepted: terminal events repeating a completion already seen
+	// (kept as log records flagged tasker.duplicate, no span, no count).
+	Duplicates int64       `json:"duplicates"`
+	Rejected   int         `json:"rejected"`
+	Errors     []itemError `json:"errors"`
 }
 
 // errorResponse is the body of the other errors.
@@ -216,7 +219,7 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request, 
 
 	out := r.buildEvents(events, req.Header.Get(EnvironmentHeader))
 	r.record(ctx, inputHTTP, out.stats, int64(resp.Rejected))
-	resp.Accepted = len(events)
+	resp.Accepted, resp.Duplicates = len(events), out.stats.duplicates
 	if err := r.consume(ctx, inputHTTP, out); err != nil {
 		if consumererror.IsPermanent(err) {
 			writeJSON(w, http.StatusBadRequest, errorResponse{Error: "the pipeline rejected the data: " + err.Error()})
@@ -231,7 +234,7 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request, 
 		code = http.StatusBadRequest
 	}
 	if len(resp.Errors) == 0 {
-		writeAccepted(w, resp.Accepted)
+		writeAccepted(w, resp.Accepted, resp.Duplicates)
 		return
 	}
 	writeJSON(w, code, resp)
@@ -239,10 +242,12 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request, 
 
 // writeAccepted writes 200 and the response of a request without rejected items, as
 // writeJSON would encode it, without reflection.
-func writeAccepted(w http.ResponseWriter, accepted int) {
-	var buf [64]byte
+func writeAccepted(w http.ResponseWriter, accepted int, duplicates int64) {
+	var buf [96]byte
 	b := append(buf[:0], `{"accepted":`...)
 	b = strconv.AppendInt(b, int64(accepted), 10)
+	b = append(b, `,"duplicates":`...)
+	b = strconv.AppendInt(b, duplicates, 10)
 	b = append(b, `,"rejected":0,"errors":[]}`+"\n"...)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)

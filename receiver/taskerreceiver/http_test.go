@@ -107,15 +107,17 @@ func TestHTTPSingleArrayNDJSON(t *testing.T) {
 	url, s := startHTTPReceiver(t, nil, nil)
 	code, _, body := post(t, url+"/v1/events", "application/json", []byte(evCompleted), nil)
 	assert.Equal(t, http.StatusOK, code)
-	assert.Equal(t, map[string]any{"accepted": 1.0, "rejected": 0.0, "errors": []any{}}, body)
+	assert.Equal(t, map[string]any{"accepted": 1.0, "duplicates": 0.0, "rejected": 0.0, "errors": []any{}}, body)
 
 	code, _, body = post(t, url+"/v1/events", "application/json", []byte("["+evCompleted+","+evTask+"]"), nil)
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, 2.0, body["accepted"])
+	assert.Equal(t, 1.0, body["duplicates"], "the step completion was seen before")
 
 	code, _, body = post(t, url+"/v1/events", "application/x-ndjson", []byte(evCompleted+"\n\n"+evTask+"\n"), nil)
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, 2.0, body["accepted"])
+	assert.Equal(t, 2.0, body["duplicates"], "a re-sent batch: every completion a duplicate")
 
 	assert.Equal(t, 5, s.logs.LogRecordCount())
 	// step 1/2 attempt 1 completed once (the rest are duplicates), task 1 once: ids as

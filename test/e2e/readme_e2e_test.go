@@ -141,6 +141,16 @@ func TestE2EReadme(t *testing.T) {
 			assert.True(t, strings.HasPrefix(sh(cmd), "timestamp,start_timestamp,name,type,temporality,value,"), "the aggregate as CSV")
 		case strings.Contains(cmd, "/metrics | grep tasker_task_outcomes"):
 			assert.Contains(t, sh(cmd), "tasker_task_outcomes")
+		case strings.HasPrefix(cmd, "for i in 1 2; do curl -s http://127.0.0.1:4320/v1/events"):
+			assert.Equal(t, `{"accepted":1,"duplicates":0,"rejected":0,"errors":[]}`+"\n"+
+				`{"accepted":1,"duplicates":1,"rejected":0,"errors":[]}`+"\n", sh(cmd), "the answers the README shows")
+			spansExpected++ // one span for the task, not two
+			eventually(t, 30*time.Second, func() error {
+				if n := lines("traces.json"); n != spansExpected {
+					return errorf("%s: %d spans, want %d", cmd, n, spansExpected)
+				}
+				return nil
+			})
 		case strings.Contains(cmd, "telemetrygen traces"):
 			before := lines("traces.json")
 			sh(cmd)
