@@ -20,6 +20,7 @@ const (
 	fScope
 	fScopeVersion
 	fServiceName
+	fResourceID
 	fAttributes
 	fTraceID
 	fSpanID
@@ -107,6 +108,7 @@ var metricColumns = []columnDef{
 	{"scope", fScope},
 	{"scope_version", fScopeVersion},
 	{"service_name", fServiceName},
+	{"resource_id", fResourceID},
 }
 
 // logColumns are the columns available for logs.
@@ -124,6 +126,7 @@ var logColumns = []columnDef{
 	{"attributes", fAttributes},
 	{"dropped_attributes_count", fDroppedAttributesCount},
 	{"resource", fResource},
+	{"resource_id", fResourceID},
 	{"scope", fScope},
 	{"scope_version", fScopeVersion},
 }
@@ -150,6 +153,7 @@ var spanColumns = []columnDef{
 	{"dropped_events_count", fDroppedEventsCount},
 	{"dropped_links_count", fDroppedLinksCount},
 	{"resource", fResource},
+	{"resource_id", fResourceID},
 	{"scope", fScope},
 	{"scope_version", fScopeVersion},
 }
@@ -159,7 +163,8 @@ var (
 	// DefaultColumns are Tasker's CsvExporter columns (timestamp, name, type, value,
 	// labels) plus what a row needs to be read alone: the start of the interval and the
 	// temporality of sums and histograms.
-	DefaultColumns = []string{"timestamp", "start_timestamp", "name", "type", "temporality", "value", "labels"}
+	// resource_id tells apart rows of resources that agree on the resource columns.
+	DefaultColumns = []string{"timestamp", "start_timestamp", "name", "type", "temporality", "value", "labels", "resource_id"}
 	// DefaultResourceColumns are the resource attributes of the default metric rows.
 	DefaultResourceColumns = []string{"service.name", "service.instance.id"}
 	// DefaultLogColumns are the default log record columns.

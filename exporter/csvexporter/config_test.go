@@ -114,7 +114,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, filewriter.ModeAppend, cfg.Mode)
 	assert.Equal(t, time.Second, cfg.FlushInterval)
 	assert.True(t, cfg.CreateDirectory)
-	assert.Equal(t, []string{"timestamp", "start_timestamp", "name", "type", "temporality", "value", "labels"}, cfg.Columns)
+	assert.Equal(t, []string{"timestamp", "start_timestamp", "name", "type", "temporality", "value", "labels", "resource_id"}, cfg.Columns)
 	assert.Equal(t, []string{"service.name", "service.instance.id"}, cfg.ResourceColumns)
 	assert.Equal(t, LabelNamesSQL, cfg.LabelNames)
 	assert.Equal(t, ",", cfg.Separator)

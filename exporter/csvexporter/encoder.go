@@ -54,6 +54,9 @@ type encoder struct {
 	// Cells rendered once per resource, scope or metric.
 	cell     [numFields][]byte
 	resCells [][]byte // resource_columns of the current resource
+	// resource_id scratch: the sorted attribute keys and one key's bytes.
+	ridKeys    []string
+	ridScratch []byte
 	// times formats timestamps, remembering the calendar part of recent seconds.
 	times flatten.TimeFormatter
 
@@ -108,6 +111,7 @@ func (e *encoder) done() {
 	}
 	e.jkeys = e.jkeys[:0]
 	clear(e.fillSeen)
+	clear(e.ridKeys)
 	clear(e.slotVal)
 	clear(e.extras)
 	clear(e.need.keys)
@@ -288,6 +292,9 @@ func (e *encoder) setResource(res pcommon.Resource, has *[numFields]bool) {
 	}
 	if has[fServiceName] {
 		e.cell[fServiceName] = e.attrCell(e.cell[fServiceName], res.Attributes(), "service.name")
+	}
+	if has[fResourceID] {
+		e.cell[fResourceID], e.ridKeys, e.ridScratch = flatten.ResourceID(e.cell[fResourceID][:0], res.Attributes(), e.ridKeys, e.ridScratch)
 	}
 	if has[fResourceAttr] {
 		for i, rc := range e.o.resCols {

@@ -53,8 +53,8 @@ func TestDefaultLayoutAppendRestart(t *testing.T) {
 	exp := startMetrics(t, cfg)
 	require.NoError(t, exp.ConsumeMetrics(ctx, md))
 	require.NoError(t, exp.Shutdown(ctx))
-	const header = "timestamp,start_timestamp,name,type,temporality,value,label_name,tasker_task_name,service_name,service_instance_id"
-	assert.Equal(t, header+"\n2024-05-01T12:00:00.123456789Z,,tasker.task.outcomes,gauge,,0,n,t1,billing,i-1\n", csvFiles(t, dir)["metrics.csv"])
+	const header = "timestamp,start_timestamp,name,type,temporality,value,label_name,tasker_task_name,resource_id,service_name,service_instance_id"
+	assert.Equal(t, header+"\n2024-05-01T12:00:00.123456789Z,,tasker.task.outcomes,gauge,,0,n,t1,86f92e088fbcc928,billing,i-1\n", csvFiles(t, dir)["metrics.csv"])
 
 	exp = startMetrics(t, cfg)
 	require.NoError(t, exp.ConsumeMetrics(ctx, labeled("b", map[string]string{"tasker.task.name": "t2"})))
@@ -69,7 +69,7 @@ func TestDefaultLayoutAppendRestart(t *testing.T) {
 	files = csvFiles(t, dir)
 	require.Len(t, files, 2, "a new key rotates the old file away")
 	recs := readCSV(t, []byte(files["metrics.csv"]), ',')
-	assert.Equal(t, []string{"timestamp", "start_timestamp", "name", "type", "temporality", "value", "label_name", "tasker_step_name", "tasker_task_name", "service_name", "service_instance_id"}, recs[0])
+	assert.Equal(t, []string{"timestamp", "start_timestamp", "name", "type", "temporality", "value", "label_name", "tasker_step_name", "tasker_task_name", "resource_id", "service_name", "service_instance_id"}, recs[0])
 }
 
 // Keys that become the same column name share it; a point carrying two of them keeps
@@ -79,9 +79,9 @@ func TestSQLNameCollision(t *testing.T) {
 	md := labeled("m", map[string]string{"a.b": "dot", "a_b": "underscore"})
 	got := readCSV(t, encodeAll(t, testConfig(func(c *Config) { c.UnknownLabels = UnknownLabelsJSON }), signalMetrics, md), ',')
 	require.Len(t, got, 2)
-	assert.Equal(t, []string{"timestamp", "start_timestamp", "name", "type", "temporality", "value", "a_b", "service_name", "service_instance_id", "labels"}, got[0])
+	assert.Equal(t, []string{"timestamp", "start_timestamp", "name", "type", "temporality", "value", "a_b", "resource_id", "service_name", "service_instance_id", "labels"}, got[0])
 	assert.Equal(t, "dot", got[1][6])
-	assert.Equal(t, `{"a_b":"underscore"}`, got[1][9])
+	assert.Equal(t, `{"a_b":"underscore"}`, got[1][10])
 	// prefixed keeps them apart.
 	got = readCSV(t, encodeAll(t, testConfig(taskerStyle), signalMetrics, md), ',')
 	assert.Equal(t, []string{"timestamp", "name", "type", "value", "label_a.b", "label_a_b"}, got[0])
@@ -101,4 +101,22 @@ func TestValidateResourceColumns(t *testing.T) {
 			assert.ErrorContains(t, testConfig(tc.mod).Validate(), tc.want)
 		})
 	}
+}
+
+// Two resources that agree on service.name and service.instance.id (the tasker
+// receiver's HTTP and log-file inputs) give rows told apart by resource_id.
+func TestResourceIDTellsResourcesApart(t *testing.T) {
+	md := labeled("m", map[string]string{"k": "v"})
+	other := labeled("m", map[string]string{"k": "v"})
+	other.ResourceMetrics().At(0).Resource().Attributes().PutInt("process.pid", 4242)
+	other.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+	recs := readCSV(t, encodeAll(t, testConfig(nil), signalMetrics, md), ',')
+	require.Len(t, recs, 3)
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	assert.Equal(t, recs[1][col["service_name"]], recs[2][col["service_name"]])
+	assert.Len(t, recs[1][col["resource_id"]], 16)
+	assert.NotEqual(t, recs[1][col["resource_id"]], recs[2][col["resource_id"]])
 }

@@ -304,15 +304,15 @@ func TestRegistryEncoder(t *testing.T) {
 			c.GroupBy = &filewriter.GroupByConfig{ResourceAttribute: "service.name", MaxOpenFiles: 10, MissingValue: "none"}
 		})
 		got, _ := encode(t, cfg, md)
-		assert.Equal(t, "timestamp,start_timestamp,name,type,temporality,value,status,task,service_name,service_instance_id\n"+
-			"2024-05-01T12:00:00.123456789Z,,a,gauge,,0,,t1,billing,\n"+
-			"2024-05-01T12:00:00.123456789Z,,b,gauge,,0,ok,,shipping,\n", string(got))
+		assert.Equal(t, "timestamp,start_timestamp,name,type,temporality,value,status,task,resource_id,service_name,service_instance_id\n"+
+			"2024-05-01T12:00:00.123456789Z,,a,gauge,,0,,t1,ccfeb79637208dc4,billing,\n"+
+			"2024-05-01T12:00:00.123456789Z,,b,gauge,,0,ok,,db9ebc2f4dca93a3,shipping,\n", string(got))
 		assert.Equal(t, string(encodeAll(t, testConfig(nil), signalMetrics, md)), string(got))
 	})
 
 	t.Run("empty", func(t *testing.T) {
 		got, res := encode(t, testConfig(nil), pmetric.NewMetrics())
-		assert.Equal(t, "timestamp,start_timestamp,name,type,temporality,value,labels,service_name,service_instance_id\n", string(got))
+		assert.Equal(t, "timestamp,start_timestamp,name,type,temporality,value,labels,resource_id,service_name,service_instance_id\n", string(got))
 		assert.Equal(t, 0, res.Items)
 		got, _ = encode(t, testConfig(func(c *Config) { c.IncludeHeaders = false }), pmetric.NewMetrics())
 		assert.Empty(t, got)

@@ -64,8 +64,9 @@ func external(t *testing.T, name string) string {
 	return p
 }
 
-// TestE2EAnalysisRecipes runs the binary on otelcol-config.yaml, feeds it two taskergen
-// workloads (the second adds a label key, so metrics.csv is rotated by header), and runs
+// TestE2EAnalysisRecipes runs the binary on otelcol-config.yaml, feeds it three taskergen
+// workloads (the second adds a label key, so metrics.csv is rotated by header; the third
+// comes as log lines, another resource with the same series), and runs
 // every recipe of docs/ANALYSIS.md — DuckDB, jq and Python — in the collector's
 // directory. Tasks per outcome and failed attempts equal taskergen's summaries; every
 // tool gives the same numbers per step and the same p95 as computed here from the spans.
@@ -118,7 +119,18 @@ func TestE2EAnalysisRecipes(t *testing.T) {
 	b := taskergen(t, gen, filepath.Join(dir, "b.json"), "--seed", "22", "--tasks", "40", "--fail", "0.25",
 		"--first-task-id", "1001", "--first-step-id", "100001", "--http", s.events)
 	require.Positive(t, b.AttemptsFailed)
-	waitFor(a.TasksCompleted+b.TasksCompleted, a.TasksFailed+b.TasksFailed, a.StepAttempts+b.StepAttempts)
+	// Phase 3: Tasker's log lines, tailed from out/demo: another resource (service.name
+	// tasker too, plus the log lines' deployment.environment.name, process.pid, …) with
+	// the same series, told apart by resource_id.
+	c := taskergen(t, gen, filepath.Join(dir, "c.json"), "--seed", "23", "--tasks", "20", "--fail", "0.25",
+		"--first-task-id", "2001", "--first-step-id", "200001", "--log-file", filepath.Join(dir, "out", "demo", "tasker.log"))
+	for _, x := range []*taskergenSummary{&b, &c} { // from here on, a holds the totals
+		a.TasksCompleted += x.TasksCompleted
+		a.TasksFailed += x.TasksFailed
+		a.StepAttempts += x.StepAttempts
+		a.AttemptsFailed += x.AttemptsFailed
+	}
+	waitFor(a.TasksCompleted, a.TasksFailed, a.StepAttempts)
 	time.Sleep(2 * time.Second) // one more cache interval and flush: the last cumulative rows are in both formats
 	rotated, err := filepath.Glob(filepath.Join(dir, "out", "csv", "metrics-*.csv"))
 	require.NoError(t, err)
@@ -173,21 +185,21 @@ func TestE2EAnalysisRecipes(t *testing.T) {
 	i := int(pos)
 	p95 := durations[i] + (durations[i+1]-durations[i])*(pos-float64(i))
 
-	wantOutcomes := map[string]int{"completed": a.TasksCompleted + b.TasksCompleted, "failed": a.TasksFailed + b.TasksFailed}
+	wantOutcomes := map[string]int{"completed": a.TasksCompleted, "failed": a.TasksFailed}
 	for tool, got := range results {
 		assert.Equal(t, wantOutcomes, got.outcomes(), "%s: tasks per outcome = the summaries'", tool)
 		sum := 0
 		for _, n := range got.failures() {
 			sum += n
 		}
-		assert.Equal(t, a.AttemptsFailed+b.AttemptsFailed, sum, "%s: failed attempts = the summaries'", tool)
+		assert.Equal(t, a.AttemptsFailed, sum, "%s: failed attempts = the summaries'", tool)
 		assert.Equal(t, failed, got.failures(), "%s: failures per step = the failed spans per step", tool)
 		require.Len(t, got.P95StepDuration, 1, tool)
-		assert.Equal(t, a.StepAttempts+b.StepAttempts, got.P95StepDuration[0].Attempts, "%s: step attempts = the summaries'", tool)
+		assert.Equal(t, a.StepAttempts, got.P95StepDuration[0].Attempts, "%s: step attempts = the summaries'", tool)
 		assert.LessOrEqual(t, math.Abs(got.P95StepDuration[0].P95Ms-p95), 1e-9*p95, "%s: p95 %v, from the spans %v", tool, got.P95StepDuration[0].P95Ms, p95)
 	}
 	t.Logf("tasks %v; failed attempts %d over %d steps; p95 of %d step attempts %.3f ms; rotated metrics files %d",
-		wantOutcomes, a.AttemptsFailed+b.AttemptsFailed, len(failed), len(durations), p95, len(rotated))
+		wantOutcomes, a.AttemptsFailed, len(failed), len(durations), p95, len(rotated))
 }
 
 // TestE2EExactValues posts Tasker's decimal durations and finds them, digit for digit, in
