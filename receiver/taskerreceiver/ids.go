@@ -4,48 +4,22 @@
 package taskerreceiver
 
 import (
-	"crypto/sha256"
-	"strconv"
-
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/taskerids"
 )
 
-// Deterministic ids, as contrib's githubreceiver derives them: SHA-256 of the parts
-// that identify the entity, so every replica (and every restart) gives a task and its
-// step attempts the same ids. Parts are separated by NUL so that ("a", "bc") and
-// ("ab", "c") differ.
-
-func idHash(parts ...string) [32]byte {
-	var stack [256]byte // the ids of Tasker's tasks are short: no allocation
-	buf := stack[:0]
-	for _, p := range parts {
-		buf = append(buf, p...)
-		buf = append(buf, 0)
-	}
-	return sha256.Sum256(buf)
-}
+// Deterministic ids (internal/taskerids, shared with the tasker_spans connector): so
+// every replica, every restart and every way in gives a task and its step attempts the
+// same ids.
 
 // newTraceID is the trace of a task: SHA-256(source, task id).
-func newTraceID(source, taskID string) pcommon.TraceID {
-	h := idHash(source, taskID, "trace")
-	var id pcommon.TraceID
-	copy(id[:], h[:16])
-	return id
-}
+func newTraceID(source, taskID string) pcommon.TraceID { return taskerids.TraceID(source, taskID) }
 
 // newTaskSpanID is the span of a task: SHA-256(source, task id).
-func newTaskSpanID(source, taskID string) pcommon.SpanID {
-	h := idHash(source, taskID, "task")
-	var id pcommon.SpanID
-	copy(id[:], h[:8])
-	return id
-}
+func newTaskSpanID(source, taskID string) pcommon.SpanID { return taskerids.TaskSpanID(source, taskID) }
 
 // newStepSpanID is the span of one step attempt: SHA-256(source, task id, step id, attempt).
 func newStepSpanID(source, taskID, stepID string, attempt int64) pcommon.SpanID {
-	var num [20]byte
-	h := idHash(source, taskID, stepID, string(strconv.AppendInt(num[:0], attempt, 10)), "step")
-	var id pcommon.SpanID
-	copy(id[:], h[:8])
-	return id
+	return taskerids.StepSpanID(source, taskID, stepID, attempt)
 }
