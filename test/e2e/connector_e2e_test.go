@@ -22,6 +22,14 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
 
+// deltaCache is the tasker_cache of the end-to-end configs: memory, delta exports
+// every second (a file's lines then sum to the totals).
+const deltaCache = `  tasker_cache:
+    backend: memory
+    interval: 1s
+    retention: 5m
+    temporality: delta`
+
 // connectorConfig chains the two tasker_spans instances (Tasker's default
 // service_name, and an app with telemetry.service_name "billing_app"): OTLP/HTTP in →
 // tasker_spans → tasker_spans/billing → traces file; both → tasker_cache → metrics file.
@@ -39,11 +47,7 @@ connectors:
   tasker_spans/billing:
     service_name: billing_app
 processors:
-  tasker_cache:
-    backend: memory
-    interval: 1s
-    retention: 5m
-    temporality: delta
+` + deltaCache + `
 exporters:
   tasker_json/traces:
     path: ./out/traces.json
