@@ -51,6 +51,8 @@ type Config struct {
 	HTTP configoptional.Optional[HTTPConfig] `mapstructure:"http"`
 	// Logs is the file input over Tasker's structured logs. Optional.
 	Logs configoptional.Optional[LogsConfig] `mapstructure:"logs"`
+	// Scrape polls Tasker's /tasker/metrics endpoints (prom_config.go). Optional.
+	Scrape configoptional.Optional[ScrapeConfig] `mapstructure:"scrape"`
 
 	// ServiceName is the resource service.name. Default "tasker".
 	ServiceName string `mapstructure:"service_name"`
@@ -93,6 +95,8 @@ type HTTPConfig struct {
 	// Secret, when set, requires "X-Tasker-Signature: sha256=<hex HMAC-SHA256 of the
 	// (decompressed) body>" on every POST; compared in constant time.
 	Secret configopaque.String `mapstructure:"secret"`
+	// Push takes Tasker's metrics export POST (prom_config.go). Optional.
+	Push configoptional.Optional[PushConfig] `mapstructure:"push"`
 
 	_ struct{}
 }
@@ -164,7 +168,9 @@ func createDefaultConfig() component.Config {
 			ServerConfig: srv,
 			Path:         DefaultPath,
 			HealthPath:   DefaultHealthPath,
+			Push:         defaultPushConfig(),
 		}),
+		Scrape:      defaultScrapeConfig(),
 		Logs:        configoptional.Default(LogsConfig{Config: *logs, RetryOnFailure: defaultLogsRetry()}),
 		ServiceName: DefaultServiceName,
 		Dedupe: DedupeConfig{
@@ -191,8 +197,8 @@ func (c *Config) source() string {
 // Validate checks the configuration and reports every problem at once.
 func (c *Config) Validate() error {
 	var errs []error
-	if !c.HTTP.HasValue() && !c.Logs.HasValue() {
-		errs = append(errs, errors.New("no input configured: set http, logs, or both"))
+	if !c.HTTP.HasValue() && !c.Logs.HasValue() && !c.Scrape.HasValue() {
+		errs = append(errs, errors.New("no input configured: set http, logs, or both (or scrape)"))
 	}
 	if c.HTTP.HasValue() {
 		h := c.HTTP.Get()
@@ -276,6 +282,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("routes[%d]: drop excludes signals and sampling_rate", i))
 		}
 	}
+	errs = append(errs, c.validatePromInputs()...)
 	return errors.Join(errs...)
 }
 
