@@ -76,6 +76,7 @@ type taskState struct {
 	name     string
 	lastSeen time.Time
 	counted  uint8 // outcomes counted: 1 completed, 2 failed
+	waiting  int   // final attempts held for the name
 	steps    map[string]*stepState
 	elem     *list.Element
 }
@@ -127,6 +128,9 @@ func (t *table) learnName(ts *taskState, name string) {
 		return
 	}
 	ts.name = name
+	if ts.waiting == 0 {
+		return
+	}
 	// Attempts that waited for the name go now, in order.
 	for e := t.attempts.Front(); e != nil; {
 		next := e.Next()
@@ -147,6 +151,9 @@ func (t *table) release(a *attempt, emit, evicted bool) {
 		}
 	}
 	t.attempts.Remove(a.elem)
+	if a.final {
+		a.task.waiting--
+	}
 	switch {
 	case emit:
 		t.ready = append(t.ready, a)
@@ -241,6 +248,7 @@ func (t *table) step(sp *taskerSpan, org *origin, now time.Time, keepAttrs bool)
 	}
 	if final {
 		a.final, a.finalAt = true, now
+		ts.waiting++
 		if ts.name != "" || t.cfg.NameWait == 0 {
 			t.release(a, true, false)
 		}
