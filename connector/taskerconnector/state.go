@@ -242,8 +242,11 @@ func (t *table) step(sp *taskerSpan, org *origin, now time.Time, keepAttrs bool)
 	if sp.hasExecDuration {
 		a.execDur, a.hasExecDur = sp.execDuration, true
 	}
-	if keepAttrs {
-		a.attrs = pcommon.NewMap()
+	if keepAttrs && (final || a.attrs == (pcommon.Map{})) {
+		// the handler's (if no later one comes), replaced by the terminal span that says n
+		if a.attrs == (pcommon.Map{}) {
+			a.attrs = pcommon.NewMap()
+		}
 		sp.span.Attributes().CopyTo(a.attrs)
 	}
 	if final {
