@@ -137,7 +137,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.logFile, "log-file", "", "write Tasker structured log lines to this file (truncated first)")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log payload format: json, logfmt or pretty (multi-line JSON)")
 	fs.BoolVar(&c.logPrefix, "log-prefix", true, "prefix lines with the Rails logger's \"I, [time #pid]  INFO -- : \"")
-	level := fs.String("log-level", "info", "lowest level written: debug (adds orchestration lines), info, warn, error")
+	level := fs.String("log-level", "info", "lowest level written: debug (adds orchestration records), info, warn, error")
 	fs.IntVar(&c.plainLines, "plain-lines", 0, "plain non-Tasker lines to spread among the log lines")
 	fs.Int64Var(&c.rotateBytes, "rotate-bytes", 0, "rotate the log file when it would exceed this size: rename to PATH.1, reopen (0: never)")
 	fs.IntVar(&c.rotateKeep, "rotate-keep", 1, "rotated files kept (PATH.1 ... PATH.N)")
@@ -147,7 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	// Run.
 	fs.StringVar(&c.stdout, "stdout", "auto", "what goes to stdout: events (NDJSON), log (log lines), none, or auto (events when there is no --http and no --log-file)")
 	fs.StringVar(&c.summaryPath, "summary", "", "write the JSON summary to this file (default: stdout, or stderr when stdout carries events)")
-	fs.Float64Var(&c.rate, "rate", 0, "events per second of wall-clock time (0: as fast as possible)")
+	fs.Float64Var(&c.rate, "rate", 0, "items (publications and log entries) per second of wall-clock time (0: as fast as possible)")
 	fs.DurationVar(&c.progress, "progress", 2*time.Second, "interval of progress lines on stderr (0: none)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines")
 
