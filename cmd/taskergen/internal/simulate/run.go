@@ -110,14 +110,9 @@ func (s *taskSim) jobRun(t time.Time, j *job) (time.Time, time.Time, bool) {
 		t = s.iteration(t, viable)
 	}
 	if s.o.Orchestration {
-		checked := 0
-		for i := range s.steps {
-			if !s.steps[i].done {
-				checked++
-			}
-		}
 		s.orch(t, "no_viable_steps")
-		s.f(Int("total_steps_checked", int64(checked)), s.id("task_id", s.taskID), String("reason", "No steps ready for execution"))
+		s.f(Int("total_steps_checked", int64(len(s.steps))), // sequence.steps.size
+			s.id("task_id", s.taskID), String("reason", "No steps ready for execution"))
 		s.publish(t, WorkflowNoViableSteps, "discovery")
 		p := s.last()
 		s.orch(t.Add(us(150)), "no_viable_steps")
@@ -249,11 +244,12 @@ func (s *taskSim) finalize(t time.Time, jc ctx, wake time.Time) time.Time {
 		var sm int
 		t, sm = s.decision(t, jc, "- calling error_task", "error", TaskFailed)
 		s.taskEntity("failed")
-		s.f(String("error", "steps_in_error_state"), Int("failed_step_count", int64(st.failed)))
+		// publish_task_failed logs error_steps.size, and the finalizer passes none.
+		s.f(String("error", "steps_in_error_state"), Int("failed_step_count", 0))
 		s.logRec(t, jc, LevelInfo, "task_finalizer", "Task failed")
 		s.taskPayload(t, "failed")
 		s.f(String("error_message", "steps_in_error_state"), Int("failed_steps_count", int64(st.failed)),
-			String("completion_percentage", st.percentage()), String("health_status", fin.health))
+			String("completion_percentage", st.percentage()), String("health_status", fin.health), Strings("error_steps", nil))
 		it := s.publish(t, TaskFailed, "finalizer")
 		it.Occ, it.Duration = OccTaskFailed, t.Sub(s.arrival)
 		it.Failure = &Failure{ErrorMessage: "steps_in_error_state"}
