@@ -95,6 +95,17 @@ type taskSim struct {
 	// takes the fields appended since mark.
 	arena []Field
 	mark  int
+	logs  []LogEntry // log entries, allocated in chunks (see entry)
+}
+
+// entry returns a new log entry from the task's chunk (a full chunk is left to the
+// entries that point into it, and a new one started).
+func (s *taskSim) entry() *LogEntry {
+	if len(s.logs) == cap(s.logs) {
+		s.logs = make([]LogEntry, 0, max(64, cap(s.logs)))
+	}
+	s.logs = s.logs[:len(s.logs)+1]
+	return &s.logs[len(s.logs)-1]
 }
 
 // simulateTask returns the items of task idx, in the order they were simulated, and
@@ -114,9 +125,10 @@ func simulateTask(o *Options, w *world, idx int, arrival time.Time, taskID, step
 	s.info = &TaskInfo{Task: idx, TaskID: taskID, TaskName: dag.TaskName, Namespace: s.ns, Version: o.TaskVersion,
 		TotalSteps: len(dag.Names)}
 	s.steps = make([]stepState, len(dag.Names))
-	est := 60 + len(dag.Names)*30
+	est := 100 + len(dag.Names)*45
 	s.evs = make([]Item, 0, est)
-	s.arena = make([]Field, 0, est*10)
+	s.arena = make([]Field, 0, est*8)
+	s.logs = make([]LogEntry, 0, est/2)
 	s.life()
 	// Leave out the skipped copies, then order by time, keeping the order of
 	// appending among equal times; sort indexes, not the (large) items.
@@ -210,7 +222,8 @@ func (s *taskSim) dupe(primary int, copies ...int) {
 // logRec appends a structured log record with the fields built since the last item.
 func (s *taskSim) logRec(t time.Time, c ctx, lvl Level, component, msg string) *Item {
 	it := s.item(t, "")
-	it.Log = &LogEntry{Level: lvl, Text: msg, Component: component, Process: c.proc, ThreadID: c.thread,
+	it.Log = s.entry()
+	*it.Log = LogEntry{Level: lvl, Text: msg, Component: component, Process: c.proc, ThreadID: c.thread,
 		Corr: c.corr, Tags: c.tags, Fields: s.payload()}
 	return it
 }
@@ -218,7 +231,8 @@ func (s *taskSim) logRec(t time.Time, c ctx, lvl Level, component, msg string) *
 // plain appends a plain Rails.logger entry.
 func (s *taskSim) plain(t time.Time, c ctx, lvl Level, text string) *Item {
 	it := s.item(t, "")
-	it.Log = &LogEntry{Level: lvl, Plain: true, Text: text, Process: c.proc, ThreadID: c.thread, Corr: c.corr, Tags: c.tags}
+	it.Log = s.entry()
+	*it.Log = LogEntry{Level: lvl, Plain: true, Text: text, Process: c.proc, ThreadID: c.thread, Corr: c.corr, Tags: c.tags}
 	return it
 }
 
