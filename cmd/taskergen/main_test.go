@@ -419,6 +419,7 @@ func TestHTTPSignedBatches(t *testing.T) {
 }
 
 func TestHTTPNoSecretNoHeader(t *testing.T) {
+	t.Setenv("TASKER_WEBHOOK_SECRET", "")
 	srv := newServer(t, "", nil)
 	r := runArgs(t, "--tasks", "2", "--http", srv.URL, "-H", "Authorization: Bearer tok")
 	if r.code != 0 {
@@ -576,5 +577,33 @@ func TestFlagErrors(t *testing.T) {
 	}
 	if r := runArgs(t, "-h"); r.code != exitOK || !strings.Contains(r.stderr, "-rotate-bytes") {
 		t.Errorf("-h: exit %d", r.code)
+	}
+}
+
+// The defaults match the receiver of otelcol-config.yaml: --http default is its
+// endpoint, bodies are NDJSON, and --secret comes from TASKER_WEBHOOK_SECRET (what the
+// receiver's README puts in http.secret).
+func TestReceiverDefaults(t *testing.T) {
+	t.Setenv("TASKER_WEBHOOK_SECRET", "from-env")
+	c, err := parseFlags([]string{"--http", "default"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.http.url != "http://127.0.0.1:4320/v1/events" || c.http.format != "ndjson" || c.http.secret != "from-env" {
+		t.Fatalf("url %s format %s secret %q", c.http.url, c.http.format, c.http.secret)
+	}
+	if c, _ := parseFlags([]string{"--secret", ""}, io.Discard); c.http.secret != "" {
+		t.Fatal("--secret '' does not turn signing off")
+	}
+	srv := newServer(t, "from-env", nil)
+	r := runArgs(t, "--tasks", "2", "--http", srv.URL)
+	if r.code != 0 || len(srv.errs) > 0 || len(srv.reqs) == 0 || srv.reqs[0].Header.Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("exit %d %s %v", r.code, r.stderr, srv.errs)
+	}
+	// Successive runs with other seeds do not share task ids.
+	a := decodeEvents(t, runArgs(t, "--tasks", "3").stdout)
+	b := decodeEvents(t, runArgs(t, "--tasks", "3", "--seed", "2").stdout)
+	if a[0]["task_id"].(json.Number) != "1" || b[0]["task_id"].(json.Number) != "1000001" {
+		t.Fatalf("task ids %v, %v", a[0]["task_id"], b[0]["task_id"])
 	}
 }
