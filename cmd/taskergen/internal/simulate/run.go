@@ -82,6 +82,7 @@ func (s *taskSim) jobRun(t time.Time, j *job) (time.Time, time.Time, bool) {
 	}
 
 	// start_task!: the state machine's pending→in_progress, then the initializer's.
+	handle := t
 	s.transition(t, "in_progress", TaskStartRequested)
 	sm := s.last()
 	t = t.Add(us(700))
@@ -121,7 +122,9 @@ func (s *taskSim) jobRun(t time.Time, j *job) (time.Time, time.Time, bool) {
 		s.dupe(p, s.last())
 	}
 	t = s.finalize(t.Add(s.between(1, 3)), jc, wake)
-	return s.jobEnd(t, jc, j, begin), wake, false
+	s.perf(t, jc, "task_handler_execution", t.Sub(handle), s.id("task_id", s.taskID), String("task_name", s.dag.TaskName),
+		String("handler_class", handlerClass(s.dag.TaskName))).Log.Component = "task_runner_job"
+	return s.jobEnd(t.Add(us(100)), jc, j, begin), wake, false
 }
 
 // iteration runs one batch of viable steps concurrently, one pool thread each.
@@ -155,6 +158,7 @@ func (s *taskSim) iteration(t time.Time, viable []int) time.Time {
 		s.f(s.id("task_id", s.taskID), String("task_name", s.dag.TaskName), count, String("processing_mode", "concurrent"))
 		s.publish(t.Add(us(400)), WorkflowStepsExecutionStarted, "executor")
 	}
+	begin := t
 	pool := s.w.pool[s.proc-1]
 	base := s.rng.IntN(len(pool))
 	end, ok := t, 0
@@ -170,6 +174,8 @@ func (s *taskSim) iteration(t time.Time, viable []int) time.Time {
 		s.processed++
 	}
 	t = end.Add(s.between(1, 3))
+	s.perf(t.Add(-us(200)), s.jc, "concurrent_execution", t.Add(-us(200)).Sub(begin), s.id("task_id", s.taskID),
+		Int("step_count", int64(len(viable))), Int("successful_count", int64(ok)), Int("failure_count", int64(len(viable)-ok)))
 	if s.o.Orchestration {
 		s.orch(t, "steps_execution_completed")
 		s.f(s.id("task_id", s.taskID), String("task_name", s.dag.TaskName),
@@ -177,6 +183,24 @@ func (s *taskSim) iteration(t time.Time, viable []int) time.Time {
 		s.publish(t, WorkflowStepsExecutionDone, "executor")
 	}
 	return t
+}
+
+// handlerClass is the task handler's class name, as Tasker logs it.
+func handlerClass(task string) string {
+	b := []byte{}
+	up := true
+	for _, c := range []byte(task) {
+		switch {
+		case c == '_':
+			up = true
+		case up:
+			b = append(b, c-'a'+'A')
+			up = false
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b) + "Handler"
 }
 
 // finalization is what the finalizer decides.
@@ -316,6 +340,8 @@ func (s *taskSim) jobEnd(t time.Time, jc ctx, j *job, begin time.Time) time.Time
 		s.logRec(t, jc, LevelInfo, "task_runner_job", "TaskRunnerJob: Task completed successfully")
 		s.plain(t.Add(us(100)), jc, LevelInfo, "TaskRunnerJob: Completed execution for task "+s.idText())
 		t = t.Add(us(400))
+		s.perf(t.Add(-us(100)), jc, "task_runner_job_execution", t.Add(-us(100)).Sub(begin), s.id("task_id", s.taskID),
+			String("job_id", j.id), String("final_status", s.state), String("correlation_id", jc.corr)).Log.Component = "task_runner_job"
 		s.f(s.id("task_id", s.taskID), String("job_id", j.id), String("final_task_status", s.state),
 			Float("duration_ms", msFloat(t.Sub(begin))))
 		s.logRec(t, jc, LevelInfo, "task_runner_job", "TaskRunnerJob execution completed")

@@ -40,6 +40,20 @@ func (s *taskSim) withDuration(d time.Duration) {
 	s.f(Float("duration_ms", msFloat(d)), String("performance_category", category(d)))
 }
 
+// perf is log_performance_event: a WARN record when d exceeds Tasker's
+// slow_query_threshold_seconds (1 s), else a DEBUG one; the caller appends the context
+// after it has called perf's field builder.
+func (s *taskSim) perf(t time.Time, c ctx, operation string, d time.Duration, context ...Field) *Item {
+	lvl := LevelDebug
+	if d > time.Second {
+		lvl = LevelWarn
+	}
+	s.f(String("entity_type", "performance"), String("operation", operation), Float("duration_ms", msFloat(d)),
+		String("performance_category", category(d)), Bool("is_slow", d > time.Second))
+	s.f(context...)
+	return s.logRec(t, c, lvl, "step_executor", "Performance measurement")
+}
+
 // rowAge is what Tasker logs as a step's duration: updated_at − created_at of its row
 // (0 until the row is saved; rows are created with the task).
 func (s *taskSim) rowAge(i int) time.Duration {
@@ -154,6 +168,9 @@ func (s *taskSim) complete(i int, t0, end time.Time, d time.Duration, c ctx, mar
 	first := mark(s.publish(end, StepCompleted, "handler"), "in_progress")
 	first.Duration = d
 	h := s.last()
+	sid := s.id("step_id", s.stepBase+int64(i))
+	mark(s.perf(end.Add(us(100)), c, "step_handler_execution", d, s.id("task_id", s.taskID), sid,
+		String("step_name", s.dag.Names[i]), String("result", "success")), "in_progress")
 
 	// complete_step_execution: attempts+1, last_attempted_at, processed_at, save!,
 	// then the transition inside the transaction, the event after the commit.
@@ -187,6 +204,9 @@ func (s *taskSim) complete(i int, t0, end time.Time, d time.Duration, c ctx, mar
 	s.f(String("final_status", "complete"), Float("total_duration_ms", msFloat(t.Add(us(300)).Sub(t0))),
 		Float("handler_duration_ms", msFloat(d)))
 	log(t.Add(us(300)), "step_executor", "workflow_completed", "complete")
+	// attempt_count after the increment: n.
+	mark(s.perf(t.Add(us(400)), c, "single_step_execution", t.Add(us(400)).Sub(t0), s.id("task_id", s.taskID), sid,
+		String("step_name", s.dag.Names[i]), String("result", "success"), Int("attempt_count", int64(st.attempts))), "complete")
 }
 
 func (s *taskSim) fail(i int, t0, end time.Time, d time.Duration, c ctx, mark markFn, log logFn) {
@@ -231,6 +251,9 @@ func (s *taskSim) fail(i int, t0, end time.Time, d time.Duration, c ctx, mark ma
 	s.stepEntity(i, "workflow_failed", "in_progress")
 	s.f(String("error", ek.message), String("error_class", ek.class), Float("duration_ms", msFloat(end.Add(us(300)).Sub(t0))))
 	log(end.Add(us(300)), "step_executor", "workflow_failed", "in_progress")
+	sid := s.id("step_id", s.stepBase+int64(i))
+	mark(s.perf(end.Add(us(350)), c, "step_handler_execution", end.Add(us(350)).Sub(t0), s.id("task_id", s.taskID), sid,
+		String("step_name", s.dag.Names[i]), String("result", "failure"), String("error_class", ek.class)), "in_progress")
 
 	// store_step_error_data, complete_error_step_execution.
 	st.attempts++
@@ -266,6 +289,8 @@ func (s *taskSim) fail(i int, t0, end time.Time, d time.Duration, c ctx, mark ma
 	if !retry {
 		st.dead = true
 	}
+	mark(s.perf(t.Add(us(400)), c, "single_step_execution", t.Add(us(400)).Sub(t0), s.id("task_id", s.taskID), sid,
+		String("step_name", s.dag.Names[i]), String("result", "failure"), Int("attempt_count", int64(st.attempts))), "error")
 }
 
 // backoff publishes observability.step.backoff (BackoffCalculator, from the handler's

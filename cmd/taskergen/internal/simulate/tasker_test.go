@@ -224,6 +224,7 @@ func TestThreadsAndJobs(t *testing.T) {
 	evs := mustGenerate(t, opts(func(o *Options) { o.Tasks = 80 }))
 	corr := map[string]string{}
 	runs := map[string]bool{}
+	slow := 0
 	for _, e := range evs {
 		l := e.Log
 		if l == nil || l.Plain {
@@ -239,6 +240,13 @@ func TestThreadsAndJobs(t *testing.T) {
 				t.Fatal("tags on a pool thread")
 			}
 		}
+		if op, _ := Get(l.Fields, "operation"); l.Text == "Performance measurement" && op.Str == "single_step_execution" {
+			// The slow-only record logs attempt_count after the increment: n.
+			if v, _ := Get(l.Fields, "attempt_count"); v.Num != int64(e.Attempt) || e.Attempt == 0 {
+				t.Fatalf("single_step_execution attempt_count %d for attempt %d", v.Num, e.Attempt)
+			}
+			slow++
+		}
 		if l.Text == "TaskRunnerJob execution started" {
 			if runs[l.Corr] || !strings.HasPrefix(l.Tags, "[ActiveJob] [Tasker::TaskRunnerJob] [") || l.Process == 0 {
 				t.Fatalf("job run: %+v", *l)
@@ -249,8 +257,8 @@ func TestThreadsAndJobs(t *testing.T) {
 			}
 		}
 	}
-	if len(corr) < 4 || len(runs) < 80 {
-		t.Fatalf("%d pool threads, %d runs", len(corr), len(runs))
+	if len(corr) < 4 || len(runs) < 80 || slow == 0 {
+		t.Fatalf("%d pool threads, %d runs, %d single_step_execution records", len(corr), len(runs), slow)
 	}
 }
 
