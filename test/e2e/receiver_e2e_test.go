@@ -69,8 +69,7 @@ func taskergen(t *testing.T, bin, summary string, args ...string) taskergenSumma
 // failing; any other answer is held to the summary.
 type exactness struct {
 	t      *testing.T
-	legacy bool   // report failed checks as known gaps
-	why    string // the gap
+	legacy bool // report failed checks as known gaps
 }
 
 func (x *exactness) check(ok bool, format string, args ...any) bool {
@@ -79,7 +78,7 @@ func (x *exactness) check(ok bool, format string, args ...any) bool {
 		return true
 	}
 	if x.legacy {
-		x.t.Logf("KNOWN GAP ("+x.why+"): "+format, args...)
+		x.t.Logf("KNOWN GAP (needs the issue-13 receiver, branch fidelity): "+format, args...)
 		return true
 	}
 	x.t.Errorf(format, args...)
@@ -113,7 +112,7 @@ func TestE2ETaskerReceiver(t *testing.T) {
 	c := startCollector(t, bin, dir, repoFile(t, "otelcol-config.yaml"), health, sets...)
 	url := "http://127.0.0.1:" + strconv.Itoa(events) + "/v1/events"
 	logsPath, tracesPath := filepath.Join(out, "json", "logs.json"), filepath.Join(out, "json", "traces.json")
-	x := &exactness{t: t, why: "needs the issue-13 receiver, branch fidelity"}
+	x := &exactness{t: t}
 
 	// Probe: one task with one successful attempt (its 7 step publications, its start
 	// and end copies). Distinct seeds give distinct ids.
@@ -211,21 +210,13 @@ func TestE2ETaskerReceiver(t *testing.T) {
 	settle(t, x, tracesPath, logsPath, spansBase+cs.SpansExpected, logsBase+records)
 	time.Sleep(time.Second) // nothing more arrives: no entry was read twice
 	assert.Equal(t, logsBase+records, countJSONLines(logsPath))
-	// Spans across the restart: not enforced yet. With the issue-13 receiver (branch
-	// fidelity), a restart whose checkpoint falls between an attempt's executor
-	// "Step completed" line and its "Step workflow_completed" line emits that
-	// attempt's span a second time after the restart (same span id, duration 0,
-	// tasker.start_missing): which attempts were already completed is not kept across
-	// restarts. Set enforceRestartSpans once the receiver keeps it.
-	rx := &exactness{t: t, legacy: x.legacy || !enforceRestartSpans, why: "receiver restart: attempts completed before it are not kept"}
-	rx.check(countJSONLines(tracesPath) == spansBase+cs.SpansExpected, "spans across the restart: %d, want %d",
+	// The receiver keeps its de-duplication window, attempt states and open spans
+	// across the clean restart: an attempt whose copies straddle it is still one span.
+	x.check(countJSONLines(tracesPath) == spansBase+cs.SpansExpected, "spans across the restart: %d, want %d",
 		countJSONLines(tracesPath)-spansBase, cs.SpansExpected)
-	checkSpans(t, rx, tracesPath, want.add(cs))
+	checkSpans(t, x, tracesPath, want.add(cs))
 	c.stop(t)
 }
-
-// enforceRestartSpans makes the spans of phase 3 (across a restart) exact; see there.
-const enforceRestartSpans = false
 
 // settle waits until the spans and log records reach their expected numbers, or
 // stop growing past them (so that a wrong count is reported, not waited for); against
