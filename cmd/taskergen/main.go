@@ -127,6 +127,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.http.secret, "secret", os.Getenv("TASKER_WEBHOOK_SECRET"), "sign each body: X-Tasker-Signature: sha256=<hex HMAC-SHA256> (default: $TASKER_WEBHOOK_SECRET)")
 	fs.BoolVar(&c.http.gzip, "gzip", false, "gzip request bodies (Content-Encoding: gzip)")
 	fs.BoolVar(&c.http.signCompressed, "sign-compressed", false, "with --gzip, sign the compressed bytes instead of the JSON")
+	fs.BoolVar(&c.http.signTimestamp, "sign-timestamp", false, "with --secret, send X-Tasker-Timestamp (Unix seconds) and sign \"<timestamp>.<body>\" (the receiver's require_timestamp scheme)")
 	fs.DurationVar(&c.http.timeout, "http-timeout", 30*time.Second, "timeout of one request")
 	fs.IntVar(&c.http.maxRetries, "http-retries", 10, "retries of a request answered 503/429 or failing to connect, then give up")
 	fs.DurationVar(&c.http.retryInitial, "http-retry-initial", 100*time.Millisecond, "first retry wait when the server sends no Retry-After (doubles)")

@@ -338,6 +338,9 @@ func newServer(t *testing.T, secret string, respond func(int, http.ResponseWrite
 				signed = wire
 			}
 			m := hmac.New(sha256.New, []byte(s.secret))
+			if ts := r.Header.Get("X-Tasker-Timestamp"); ts != "" {
+				m.Write([]byte(ts + ".")) // the timestamped scheme
+			}
 			m.Write(signed)
 			want := "sha256=" + hex.EncodeToString(m.Sum(nil))
 			if !hmac.Equal([]byte(r.Header.Get("X-Tasker-Signature")), []byte(want)) {
@@ -605,5 +608,35 @@ func TestReceiverDefaults(t *testing.T) {
 	b := decodeEvents(t, runArgs(t, "--tasks", "3", "--seed", "2").stdout)
 	if a[0]["task_id"].(json.Number) != "1" || b[0]["task_id"].(json.Number) != "1000001" {
 		t.Fatalf("task ids %v, %v", a[0]["task_id"], b[0]["task_id"])
+	}
+}
+
+// --sign-timestamp: the timestamped scheme of the receiver's require_timestamp, a fresh
+// timestamp per request.
+func TestHTTPSignTimestamp(t *testing.T) {
+	srv := newServer(t, "k", func(n int, w http.ResponseWriter) bool {
+		if n == 0 {
+			w.WriteHeader(503) // the retry is signed afresh
+			return true
+		}
+		return false
+	})
+	before := time.Now().Unix()
+	r := runArgs(t, "--tasks", "3", "--http", srv.URL, "--secret", "k", "--sign-timestamp", "--batch", "100",
+		"--http-retry-initial", "10ms")
+	if r.code != 0 || len(srv.errs) > 0 || len(srv.bodies) == 0 {
+		t.Fatalf("exit %d: %s %v", r.code, r.stderr, srv.errs)
+	}
+	for _, req := range srv.reqs {
+		ts, err := strconv.ParseInt(req.Header.Get("X-Tasker-Timestamp"), 10, 64)
+		if err != nil || ts < before || ts > time.Now().Unix() {
+			t.Fatalf("X-Tasker-Timestamp %q", req.Header.Get("X-Tasker-Timestamp"))
+		}
+	}
+	// Without the flag: no timestamp header, the plain scheme.
+	srv2 := newServer(t, "k", nil)
+	runArgs(t, "--tasks", "1", "--http", srv2.URL, "--secret", "k")
+	if len(srv2.errs) > 0 || srv2.reqs[0].Header.Get("X-Tasker-Timestamp") != "" {
+		t.Fatalf("plain scheme: %v %v", srv2.errs, srv2.reqs[0].Header)
 	}
 }
