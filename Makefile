@@ -15,7 +15,7 @@ TOOLS_MOD    := internal/tools/go.mod
 CONFIG       ?= otelcol-config.yaml
 # Packages of the distribution module (the bench module and the tools module are separate).
 PKGS         := ./...
-COMPONENTS   := exporter/jsonexporter exporter/csvexporter processor/cacheprocessor extension/registryext receiver/taskerreceiver
+COMPONENTS   := connector/taskerconnector exporter/jsonexporter exporter/csvexporter processor/cacheprocessor extension/registryext receiver/taskerreceiver
 SOURCES      := $(shell find . -name '*.go' -not -path './_build/*' -not -path './bin/*' -not -path './bench/*') go.mod go.sum builder-config.yaml
 TEST_TIMEOUT ?= 15m
 FUZZ_TIME    ?= 15s

@@ -22,8 +22,12 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/cmd/taskergen/internal/simulate"
 )
 
-// SignatureHeader carries the HMAC-SHA256 of the request body.
-const SignatureHeader = "X-Tasker-Signature"
+// SignatureHeader carries the HMAC-SHA256 of the request body; TimestampHeader the
+// Unix time that the timestamped scheme signs with it ("<ts>.<body>").
+const (
+	SignatureHeader = "X-Tasker-Signature"
+	TimestampHeader = "X-Tasker-Timestamp"
+)
 
 type httpConfig struct {
 	url            string
@@ -32,6 +36,7 @@ type httpConfig struct {
 	secret         string
 	gzip           bool
 	signCompressed bool // sign the gzip bytes instead of the JSON
+	signTimestamp  bool // the timestamped scheme: X-Tasker-Timestamp, sign "<ts>.<body>"
 	timeout        time.Duration
 	maxRetries     int
 	retryInitial   time.Duration
@@ -45,6 +50,7 @@ type httpOutput struct {
 	cfg    httpConfig
 	client *http.Client
 	sleep  func(ctx context.Context, d time.Duration) error
+	now    func() time.Time
 
 	body []byte
 	n    int
@@ -85,6 +91,7 @@ func newHTTPOutput(cfg httpConfig) *httpOutput {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		sleep: sleepCtx,
+		now:   time.Now,
 	}
 }
 
@@ -123,9 +130,13 @@ func (h *httpOutput) add(ctx context.Context, ev *simulate.Event) error {
 	return nil
 }
 
-// sign returns the header value for body: "sha256=" + hex HMAC-SHA256.
-func sign(secret string, body []byte) string {
+// sign returns the header value for body: "sha256=" + hex HMAC-SHA256 of body, or of
+// ts + "." + body when ts is not empty.
+func sign(secret, ts string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
+	if ts != "" {
+		m.Write([]byte(ts + "."))
+	}
 	m.Write(body)
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
@@ -152,15 +163,11 @@ func (h *httpOutput) flush(ctx context.Context) error {
 		}
 		wire = h.gz.Bytes()
 	}
-	sig := ""
-	if h.cfg.secret != "" {
-		if h.cfg.signCompressed {
-			sig = sign(h.cfg.secret, wire)
-		} else {
-			sig = sign(h.cfg.secret, h.body)
-		}
+	signed := h.body
+	if h.cfg.signCompressed {
+		signed = wire
 	}
-	if err := h.post(ctx, wire, sig); err != nil {
+	if err := h.post(ctx, wire, signed); err != nil {
 		return err
 	}
 	h.batches++
@@ -170,7 +177,9 @@ func (h *httpOutput) flush(ctx context.Context) error {
 	return nil
 }
 
-func (h *httpOutput) post(ctx context.Context, wire []byte, sig string) error {
+// post sends wire, signed (with --secret) over the bytes signed; a timestamped
+// signature is made afresh for every attempt.
+func (h *httpOutput) post(ctx context.Context, wire, signed []byte) error {
 	ctype := "application/json"
 	if h.cfg.format != "array" {
 		ctype = "application/x-ndjson"
@@ -193,8 +202,13 @@ func (h *httpOutput) post(ctx context.Context, wire []byte, sig string) error {
 		if h.cfg.gzip {
 			req.Header.Set("Content-Encoding", "gzip")
 		}
-		if sig != "" {
-			req.Header.Set(SignatureHeader, sig)
+		if h.cfg.secret != "" {
+			ts := ""
+			if h.cfg.signTimestamp {
+				ts = strconv.FormatInt(h.now().Unix(), 10)
+				req.Header.Set(TimestampHeader, ts)
+			}
+			req.Header.Set(SignatureHeader, sign(h.cfg.secret, ts, signed))
 		}
 		h.requests++
 		resp, err := h.client.Do(req)

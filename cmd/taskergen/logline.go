@@ -36,18 +36,23 @@ func parseSeverity(s string) (severity, error) {
 	return 0, fmt.Errorf("unknown log level %q (want debug, info, warn or error)", s)
 }
 
+var (
+	sf = simulate.String
+	nf = simulate.Int
+)
+
 // taskerVersion is what Tasker's structured logs write as tasker_version.
 const taskerVersion = "0.1.0"
 
-// logEncoder renders events as the lines Tasker's StructuredLogging writes through the
-// Rails logger (tasker-reference §7).
+// logEncoder renders the log entries of the simulation as Tasker's StructuredLogging
+// (and ActiveJob, and plain Rails.logger calls) write them through the Rails logger
+// (tasker-reference §7.1).
 type logEncoder struct {
-	format    string // json, logfmt, pretty
-	prefix    bool
-	pid       int
-	env       string
-	minLevel  severity
-	stringIDs bool
+	format   string // json, logfmt, pretty
+	prefix   bool
+	pid      int // of the web process; worker k has pid+k
+	env      string
+	minLevel severity
 
 	stamps stamper
 	fields []simulate.Field
@@ -55,158 +60,34 @@ type logEncoder struct {
 	pretty bytes.Buffer
 }
 
-// severityOf is the level a Tasker line for ev is logged at: orchestration lines at
-// debug (log_orchestration_event), failures at error, retries and backoffs at warn,
-// the rest at info.
-func severityOf(ev *simulate.Event) severity {
-	switch {
-	case ev.Entity() == "orchestration":
-		return sevDebug
-	case ev.Name == simulate.StepFailed || ev.Name == simulate.TaskFailed:
-		return sevError
-	case ev.Name == simulate.StepRetryRequested || ev.Name == simulate.StepBackoff:
-		return sevWarn
+// logName is what the summary counts a log entry under: a structured record's
+// message, or "plain" for a plain entry.
+func logName(it *simulate.Item) string {
+	if it.Log.Plain {
+		return "plain"
 	}
-	return sevInfo
+	return it.Log.Text
 }
 
-// logName is the event name a reader of the log line derives (internal/tasker's
-// ParseLogLine): the event's own name for task and step lines, whose message and
-// event_type map back to it, and "orchestration.<operation>" for orchestration lines.
-func logName(ev *simulate.Event) string {
-	if ev.Entity() == "orchestration" {
-		return "orchestration." + strings.TrimPrefix(ev.Name, "workflow.")
-	}
-	return ev.Name
-}
-
-// eventType is the event_type of a task or step log line, and its message suffix.
-func eventType(name string) string {
-	switch name {
-	case simulate.TaskEnqueue:
-		return "enqueued"
-	case simulate.TaskStartRequested, simulate.StepExecutionRequested:
-		return "started"
-	case simulate.StepBackoff:
-		return "backoff"
-	}
-	return name[strings.IndexByte(name, '.')+1:]
-}
-
-func component(name string) string {
-	switch name {
-	case simulate.TaskInitializeRequested, simulate.TaskEnqueue:
-		return "task_initializer"
-	case simulate.TaskStartRequested:
-		return "task_runner_job"
-	case simulate.TaskCompleted, simulate.TaskFailed, simulate.WorkflowFinalizationStarted, simulate.WorkflowFinalizationCompleted:
-		return "task_finalizer"
-	case simulate.StepBackoff:
-		return "backoff_calculator"
-	case simulate.WorkflowViableStepsDiscovered:
-		return "viable_step_discovery"
-	case simulate.WorkflowTaskReenqueueDelayed:
-		return "task_reenqueuer"
-	}
-	if strings.HasPrefix(name, "step.") {
-		return "step_executor"
-	}
-	return "workflow_coordinator"
-}
-
-func performanceCategory(d time.Duration) string {
-	switch {
-	case d <= 100*time.Millisecond:
-		return "fast"
-	case d <= time.Second:
-		return "moderate"
-	case d <= 5*time.Second:
-		return "slow"
-	}
-	return "very_slow"
-}
-
-func (e *logEncoder) id(k string, v int64) simulate.Field {
-	if e.stringIDs {
-		return simulate.String(k, strconv.FormatInt(v, 10))
-	}
-	return simulate.Int(k, v)
-}
-
-var (
-	sf = simulate.String
-	nf = simulate.Int
-	ff = simulate.Float
-)
-
-// logFields builds the structured payload of ev's log line, in Tasker's order.
-func (e *logEncoder) logFields(ev *simulate.Event) []simulate.Field {
-	f := e.fields[:0]
-	f = append(f, simulate.Time("timestamp", ev.Time, 3),
-		sf("correlation_id", ev.CorrelationID), sf("component", component(ev.Name)))
-	entity := ev.Entity()
-	typ := ""
-	switch entity {
-	case "task", "step":
-		typ = eventType(ev.Name)
-		f = append(f, sf("message", strings.ToUpper(entity[:1])+entity[1:]+" "+typ))
-	default:
-		typ = strings.TrimPrefix(ev.Name, "workflow.")
-		f = append(f, sf("message", "Orchestration "+typ))
-	}
-	f = append(f, sf("environment", e.env), sf("tasker_version", taskerVersion), nf("process_id", int64(e.pid)),
-		sf("thread_id", ev.ThreadID))
-	terminal := ev.Name == simulate.StepCompleted || ev.Name == simulate.StepFailed ||
-		ev.Name == simulate.TaskCompleted || ev.Name == simulate.TaskFailed
-	switch entity {
-	case "task":
-		f = append(f, sf("entity_type", "task"), e.id("entity_id", ev.TaskID), sf("entity_name", ev.TaskName),
-			sf("event_type", typ), sf("task_status", ev.Status))
-		if terminal && ev.HasDuration {
-			f = append(f, ff("duration_ms", float64(ev.Duration.Milliseconds())))
-		}
-		f = e.identity(f, ev)
-		f = append(f, nf("total_steps", int64(ev.TotalSteps)))
-		if ev.Failure != nil {
-			f = append(f, sf("error_message", ev.Failure.ErrorMessage))
-		}
-	case "step":
-		f = append(f, sf("entity_type", "step"), e.id("entity_id", ev.StepID), sf("entity_name", ev.StepName),
-			sf("event_type", typ), sf("step_status", ev.Status), e.id("task_id", ev.TaskID), sf("task_name", ev.TaskName))
-		if terminal && ev.HasDuration {
-			f = append(f, ff("duration_ms", float64(ev.Duration.Milliseconds())),
-				sf("performance_category", performanceCategory(ev.Duration)))
-		}
-		f = append(f, e.id("step_id", ev.StepID), nf("attempt_number", int64(ev.Attempt)), nf("retry_limit", int64(ev.RetryLimit)))
-		f = e.identity(f, ev)
-		if ev.Name == simulate.StepBackoff {
-			if v, ok := simulate.Get(ev.Fields, "backoff_seconds"); ok {
-				f = append(f, simulate.Field{Key: "backoff_seconds", Value: v})
+// logFields builds a structured record: Tasker's header, then the record's fields
+// (a key that repeats a header key replaces its value in place, as Hash#merge).
+func (e *logEncoder) logFields(it *simulate.Item) []simulate.Field {
+	l := it.Log
+	f := append(e.fields[:0], simulate.Time("timestamp", it.Time, 3), sf("correlation_id", l.Corr),
+		sf("component", l.Component), sf("message", l.Text), sf("environment", e.env),
+		sf("tasker_version", taskerVersion), nf("process_id", int64(e.pid+l.Process)), sf("thread_id", l.ThreadID))
+	header := len(f)
+next:
+	for _, x := range l.Fields {
+		for k := range header {
+			if f[k].Key == x.Key {
+				f[k] = x
+				continue next
 			}
 		}
-		if ev.Failure != nil {
-			f = append(f, sf("exception_class", ev.Failure.ErrorClass), sf("error_message", ev.Failure.ErrorMessage),
-				simulate.Strings("backtrace", ev.Failure.Backtrace))
-		}
-	default:
-		f = append(f, sf("entity_type", "orchestration"), sf("operation", typ), e.id("task_id", ev.TaskID))
-		for _, k := range []string{"step_count", "processed_count", "successful_count", "reason", "final_status"} {
-			if v, ok := simulate.Get(ev.Fields, k); ok {
-				f = append(f, simulate.Field{Key: k, Value: v})
-			}
-		}
+		f = append(f, x)
 	}
 	e.fields = f
-	return f
-}
-
-func (e *logEncoder) identity(f []simulate.Field, ev *simulate.Event) []simulate.Field {
-	if ev.Namespace != "" {
-		f = append(f, sf("namespace", ev.Namespace))
-	}
-	if ev.Version != "" {
-		f = append(f, sf("version", ev.Version))
-	}
 	return f
 }
 
@@ -254,17 +135,23 @@ func (s *stamper) stamp(t time.Time) time.Time {
 	return out
 }
 
-// encode appends ev's log record (one line, or several for pretty) with its newline.
-// ok is false when the line is below the minimum level.
-func (e *logEncoder) encode(b []byte, ev *simulate.Event) ([]byte, bool) {
-	sev := severityOf(ev)
-	if sev < e.minLevel {
+// encode appends it's log entry (one line, or several for pretty records and
+// multi-line messages; prefix and tags on the first) with its newline. ok is false
+// when it has no entry or the entry is below the minimum level.
+func (e *logEncoder) encode(b []byte, it *simulate.Item) ([]byte, bool) {
+	l := it.Log
+	if l == nil || severity(l.Level) < e.minLevel {
 		return b, false
 	}
 	if e.prefix {
-		b = appendPrefix(b, sev, e.stamps.stamp(ev.Time), e.pid)
+		b = appendPrefix(b, severity(l.Level), e.stamps.stamp(it.Time), e.pid+l.Process)
 	}
-	f := e.logFields(ev)
+	b = append(b, l.Tags...)
+	if l.Plain {
+		b = append(b, l.Text...)
+		return append(b, '\n'), true
+	}
+	f := e.logFields(it)
 	switch e.format {
 	case "logfmt":
 		b = appendLogfmt(b, f)

@@ -107,9 +107,9 @@ func (r *rotatingFile) Close() error {
 	return err
 }
 
-// logOutput writes events as Tasker log records and interleaves plain lines: the
-// plainTotal plain lines are spread evenly over the `records` structured records
-// expected (plain line j goes before record ⌈j·records/plainTotal⌉).
+// logOutput writes the log entries of the simulation and interleaves noise lines:
+// the plainTotal noise lines are spread evenly over the `records` entries expected
+// (noise line j goes before entry ⌈j·records/plainTotal⌉).
 type logOutput struct {
 	enc        *logEncoder
 	out        sink
@@ -117,8 +117,10 @@ type logOutput struct {
 	plainTotal int
 	records    int64
 
+	entries   int // entries written (structured and plain, noise excluded)
 	written   int // structured records
-	plainDone int
+	taskPlain int // plain entries of Tasker and ActiveJob
+	plainDone int // noise lines
 	lines     int // physical lines
 	dups      int
 	byName    map[string]int
@@ -131,27 +133,32 @@ func newLogOutput(enc *logEncoder, out sink, seed uint64, plainTotal int, record
 		byName: map[string]int{}}
 }
 
-func (o *logOutput) event(ev *simulate.Event) error {
-	if severityOf(ev) < o.enc.minLevel {
+func (o *logOutput) event(it *simulate.Item) error {
+	if it.Log == nil || severity(it.Log.Level) < o.enc.minLevel {
 		return nil
 	}
-	for o.plainDone < o.plainTotal && int64(o.plainDone)*o.records <= int64(o.written)*int64(o.plainTotal) {
-		if err := o.writePlain(ev.Time); err != nil {
+	for o.plainDone < o.plainTotal && int64(o.plainDone)*o.records <= int64(o.entries)*int64(o.plainTotal) {
+		if err := o.writePlain(it.Time); err != nil {
 			return err
 		}
 	}
-	rec, _ := o.enc.encode(o.buf[:0], ev)
+	rec, _ := o.enc.encode(o.buf[:0], it)
 	if err := o.out.writeRecord(rec); err != nil {
 		return err
 	}
 	o.buf = rec
-	o.written++
-	o.lines += bytes.Count(rec, []byte{'\n'})
-	o.byName[logName(ev)]++
-	if ev.Dup > 0 {
-		o.dups++
+	o.entries++
+	if it.Log.Plain {
+		o.taskPlain++
+	} else {
+		o.written++
+		o.byName[logName(it)]++
+		if it.Log.Copy {
+			o.dups++
+		}
 	}
-	o.last = ev.Time
+	o.lines += bytes.Count(rec, []byte{'\n'})
+	o.last = it.Time
 	return nil
 }
 
@@ -180,8 +187,8 @@ func (o *logOutput) finish(end time.Time) error {
 	return o.out.Close()
 }
 
-// countRecords runs the simulation once more to count the structured records an
-// encoder would write, so that plain lines can be spread exactly.
+// countRecords runs the simulation once more to count the entries an encoder would
+// write, so that noise lines can be spread exactly.
 func countRecords(opts simulate.Options, minLevel severity) (int64, error) {
 	g, err := simulate.New(opts)
 	if err != nil {
@@ -193,7 +200,7 @@ func countRecords(opts simulate.Options, minLevel severity) (int64, error) {
 		if !ok {
 			return n, nil
 		}
-		if severityOf(ev) >= minLevel {
+		if ev.Log != nil && severity(ev.Log.Level) >= minLevel {
 			n++
 		}
 	}

@@ -42,6 +42,9 @@ const (
 
 var errInterrupted = errors.New("interrupted")
 
+// defaultURL is where the tasker receiver listens by default (otelcol-config.yaml).
+const defaultURL = "http://127.0.0.1:4320/v1/events"
+
 type config struct {
 	sim simulate.Options
 
@@ -104,24 +107,27 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&o.BackoffMax, "backoff-max", o.BackoffMax, "cap of the exponential backoff")
 	fs.Float64Var(&o.BackoffJitter, "backoff-jitter", o.BackoffJitter, "jitter_max_percentage of the exponential backoff (0: no jitter)")
 	fs.Float64Var(&o.ServerBackoffProb, "server-backoff", o.ServerBackoffProb, "probability that a backoff is server_requested (retry_after 1-5 s)")
-	fs.Float64Var(&o.DuplicateProb, "duplicates", o.DuplicateProb, "probability of an extra copy of a terminal event (a second copy with the same probability again)")
-	fs.BoolVar(&o.ExactDuplicates, "exact-duplicates", false, "copies repeat the payload exactly (default: without from_state/to_state/transitioned_at, as the executor's and handler's copies)")
+	fs.Float64Var(&o.DuplicateProb, "duplicates", o.DuplicateProb, "probability that an occurrence is published with all of Tasker's copies (1: Tasker's behaviour; else only its primary copy)")
+	fs.BoolVar(&o.ExactDuplicates, "exact-duplicates", false, "copies repeat the primary copy's payload byte for byte (default: each publisher's own payload, as Tasker)")
 	fs.BoolVar(&o.StringIDs, "string-ids", false, "emit task_id, step_id and step_ids as JSON strings")
 	fs.BoolVar(&o.Orchestration, "orchestration", true, "also emit workflow.* and observability.task.enqueue events")
-	namespaces := fs.String("namespaces", "default", "comma-separated namespaces, one drawn per task (empty: no namespace field)")
-	fs.StringVar(&o.TaskVersion, "task-version", o.TaskVersion, "version field of task and step events (empty: none)")
-	fs.IntVar(&o.TSDigits, "ts-digits", o.TSDigits, "fractional-second digits of payload timestamps (Tasker's own builder writes 0)")
-	fs.Int64Var(&o.FirstTaskID, "first-task-id", o.FirstTaskID, "task_id of the first task (then consecutive)")
-	fs.Int64Var(&o.FirstStepID, "first-step-id", o.FirstStepID, "step_id of the first step (then consecutive over all tasks)")
+	namespaces := fs.String("namespaces", "", "comma-separated namespaces, one drawn per task, added as a namespace field (empty: none, as Tasker)")
+	fs.StringVar(&o.TaskVersion, "task-version", o.TaskVersion, "version field of task and step events (empty: none, as Tasker)")
+	fs.IntVar(&o.TSDigits, "ts-digits", o.TSDigits, "fractional-second digits of builder payload timestamps (Tasker's builder: 0)")
+	fs.Int64Var(&o.FirstTaskID, "first-task-id", o.FirstTaskID, "task_id of the first task, then consecutive (0: from the seed, so that seeds never share ids)")
+	fs.Int64Var(&o.FirstStepID, "first-step-id", o.FirstStepID, "step_id of the first step, then consecutive over all tasks (0: from the seed)")
+	fs.IntVar(&o.Workers, "workers", o.Workers, "job worker processes (pid+1 ...), each with its own threads")
+	fs.IntVar(&o.PoolThreads, "pool-threads", o.PoolThreads, "step-executor pool threads per worker (each keeps its own correlation id)")
 
 	// HTTP.
 	c.http.headers = http.Header{}
-	fs.StringVar(&c.http.url, "http", "", "POST events to this URL (only this URL is ever contacted)")
-	fs.StringVar(&c.http.format, "http-format", "array", "request body: array (a JSON array) or ndjson")
+	fs.StringVar(&c.http.url, "http", "", "POST events to this URL, or \"default\" for the receiver's "+defaultURL+" (only this URL is ever contacted)")
+	fs.StringVar(&c.http.format, "http-format", "ndjson", "request body: ndjson (one event per line) or array (a JSON array)")
 	fs.IntVar(&c.http.batch, "batch", 100, "events per request")
-	fs.StringVar(&c.http.secret, "secret", "", "sign each body: X-Tasker-Signature: sha256=<hex HMAC-SHA256>")
+	fs.StringVar(&c.http.secret, "secret", os.Getenv("TASKER_WEBHOOK_SECRET"), "sign each body: X-Tasker-Signature: sha256=<hex HMAC-SHA256> (default: $TASKER_WEBHOOK_SECRET)")
 	fs.BoolVar(&c.http.gzip, "gzip", false, "gzip request bodies (Content-Encoding: gzip)")
 	fs.BoolVar(&c.http.signCompressed, "sign-compressed", false, "with --gzip, sign the compressed bytes instead of the JSON")
+	fs.BoolVar(&c.http.signTimestamp, "sign-timestamp", false, "with --secret, send X-Tasker-Timestamp (Unix seconds) and sign \"<timestamp>.<body>\" (the receiver's require_timestamp scheme)")
 	fs.DurationVar(&c.http.timeout, "http-timeout", 30*time.Second, "timeout of one request")
 	fs.IntVar(&c.http.maxRetries, "http-retries", 10, "retries of a request answered 503/429 or failing to connect, then give up")
 	fs.DurationVar(&c.http.retryInitial, "http-retry-initial", 100*time.Millisecond, "first retry wait when the server sends no Retry-After (doubles)")
@@ -132,17 +138,17 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.logFile, "log-file", "", "write Tasker structured log lines to this file (truncated first)")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log payload format: json, logfmt or pretty (multi-line JSON)")
 	fs.BoolVar(&c.logPrefix, "log-prefix", true, "prefix lines with the Rails logger's \"I, [time #pid]  INFO -- : \"")
-	level := fs.String("log-level", "info", "lowest level written: debug (adds orchestration lines), info, warn, error")
+	level := fs.String("log-level", "info", "lowest level written: debug (adds orchestration records), info, warn, error")
 	fs.IntVar(&c.plainLines, "plain-lines", 0, "plain non-Tasker lines to spread among the log lines")
 	fs.Int64Var(&c.rotateBytes, "rotate-bytes", 0, "rotate the log file when it would exceed this size: rename to PATH.1, reopen (0: never)")
 	fs.IntVar(&c.rotateKeep, "rotate-keep", 1, "rotated files kept (PATH.1 ... PATH.N)")
-	fs.IntVar(&c.pid, "pid", 4242, "process id in log lines")
+	fs.IntVar(&c.pid, "pid", 4242, "process id of the web process in log lines (worker k: pid+k)")
 	fs.StringVar(&c.environment, "environment", "production", "environment field of log lines")
 
 	// Run.
 	fs.StringVar(&c.stdout, "stdout", "auto", "what goes to stdout: events (NDJSON), log (log lines), none, or auto (events when there is no --http and no --log-file)")
 	fs.StringVar(&c.summaryPath, "summary", "", "write the JSON summary to this file (default: stdout, or stderr when stdout carries events)")
-	fs.Float64Var(&c.rate, "rate", 0, "events per second of wall-clock time (0: as fast as possible)")
+	fs.Float64Var(&c.rate, "rate", 0, "items (publications and log entries) per second of wall-clock time (0: as fast as possible)")
 	fs.DurationVar(&c.progress, "progress", 2*time.Second, "interval of progress lines on stderr (0: none)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines")
 
@@ -191,6 +197,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("--plain-lines and --rotate-bytes must not be negative")
 	case c.rotateKeep < 1:
 		return nil, errors.New("--rotate-keep must be at least 1")
+	}
+	if c.http.url == "default" {
+		c.http.url = defaultURL
 	}
 	if c.http.url != "" {
 		if err := validateURL(c.http.url); err != nil {
@@ -261,7 +270,7 @@ func generate(ctx context.Context, c *config, stdout, stderr io.Writer) (int, er
 	// Log outputs: the file, and/or stdout in log mode.
 	newEnc := func() *logEncoder {
 		return &logEncoder{format: c.logFormat, prefix: c.logPrefix, pid: c.pid, env: c.environment,
-			minLevel: c.logLevel, stringIDs: c.sim.StringIDs}
+			minLevel: c.logLevel}
 	}
 	var records int64
 	if c.plainLines > 0 && (c.logFile != "" || c.stdout == "log") {
@@ -334,7 +343,7 @@ func generate(ctx context.Context, c *config, stdout, stderr io.Writer) (int, er
 			break
 		}
 		tally.Add(ev)
-		if c.stdout == "events" {
+		if c.stdout == "events" && ev.Name != "" {
 			buf = simulate.AppendObject(buf[:0], "event", ev.Name, ev.Fields)
 			buf = append(buf, '\n')
 			if _, err := outStdout.Write(buf); err != nil {
@@ -352,7 +361,7 @@ func generate(ctx context.Context, c *config, stdout, stderr io.Writer) (int, er
 		if runErr != nil {
 			break
 		}
-		if hout != nil {
+		if hout != nil && ev.Name != "" {
 			if err := hout.add(ctx, ev); err != nil {
 				runErr = err
 				break
@@ -385,8 +394,8 @@ func generate(ctx context.Context, c *config, stdout, stderr io.Writer) (int, er
 	s.StdoutEvents = stdoutEvents
 	if len(logs) > 0 {
 		l := logs[0] // the file if there is one, else stdout
-		s.LogLines, s.LogDuplicates, s.LogLinesByName = l.written, l.dups, l.byName
-		s.PlainLines, s.LogFileLines = l.plainDone, l.lines
+		s.LogEntries, s.LogLines, s.LogDuplicates, s.LogLinesByName = l.entries+l.plainDone, l.written, l.dups, l.byName
+		s.LogPlainEntries, s.PlainLines, s.LogFileLines = l.taskPlain, l.plainDone, l.lines
 	}
 	if file != nil {
 		s.LogRotations = file.rotations

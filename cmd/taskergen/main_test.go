@@ -82,64 +82,114 @@ func decodeEvents(t *testing.T, body string) []event {
 	return out
 }
 
-// dedupKey is what a receiver de-duplicates terminal events on.
-func dedupKey(ev event) string {
-	return fmt.Sprint(ev["event"], "/", ev["task_id"], "/", ev["step_id"], "/", ev["attempt_number"])
+// recount counts a stream of decoded events independently of the simulation, from
+// what Tasker's publishers put in their payloads (tasker-reference §1.2, §11): per
+// step attempt, the first step.execution_requested is the executor's (the state
+// machine's has from_state, the handler's comes after it); a terminal event with
+// from_state is the state machine's, one whose attempt_number is the attempt's
+// (before_handle's + 1) the executor's, the other the handler's; a task's
+// task.start_requested/completed/failed/initialize_requested with from_state is the
+// state machine's copy; the coordinator's workflow.* copies lack the richer
+// publisher's keys.
+type recount struct {
+	byName, dups                      map[string]int
+	tasks, done, attempts, ok, failed int
+	retries                           int
+	attempt                           map[any]int64 // step_id → current attempt n
+	seenStart                         map[string]bool
+	created                           map[any]bool
 }
 
-func isTerminal(name any) bool {
+func newRecount() *recount {
+	return &recount{byName: map[string]int{}, dups: map[string]int{}, attempt: map[any]int64{},
+		seenStart: map[string]bool{}, created: map[any]bool{}}
+}
+
+func num(v any) int64 {
+	n, _ := v.(json.Number).Int64()
+	return n
+}
+
+func (r *recount) add(ev event) {
+	name := ev["event"].(string)
+	r.byName[name]++
+	_, sm := ev["from_state"]
+	isCopy := false
 	switch name {
-	case "task.completed", "task.failed", "step.completed", "step.failed":
-		return true
+	case "step.before_handle":
+		r.attempt[ev["step_id"]] = num(ev["attempt_number"]) + 1
+	case "step.execution_requested":
+		k := fmt.Sprint(ev["step_id"], "/", ev["attempt_number"])
+		isCopy = r.seenStart[k]
+		r.seenStart[k] = true
+		if !isCopy {
+			r.attempts++
+			if num(ev["attempt_number"]) > 0 {
+				r.retries++
+			}
+		}
+	case "step.completed", "step.failed":
+		isCopy = sm || num(ev["attempt_number"]) != r.attempt[ev["step_id"]]
+		if !isCopy && name == "step.completed" {
+			r.ok++
+		} else if !isCopy {
+			r.failed++
+		}
+	case "task.start_requested":
+		isCopy = sm
+		if !sm && !r.created[ev["task_id"]] {
+			r.created[ev["task_id"]] = true
+			r.tasks++
+		}
+	case "task.completed", "task.failed":
+		isCopy = sm
+		if !sm {
+			r.done++
+		}
+	case "task.initialize_requested":
+		isCopy = sm
+	case "workflow.viable_steps_discovered":
+		_, rich := ev["viable_count"]
+		isCopy = !rich
+	case "workflow.no_viable_steps":
+		_, rich := ev["total_steps_checked"]
+		isCopy = !rich
+	case "workflow.task_finalization_started", "workflow.task_finalization_completed":
+		_, rich := ev["execution_status"]
+		isCopy = !rich
 	}
-	return false
+	if isCopy {
+		r.dups[name]++
+	}
 }
 
 // checkCounts compares a stream of decoded events with the summary: totals per name,
-// duplicates found by de-duplicating on ids/attempt, and the logical outcomes.
+// copies found by the recount, and the occurrences.
 func checkCounts(t *testing.T, evs []event, s Summary) {
 	t.Helper()
-	byName := map[string]int{}
-	dups := map[string]int{}
-	seen := map[string]bool{}
-	tasksDone, stepsOK, attempts := 0, 0, 0
+	r := newRecount()
 	for _, ev := range evs {
-		name := ev["event"].(string)
-		byName[name]++
-		if isTerminal(name) {
-			k := dedupKey(ev)
-			if seen[k] {
-				dups[name]++
-				continue
-			}
-			seen[k] = true
-		}
-		switch name {
-		case "task.completed", "task.failed":
-			tasksDone++
-		case "step.completed":
-			stepsOK++
-		case "step.execution_requested":
-			attempts++
-		}
+		r.add(ev)
 	}
-	if len(evs) != s.EventsTotal || fmt.Sprint(byName) != fmt.Sprint(s.EventsByName) {
-		t.Errorf("events %d %v\nsummary %d %v", len(evs), byName, s.EventsTotal, s.EventsByName)
+	if len(evs) != s.EventsTotal || fmt.Sprint(r.byName) != fmt.Sprint(s.EventsByName) {
+		t.Errorf("events %d %v\nsummary %d %v", len(evs), r.byName, s.EventsTotal, s.EventsByName)
 	}
-	if fmt.Sprint(dups) != fmt.Sprint(s.DuplicatesByName) {
-		t.Errorf("duplicates found %v, summary %v", dups, s.DuplicatesByName)
+	if fmt.Sprint(r.dups) != fmt.Sprint(s.DuplicatesByName) {
+		t.Errorf("copies found %v, summary %v", r.dups, s.DuplicatesByName)
 	}
 	total := 0
-	for _, n := range dups {
+	for _, n := range r.dups {
 		total += n
 	}
 	if total != s.DuplicatesEmitted || s.EventsUnique != s.EventsTotal-total {
-		t.Errorf("duplicates %d, summary %d (unique %d)", total, s.DuplicatesEmitted, s.EventsUnique)
+		t.Errorf("copies %d, summary %d (unique %d)", total, s.DuplicatesEmitted, s.EventsUnique)
 	}
-	if tasksDone != s.Tasks || tasksDone != s.TasksCompleted+s.TasksFailed || stepsOK != s.StepsCompleted ||
-		attempts != s.StepAttempts || s.SpansExpected != s.Tasks+s.StepAttempts ||
-		s.Steps != s.StepsCompleted+s.StepsFailed+s.StepsNotRun {
-		t.Errorf("outcomes: tasks %d, completed steps %d, attempts %d; summary %+v", tasksDone, stepsOK, attempts, s)
+	if r.tasks != s.Tasks || r.done != s.TasksCompleted+s.TasksFailed || s.Tasks != r.done || r.ok != s.AttemptsCompleted ||
+		r.failed != s.AttemptsFailed || r.attempts != s.StepAttempts || r.retries != s.Retries ||
+		s.SpansExpected != s.Tasks+s.StepAttempts || s.StepAttempts != s.AttemptsCompleted+s.AttemptsFailed ||
+		s.Steps != s.StepsCompleted+s.StepsFailed+s.StepsNotRun || s.StepsCompleted != s.AttemptsCompleted {
+		t.Errorf("recount: tasks %d/%d done, attempts %d (%d ok, %d failed, %d retries); summary %+v",
+			r.tasks, r.done, r.attempts, r.ok, r.failed, r.retries, s)
 	}
 }
 
@@ -164,14 +214,14 @@ func TestStdoutDeterministic(t *testing.T) {
 	if s.StdoutEvents != len(evs) || s.Seed != 7 || s.Start != "2026-11-22T10:00:00.000Z" || s.TasksFailed == 0 || s.DuplicatesEmitted == 0 {
 		t.Errorf("summary %+v", s)
 	}
-	// Per task, events are in time order; tasks interleave.
-	last := map[any]string{}
+	// Builder timestamps have whole seconds; the state machine's milliseconds.
 	for _, ev := range evs {
 		ts := ev["timestamp"].(string)
-		if prev := last[ev["task_id"]]; ts < prev {
-			t.Fatalf("task %v: %s after %s", ev["task_id"], ts, prev)
+		_, sm := ev["from_state"]
+		ruby := sm && strings.HasPrefix(ev["event"].(string), "task.") // TaskStateMachine's payload: a Ruby Time
+		if want := len("2026-11-22T10:00:00Z"); !ruby && len(ts) != want || ruby && len(ts) != want+4 {
+			t.Fatalf("%v timestamp %s", ev["event"], ts)
 		}
-		last[ev["task_id"]] = ts
 	}
 }
 
@@ -190,7 +240,7 @@ func TestStringIDsFlag(t *testing.T) {
 	}
 }
 
-var prefixRE = regexp.MustCompile(`^([DIWE]), \[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}) #4242\] +(DEBUG|INFO|WARN|ERROR) -- : `)
+var prefixRE = regexp.MustCompile(`^([DIWE]), \[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}) #424\d\] +(DEBUG|INFO|WARN|ERROR) -- : `)
 
 func readLines(t *testing.T, path string) []string {
 	t.Helper()
@@ -202,194 +252,6 @@ func readLines(t *testing.T, path string) []string {
 		t.Fatalf("%s does not end with a newline", path)
 	}
 	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-}
-
-func TestLogFile(t *testing.T) {
-	dir := t.TempDir()
-	args := func(d string) []string {
-		return []string{"--seed", "3", "--tasks", "40", "--fail", "0.3", "--log-file", filepath.Join(d, "tasker.log"),
-			"--summary", filepath.Join(d, "summary.json")}
-	}
-	r := runArgs(t, args(dir)...)
-	if r.code != 0 || r.stdout != "" {
-		t.Fatalf("exit %d, stdout %q: %s", r.code, r.stdout, r.stderr)
-	}
-	dir2 := t.TempDir()
-	runArgs(t, args(dir2)...)
-	a, _ := os.ReadFile(filepath.Join(dir, "tasker.log"))
-	b, _ := os.ReadFile(filepath.Join(dir2, "tasker.log"))
-	if !bytes.Equal(a, b) {
-		t.Fatal("log files differ between identical runs")
-	}
-	s := readSummary(t, filepath.Join(dir, "summary.json"))
-	lines := readLines(t, filepath.Join(dir, "tasker.log"))
-	if len(lines) != s.LogLines || s.LogFileLines != len(lines) || s.PlainLines != 0 {
-		t.Fatalf("%d lines, summary %d/%d", len(lines), s.LogLines, s.LogFileLines)
-	}
-	order := []string{"timestamp", "correlation_id", "component", "message", "environment", "tasker_version", "process_id", "thread_id", "entity_type"}
-	byName := map[string]int{}
-	prevTime := ""
-	for _, l := range lines {
-		m := prefixRE.FindStringSubmatch(l)
-		if m == nil {
-			t.Fatalf("no Rails prefix: %s", l)
-		}
-		if m[1] != m[3][:1] || len(m[0]) != len("I, [2026-11-22T10:00:00.123456 #4242]  INFO -- : ") {
-			t.Fatalf("bad prefix %q", m[0])
-		}
-		if m[2] < prevTime {
-			t.Fatalf("prefix time %s before %s", m[2], prevTime)
-		}
-		prevTime = m[2]
-		body := l[len(m[0]):]
-		dec := json.NewDecoder(strings.NewReader(body))
-		var keys []string
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(body), &rec); err != nil {
-			t.Fatalf("%v: %s", err, body)
-		}
-		tok, _ := dec.Token()
-		for dec.More() && tok != nil {
-			k, _ := dec.Token()
-			keys = append(keys, k.(string))
-			var skip json.RawMessage
-			_ = dec.Decode(&skip)
-		}
-		if strings.Join(keys[:len(order)], ",") != strings.Join(order, ",") {
-			t.Fatalf("keys %v", keys)
-		}
-		if _, ok := rec["level"]; ok {
-			t.Fatal("Tasker's JSON has no level key")
-		}
-		ts := rec["timestamp"].(string)
-		if len(ts) != len("2026-11-22T10:00:00.000Z") || !strings.HasPrefix(m[2], ts[:len(ts)-1]) {
-			t.Fatalf("timestamp %s vs prefix %s", ts, m[2])
-		}
-		name := rec["entity_type"].(string) + "." + rec["event_type"].(string)
-		if rec["entity_type"] == "step" && (rec["event_type"] == "completed" || rec["event_type"] == "failed") {
-			if _, ok := rec["duration_ms"].(float64); !ok {
-				t.Fatalf("no duration_ms: %s", body)
-			}
-			if m[3] != map[any]string{"completed": "INFO", "failed": "ERROR"}[rec["event_type"]] {
-				t.Fatalf("level %s for %s", m[3], name)
-			}
-		}
-		byName[rec["message"].(string)]++
-	}
-	if s.LogLinesByName["step.completed"] != byName["Step completed"] || s.LogLinesByName["task.start_requested"] != byName["Task started"] ||
-		s.LogLinesByName["observability.step.backoff"] != byName["Step backoff"] || byName["Step backoff"] == 0 {
-		t.Fatalf("by name %v, summary %v", byName, s.LogLinesByName)
-	}
-	// Info level: no orchestration lines; every task and step event is there.
-	for name, n := range s.EventsByName {
-		got := s.LogLinesByName[name]
-		if strings.HasPrefix(name, "workflow.") {
-			got = s.LogLinesByName["orchestration."+strings.TrimPrefix(name, "workflow.")]
-			if got != 0 {
-				t.Errorf("orchestration line at info level: %s", name)
-			}
-		} else if got != n {
-			t.Errorf("%s: %d events, %d log lines", name, n, got)
-		}
-	}
-}
-
-func TestLogFormats(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "x.log")
-	sp := filepath.Join(dir, "s.json")
-	common := []string{"--tasks", "10", "--fail", "0.4", "--log-file", p, "--summary", sp}
-
-	runArgs(t, append(common, "--log-prefix=false", "--log-level", "debug")...)
-	s := readSummary(t, sp)
-	orch := 0
-	for _, l := range readLines(t, p) {
-		if !strings.HasPrefix(l, `{"timestamp":"`) {
-			t.Fatalf("unprefixed line: %s", l)
-		}
-		if strings.Contains(l, `"entity_type":"orchestration"`) {
-			orch++
-		}
-	}
-	if orch == 0 || orch != s.LogLinesByName["orchestration.viable_steps_discovered"]+s.LogLinesByName["orchestration.task_started"]+
-		s.LogLinesByName["orchestration.steps_execution_started"]+s.LogLinesByName["orchestration.steps_execution_completed"]+
-		s.LogLinesByName["orchestration.task_finalization_started"]+s.LogLinesByName["orchestration.task_finalization_completed"]+
-		s.LogLinesByName["orchestration.task_reenqueue_delayed"] || s.LogLines != s.EventsTotal {
-		t.Fatalf("debug level: %d orchestration lines, summary %+v", orch, s)
-	}
-
-	runArgs(t, append(common, "--log-format", "logfmt")...)
-	for _, l := range readLines(t, p) {
-		m := prefixRE.FindString(l)
-		if m == "" || !strings.HasPrefix(l[len(m):], `timestamp="2026-11-22T10:00:`) || !strings.Contains(l, ` tasker_version="0.1.0" process_id=4242 `) {
-			t.Fatalf("logfmt line: %s", l)
-		}
-		if strings.Contains(l, `message="Step failed"`) && !strings.Contains(l, ` backtrace=["app/tasks/`) {
-			t.Fatalf("logfmt failure line: %s", l)
-		}
-	}
-
-	runArgs(t, append(common, "--log-format", "pretty")...)
-	s = readSummary(t, sp)
-	lines := readLines(t, p)
-	records := 0
-	var cur []string
-	for _, l := range lines {
-		if m := prefixRE.FindString(l); m != "" {
-			if l[len(m):] != "{" {
-				t.Fatalf("pretty record starts with %q", l)
-			}
-			cur = []string{"{"}
-			continue
-		}
-		cur = append(cur, l)
-		if l == "}" {
-			var rec map[string]any
-			if err := json.Unmarshal([]byte(strings.Join(cur, "\n")), &rec); err != nil {
-				t.Fatal(err)
-			}
-			records++
-		} else if !strings.HasPrefix(l, "  ") {
-			t.Fatalf("pretty line %q", l)
-		}
-	}
-	if records != s.LogLines || len(lines) != s.LogFileLines || len(lines) < 10*records {
-		t.Fatalf("%d records in %d lines, summary %d/%d", records, len(lines), s.LogLines, s.LogFileLines)
-	}
-}
-
-func TestPlainLines(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "x.log")
-	r := runArgs(t, "--tasks", "20", "--log-file", p, "--plain-lines", "25")
-	s := parseSummary(t, r.stdout)
-	lines := readLines(t, p)
-	var positions []int
-	for i, l := range lines {
-		m := prefixRE.FindString(l)
-		if m == "" {
-			t.Fatalf("no prefix: %s", l)
-		}
-		if !strings.HasPrefix(l[len(m):], "{") {
-			positions = append(positions, i)
-		}
-	}
-	if len(positions) != 25 || s.PlainLines != 25 || s.LogLines+s.PlainLines != len(lines) || s.LogFileLines != len(lines) {
-		t.Fatalf("%d plain lines at %v; summary %d + %d, file %d", len(positions), positions, s.LogLines, s.PlainLines, len(lines))
-	}
-	// Spread evenly: gaps of about lines/25.
-	gap := len(lines) / 25
-	for i := 1; i < len(positions); i++ {
-		if d := positions[i] - positions[i-1]; d < gap-2 || d > gap+2 {
-			t.Fatalf("plain lines at %v, gap %d", positions, gap)
-		}
-	}
-	// Identical on a second run.
-	before, _ := os.ReadFile(p)
-	runArgs(t, "--tasks", "20", "--log-file", p, "--plain-lines", "25")
-	if after, _ := os.ReadFile(p); !bytes.Equal(before, after) {
-		t.Fatal("plain lines differ between runs")
-	}
 }
 
 func TestRotation(t *testing.T) {
@@ -476,6 +338,9 @@ func newServer(t *testing.T, secret string, respond func(int, http.ResponseWrite
 				signed = wire
 			}
 			m := hmac.New(sha256.New, []byte(s.secret))
+			if ts := r.Header.Get("X-Tasker-Timestamp"); ts != "" {
+				m.Write([]byte(ts + ".")) // the timestamped scheme
+			}
 			m.Write(signed)
 			want := "sha256=" + hex.EncodeToString(m.Sum(nil))
 			if !hmac.Equal([]byte(r.Header.Get("X-Tasker-Signature")), []byte(want)) {
@@ -557,6 +422,7 @@ func TestHTTPSignedBatches(t *testing.T) {
 }
 
 func TestHTTPNoSecretNoHeader(t *testing.T) {
+	t.Setenv("TASKER_WEBHOOK_SECRET", "")
 	srv := newServer(t, "", nil)
 	r := runArgs(t, "--tasks", "2", "--http", srv.URL, "-H", "Authorization: Bearer tok")
 	if r.code != 0 {
@@ -582,7 +448,8 @@ func TestHTTPRetryAfter(t *testing.T) {
 		}
 		return false
 	})
-	r := runArgs(t, "--tasks", "4", "--http", srv.URL, "--secret", "k", "--batch", "1000", "--http-retry-initial", "10ms")
+	r := runArgs(t, "--tasks", "4", "--http", srv.URL, "--secret", "k", "--batch", "1000", "--http-retry-initial", "10ms",
+		"--http-format", "array")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -692,12 +559,11 @@ func TestStdoutLog(t *testing.T) {
 	sc := bufio.NewScanner(strings.NewReader(r.stdout))
 	n := 0
 	for sc.Scan() {
-		if prefixRE.FindString(sc.Text()) == "" {
-			t.Fatalf("stdout log line %q", sc.Text())
+		if prefixRE.FindString(sc.Text()) != "" {
+			n++
 		}
-		n++
 	}
-	if n != s.LogLines+4 || s.PlainLines != 4 || s.StdoutEvents != 0 {
+	if n != s.LogEntries || s.PlainLines != 4 || s.StdoutEvents != 0 || s.LogEntries != s.LogLines+s.LogPlainEntries+4 {
 		t.Fatalf("%d lines, summary %+v", n, s)
 	}
 }
@@ -714,5 +580,63 @@ func TestFlagErrors(t *testing.T) {
 	}
 	if r := runArgs(t, "-h"); r.code != exitOK || !strings.Contains(r.stderr, "-rotate-bytes") {
 		t.Errorf("-h: exit %d", r.code)
+	}
+}
+
+// The defaults match the receiver of otelcol-config.yaml: --http default is its
+// endpoint, bodies are NDJSON, and --secret comes from TASKER_WEBHOOK_SECRET (what the
+// receiver's README puts in http.secret).
+func TestReceiverDefaults(t *testing.T) {
+	t.Setenv("TASKER_WEBHOOK_SECRET", "from-env")
+	c, err := parseFlags([]string{"--http", "default"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.http.url != "http://127.0.0.1:4320/v1/events" || c.http.format != "ndjson" || c.http.secret != "from-env" {
+		t.Fatalf("url %s format %s secret %q", c.http.url, c.http.format, c.http.secret)
+	}
+	if c, _ := parseFlags([]string{"--secret", ""}, io.Discard); c.http.secret != "" {
+		t.Fatal("--secret '' does not turn signing off")
+	}
+	srv := newServer(t, "from-env", nil)
+	r := runArgs(t, "--tasks", "2", "--http", srv.URL)
+	if r.code != 0 || len(srv.errs) > 0 || len(srv.reqs) == 0 || srv.reqs[0].Header.Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("exit %d %s %v", r.code, r.stderr, srv.errs)
+	}
+	// Successive runs with other seeds do not share task ids.
+	a := decodeEvents(t, runArgs(t, "--tasks", "3").stdout)
+	b := decodeEvents(t, runArgs(t, "--tasks", "3", "--seed", "2").stdout)
+	if a[0]["task_id"].(json.Number) != "1" || b[0]["task_id"].(json.Number) != "1000001" {
+		t.Fatalf("task ids %v, %v", a[0]["task_id"], b[0]["task_id"])
+	}
+}
+
+// --sign-timestamp: the timestamped scheme of the receiver's require_timestamp, a fresh
+// timestamp per request.
+func TestHTTPSignTimestamp(t *testing.T) {
+	srv := newServer(t, "k", func(n int, w http.ResponseWriter) bool {
+		if n == 0 {
+			w.WriteHeader(503) // the retry is signed afresh
+			return true
+		}
+		return false
+	})
+	before := time.Now().Unix()
+	r := runArgs(t, "--tasks", "3", "--http", srv.URL, "--secret", "k", "--sign-timestamp", "--batch", "100",
+		"--http-retry-initial", "10ms")
+	if r.code != 0 || len(srv.errs) > 0 || len(srv.bodies) == 0 {
+		t.Fatalf("exit %d: %s %v", r.code, r.stderr, srv.errs)
+	}
+	for _, req := range srv.reqs {
+		ts, err := strconv.ParseInt(req.Header.Get("X-Tasker-Timestamp"), 10, 64)
+		if err != nil || ts < before || ts > time.Now().Unix() {
+			t.Fatalf("X-Tasker-Timestamp %q", req.Header.Get("X-Tasker-Timestamp"))
+		}
+	}
+	// Without the flag: no timestamp header, the plain scheme.
+	srv2 := newServer(t, "k", nil)
+	runArgs(t, "--tasks", "1", "--http", srv2.URL, "--secret", "k")
+	if len(srv2.errs) > 0 || srv2.reqs[0].Header.Get("X-Tasker-Timestamp") != "" {
+		t.Fatalf("plain scheme: %v %v", srv2.errs, srv2.reqs[0].Header)
 	}
 }

@@ -24,6 +24,7 @@ type Summary struct {
 	StepsCompleted int `json:"steps_completed"`
 	StepsFailed    int `json:"steps_failed"`
 	StepsNotRun    int `json:"steps_not_run"`
+	JobRuns        int `json:"job_runs"`
 
 	StepAttempts      int `json:"step_attempts"`
 	AttemptsCompleted int `json:"attempts_completed"`
@@ -41,12 +42,14 @@ type Summary struct {
 
 	StdoutEvents int `json:"stdout_events"`
 
-	LogLines       int            `json:"log_lines"`
-	LogDuplicates  int            `json:"log_duplicates"`
-	LogLinesByName map[string]int `json:"log_lines_by_name"`
-	PlainLines     int            `json:"plain_lines"`
-	LogFileLines   int            `json:"log_file_lines"`
-	LogRotations   int            `json:"log_rotations"`
+	LogEntries      int            `json:"log_entries"`
+	LogLines        int            `json:"log_lines"`
+	LogDuplicates   int            `json:"log_duplicates"`
+	LogLinesByName  map[string]int `json:"log_lines_by_name"`
+	LogPlainEntries int            `json:"log_plain_entries"`
+	PlainLines      int            `json:"plain_lines"`
+	LogFileLines    int            `json:"log_file_lines"`
+	LogRotations    int            `json:"log_rotations"`
 
 	HTTPRequests int   `json:"http_requests"`
 	HTTPRetries  int   `json:"http_retries"`
@@ -65,6 +68,7 @@ func newSummary(seed uint64, t *simulate.Tally) *Summary {
 		StepsCompleted:    t.StepsCompleted,
 		StepsFailed:       t.StepsFailed,
 		StepsNotRun:       t.Steps - t.StepsCompleted - t.StepsFailed,
+		JobRuns:           t.Runs,
 		StepAttempts:      t.StepAttempts,
 		AttemptsCompleted: t.AttemptsCompleted,
 		AttemptsFailed:    t.AttemptsFailed,

@@ -58,7 +58,7 @@ type stats struct {
 }
 
 func newBuilder(cfg *Config, build component.BuildInfo) (*builder, error) {
-	r, err := newRouter(cfg.Routes)
+	r, err := newRouter(cfg.Routes, cfg.source())
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,8 @@ func eventTime(ev *tasker.Event, now time.Time, http bool) time.Time {
 }
 
 func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
-	sig := b.router.decide(ev)
+	dep := out.deployment(ev)
+	sig := b.router.decide(ev, dep)
 	if sig == 0 {
 		out.stats.dropped++
 		return
@@ -125,7 +126,6 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 	if ev.StepID != "" && entity != tasker.EntityTask {
 		entity = tasker.EntityStep
 	}
-	dep := out.deployment(ev)
 	rb := b.resourceFor(out, ev, dep)
 	if wantMetrics && b.mcfg.TaskerEvents.Enabled {
 		rb.agg.add(descEvents, 1, kv{"tasker.event.name", ev.Name})

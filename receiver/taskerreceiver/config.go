@@ -57,6 +57,8 @@ type Config struct {
 	HTTP configoptional.Optional[HTTPConfig] `mapstructure:"http"`
 	// Logs is the file input over Tasker's structured logs. Optional.
 	Logs configoptional.Optional[LogsConfig] `mapstructure:"logs"`
+	// Scrape polls Tasker's /tasker/metrics endpoints (prom_config.go). Optional.
+	Scrape configoptional.Optional[ScrapeConfig] `mapstructure:"scrape"`
 
 	// ServiceName is the resource service.name. Default "tasker".
 	ServiceName string `mapstructure:"service_name"`
@@ -117,6 +119,8 @@ type HTTPConfig struct {
 	// across concurrent requests; a request that would exceed it is answered 503 with
 	// Retry-After. At least max_request_body_size. Default 64 MiB.
 	MaxInFlightBytes int64 `mapstructure:"max_in_flight_bytes"`
+	// Push takes Tasker's metrics export POST (prom_config.go). Optional.
+	Push configoptional.Optional[PushConfig] `mapstructure:"push"`
 
 	_ struct{}
 }
@@ -203,7 +207,9 @@ func createDefaultConfig() component.Config {
 			TimestampTolerance: DefaultTimestampTolerance,
 			MaxEvents:          DefaultMaxEvents,
 			MaxInFlightBytes:   DefaultMaxInFlightBytes,
+			Push:               defaultPushConfig(),
 		}),
+		Scrape:      defaultScrapeConfig(),
 		Logs:        configoptional.Default(LogsConfig{Config: *logs, RetryOnFailure: defaultLogsRetry(), JoinContinuations: true}),
 		ServiceName: DefaultServiceName,
 		Dedupe: DedupeConfig{
@@ -231,8 +237,8 @@ func (c *Config) source() string {
 // Validate checks the configuration and reports every problem at once.
 func (c *Config) Validate() error {
 	var errs []error
-	if !c.HTTP.HasValue() && !c.Logs.HasValue() {
-		errs = append(errs, errors.New("no input configured: set http, logs, or both"))
+	if !c.HTTP.HasValue() && !c.Logs.HasValue() && !c.Scrape.HasValue() {
+		errs = append(errs, errors.New("no input configured: set http, logs, or both (or scrape)"))
 	}
 	if c.HTTP.HasValue() {
 		h := c.HTTP.Get()
@@ -317,6 +323,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("routes[%d]: drop excludes signals and sampling_rate", i))
 		}
 	}
+	errs = append(errs, c.validatePromInputs()...)
 	return errors.Join(errs...)
 }
 

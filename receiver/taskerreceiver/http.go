@@ -71,11 +71,12 @@ func (r *taskerReceiver) startHTTP(ctx context.Context, host component.Host) err
 	if h.HealthPath != "" && h.HealthPath != "-" {
 		mux.HandleFunc(h.HealthPath, handleHealth)
 	}
+	r.registerPush(mux) // prom_push.go
 	srv, err := h.ServerConfig.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, mux,
 		confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, code int) {
 			writeJSON(w, code, errorResponse{Error: msg})
 		}),
-		confighttp.WithDecoder("zstd", zstdDecoder))
+		confighttp.WithDecoder("zstd", zstdDecoder), lenientSnappy(h.ServerConfig.MaxRequestBodySize))
 	if err != nil {
 		_ = ln.Close()
 		return err

@@ -51,6 +51,10 @@ type taskerReceiver struct {
 	addr     string // the listener's address, once started
 	serverWG sync.WaitGroup
 	files    *fileInput
+
+	// The push and scrape inputs (prom_*.go): start times of cumulative series.
+	promStarts cumulativeStarts
+	scrape     *scraper
 }
 
 func newReceiver(set receiver.Settings, cfg *Config) (*taskerReceiver, error) {
@@ -94,6 +98,11 @@ func (r *taskerReceiver) start(ctx context.Context, host component.Host) error {
 			return errors.Join(err, r.stopHTTP(ctx))
 		}
 	}
+	if r.cfg.Scrape.HasValue() {
+		if err := r.startScrape(ctx, host); err != nil {
+			return errors.Join(err, r.stopHTTP(ctx), r.stopFiles())
+		}
+	}
 	return nil
 }
 
@@ -101,7 +110,7 @@ func (r *taskerReceiver) start(ctx context.Context, host component.Host) error {
 func (r *taskerReceiver) Shutdown(ctx context.Context) error {
 	var err error
 	r.stopOnce.Do(func() {
-		err = errors.Join(r.stopHTTP(ctx), r.stopFiles())
+		err = errors.Join(r.stopScrape(), r.stopHTTP(ctx), r.stopFiles())
 		if r.unregister != nil {
 			r.unregister()
 		}

@@ -24,10 +24,13 @@ type route struct {
 // router is the port of Tasker's EventRouter: first match wins.
 type router struct {
 	routes []route
+	source string // the ids' namespace: part of the sampling key
 }
 
-func newRouter(cfgs []RouteConfig) (*router, error) {
-	r := &router{}
+// newRouter compiles the routes; source (the receiver's `source`) is part of every
+// sampling key, with the event's deployment, as it is of the ids.
+func newRouter(cfgs []RouteConfig, source string) (*router, error) {
+	r := &router{source: source}
 	for _, c := range cfgs {
 		m, err := compileMatch(c.Match)
 		if err != nil {
@@ -56,8 +59,8 @@ func newRouter(cfgs []RouteConfig) (*router, error) {
 }
 
 // decide returns the signals the event goes to; 0 means dropped (by a drop route or
-// by sampling).
-func (r *router) decide(ev *tasker.Event) tasker.Signals {
+// by sampling). dep is the event's deployment.
+func (r *router) decide(ev *tasker.Event, dep string) tasker.Signals {
 	for i := range r.routes {
 		rt := &r.routes[i]
 		if !rt.match(ev.Name) {
@@ -66,7 +69,7 @@ func (r *router) decide(ev *tasker.Event) tasker.Signals {
 		if rt.drop {
 			return 0
 		}
-		if rt.hasRate && !sampled(ev, rt.rate) {
+		if rt.hasRate && !sampledIn(ev, r.source, dep, rt.rate) {
 			return 0
 		}
 		return rt.signals
@@ -80,7 +83,12 @@ func (r *router) decide(ev *tasker.Event) tasker.Signals {
 // finaliser: Tasker's ids are consecutive integers, and a hash that does not mix its
 // last input bytes (FNV-1a of a short string did not) keeps all or nothing of any
 // window of consecutive ids instead of the configured share.
-func sampled(ev *tasker.Event, rate float64) bool {
+func sampled(ev *tasker.Event, rate float64) bool { return sampledIn(ev, "", "", rate) }
+
+// sampledIn is sampled with the task id qualified by (source, deployment), so that two
+// installations or deployments whose task ids overlap decide independently; the
+// decision for a task stays the same on every replica and in every run.
+func sampledIn(ev *tasker.Event, source, dep string, rate float64) bool {
 	if rate >= 1 {
 		return true
 	}
@@ -89,8 +97,17 @@ func sampled(ev *tasker.Event, rate float64) bool {
 	}
 	var h uint64
 	switch {
-	case ev.TaskID != "":
+	case ev.TaskID != "" && source == "" && dep == "":
 		h = xxhash.Sum64String(ev.TaskID)
+	case ev.TaskID != "":
+		var d xxhash.Digest
+		d.Reset()
+		_, _ = d.WriteString(source)
+		_, _ = d.WriteString("\x00")
+		_, _ = d.WriteString(dep)
+		_, _ = d.WriteString("\x00")
+		_, _ = d.WriteString(ev.TaskID)
+		h = d.Sum64()
 	case ev.CorrelationID != "":
 		h = xxhash.Sum64String(ev.CorrelationID) ^ 0x9e3779b97f4a7c15
 	default:

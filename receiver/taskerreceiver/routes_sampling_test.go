@@ -45,17 +45,17 @@ func TestSamplingRateOnConsecutiveIDs(t *testing.T) {
 func TestSamplingSameOnEveryReplica(t *testing.T) {
 	rate := 0.5
 	cfg := []RouteConfig{{Match: "*", SamplingRate: &rate}}
-	a, err := newRouter(cfg)
+	a, err := newRouter(cfg, "")
 	require.NoError(t, err)
-	b, err := newRouter(cfg)
+	b, err := newRouter(cfg, "")
 	require.NoError(t, err)
 	kept := 0
 	for id := 1; id <= 1000; id++ {
 		tid := strconv.Itoa(id)
-		first := a.decide(&tasker.Event{Name: "task.start_requested", TaskID: tid})
+		first := a.decide(&tasker.Event{Name: "task.start_requested", TaskID: tid}, "")
 		for _, name := range []string{"step.completed", "task.completed"} {
-			assert.Equal(t, first, a.decide(&tasker.Event{Name: name, TaskID: tid}), "task %s: one decision for all its events", tid)
-			assert.Equal(t, first, b.decide(&tasker.Event{Name: name, TaskID: tid}), "task %s: the same decision on another replica", tid)
+			assert.Equal(t, first, a.decide(&tasker.Event{Name: name, TaskID: tid}, ""), "task %s: one decision for all its events", tid)
+			assert.Equal(t, first, b.decide(&tasker.Event{Name: name, TaskID: tid}, ""), "task %s: the same decision on another replica", tid)
 		}
 		if first != 0 {
 			kept++
@@ -73,4 +73,35 @@ func TestSamplingSameOnEveryReplica(t *testing.T) {
 	assert.False(t, sampled(&tasker.Event{TaskID: "1"}, math.NaN()))
 	assert.False(t, sampled(&tasker.Event{TaskID: "1"}, 0))
 	assert.True(t, sampled(&tasker.Event{TaskID: "1"}, 1))
+}
+
+// Two deployments (or installations) whose task ids overlap decide independently: the
+// sampling key is (source, deployment, task id), as the ids are. Each keeps its share,
+// and they do not keep the same tasks.
+func TestSamplingPerDeployment(t *testing.T) {
+	rate := 0.5
+	r, err := newRouter([]RouteConfig{{Match: "*", SamplingRate: &rate}}, "tasker")
+	require.NoError(t, err)
+	keptProd, keptStaging, both := 0, 0, 0
+	const n = 10000
+	for id := 1; id <= n; id++ {
+		ev := &tasker.Event{Name: "task.completed", TaskID: strconv.Itoa(id)}
+		p, s := r.decide(ev, "production") != 0, r.decide(ev, "staging") != 0
+		assert.Equal(t, p, r.decide(ev, "production") != 0, "the same decision every time")
+		if p {
+			keptProd++
+		}
+		if s {
+			keptStaging++
+		}
+		if p && s {
+			both++
+		}
+	}
+	sigma := math.Sqrt(n * rate * (1 - rate))
+	assert.InDelta(t, n*rate, keptProd, 4*sigma)
+	assert.InDelta(t, n*rate, keptStaging, 4*sigma)
+	// Independent decisions keep a task in both about rate² of the time (identical
+	// ones would keep rate).
+	assert.InDelta(t, n*rate*rate, both, 4*math.Sqrt(n*rate*rate*(1-rate*rate)))
 }

@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Package simulate is the pure part of taskergen: from a seed and Options it produces
-// the ordered stream of Tasker events of N simulated tasks. It does no I/O and reads no
+// the ordered stream of what N simulated Tasker tasks publish and log. It does no I/O and reads no
 // clock: every time comes from the simulated clock that starts at Options.Start, and
 // every random draw from generators seeded by Options.Seed, so the same options give
 // the same events.
@@ -29,6 +29,8 @@ type Generator struct {
 	nextStepID  int64
 	weightSum   int
 	dags        map[Shape]DAG
+	w           *world
+	firstTask   int64
 	h           cursorHeap
 }
 
@@ -70,9 +72,10 @@ func New(o Options) (*Generator, error) {
 		o:           o,
 		arrivals:    rand.New(rand.NewPCG(o.Seed, 0x5eed_a771_7a15)),
 		nextArrival: o.Start.Truncate(time.Millisecond),
-		nextStepID:  o.FirstStepID,
 		dags:        map[Shape]DAG{},
+		w:           newWorld(&o),
 	}
+	g.firstTask, g.nextStepID = o.ids()
 	for _, s := range o.Shapes {
 		g.weightSum += s.Weight
 		if _, ok := g.dags[s.Shape]; !ok {
@@ -122,7 +125,7 @@ func (g *Generator) create() {
 		w -= s.Weight
 	}
 	dag := g.dags[shape]
-	evs, order := simulateTask(&g.o, i, g.nextArrival, g.o.FirstTaskID+int64(i), g.nextStepID, rng, dag)
+	evs, order := simulateTask(&g.o, g.w, i, g.nextArrival, g.firstTask+int64(i), g.nextStepID, rng, dag)
 	g.nextStepID += int64(len(dag.Names))
 	heap.Push(&g.h, &cursor{task: i, evs: evs, order: order})
 	g.next++

@@ -95,18 +95,48 @@ type Options struct {
 	BackoffJitter     float64 // jitter_max_percentage (0 = jitter disabled)
 	ServerBackoffProb float64 // probability a backoff is server_requested (Retry-After 1-5 s)
 
-	DuplicateProb   float64 // probability of each extra copy of a terminal event (up to 2 extra)
-	ExactDuplicates bool    // extra copies repeat the payload exactly (else: without state-machine fields)
+	// DuplicateProb is the probability that an occurrence is published with all the
+	// copies Tasker publishes of it (1, the default: Tasker's behaviour); otherwise
+	// only its primary copy is published (a de-duplicated stream).
+	DuplicateProb float64
+	// ExactDuplicates: every copy repeats the primary copy's payload byte for byte
+	// (a forwarder's retransmission) instead of its own publisher's payload.
+	ExactDuplicates bool
 
 	StringIDs     bool // task_id/step_id (and step_ids) as JSON strings
 	Orchestration bool // also workflow.* and observability.task.enqueue events
 
 	Namespaces  []string // chosen per task; empty: no namespace field
 	TaskVersion string   // version field; empty: none
-	TSDigits    int      // fractional digits of payload timestamps (Tasker's builder: 0)
+	TSDigits    int      // fractional digits of builder payload timestamps (Tasker's builder: 0)
 
+	// FirstTaskID, FirstStepID: the first ids; 0 derives them from the seed, so that
+	// runs with different seeds never share a task or step id (AutoIDs).
 	FirstTaskID int64
 	FirstStepID int64
+
+	Workers     int // job worker processes (each with its own pool threads)
+	PoolThreads int // step-executor pool threads per worker
+}
+
+// AutoIDs returns the first task and step ids of seed: block b = (seed−1) mod 10^6
+// starts task ids at b·10^6+1 and step ids at b·10^8+1 (seed 1: both 1), so runs with
+// different seeds never collide below a million tasks and 10^8 steps.
+func AutoIDs(seed uint64) (task, step int64) {
+	b := int64((seed + 999_999) % 1_000_000)
+	return b*1_000_000 + 1, b*100_000_000 + 1
+}
+
+// ids returns the effective first ids.
+func (o *Options) ids() (task, step int64) {
+	task, step = AutoIDs(o.Seed)
+	if o.FirstTaskID > 0 {
+		task = o.FirstTaskID
+	}
+	if o.FirstStepID > 0 {
+		step = o.FirstStepID
+	}
+	return task, step
 }
 
 // Defaults returns the options taskergen starts from.
@@ -129,13 +159,10 @@ func Defaults() Options {
 		BackoffMax:        30 * time.Second,
 		BackoffJitter:     0.1,
 		ServerBackoffProb: 0.1,
-		DuplicateProb:     0.2,
+		DuplicateProb:     1,
 		Orchestration:     true,
-		Namespaces:        []string{"default"},
-		TaskVersion:       "1.0.0",
-		TSDigits:          3,
-		FirstTaskID:       1,
-		FirstStepID:       1,
+		Workers:           2,
+		PoolThreads:       5,
 	}
 }
 
@@ -168,6 +195,8 @@ func (o *Options) Validate() error {
 		return errors.New("timestamp digits must be in [0, 9]")
 	case o.FirstTaskID < 0 || o.FirstStepID < 0:
 		return errors.New("first ids must not be negative")
+	case o.Workers < 1 || o.Workers > 1000 || o.PoolThreads < 1 || o.PoolThreads > 1000:
+		return errors.New("workers and pool threads must be in [1, 1000]")
 	}
 	for _, s := range o.Shapes {
 		if s.Weight < 0 {

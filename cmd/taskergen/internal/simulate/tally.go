@@ -5,28 +5,30 @@ package simulate
 
 import "time"
 
-// Tally counts a stream of events as the summary reports them: logical outcomes once,
-// extra copies of terminal events (Event.Dup > 0) separately.
+// Tally counts a stream of items as the summary reports them: occurrences once (on
+// their primary item), publications and copies separately.
 type Tally struct {
-	Tasks          int // tasks whose first event (task.initialize_requested) was seen
-	TasksCompleted int // logical task.completed
-	TasksFailed    int // logical task.failed
+	Tasks          int // tasks created
+	TasksCompleted int
+	TasksFailed    int
 	Steps          int // steps in the DAGs of those tasks
+	Runs           int // TaskRunnerJob executions
 
-	StepAttempts      int // logical step.execution_requested (one per attempt)
-	AttemptsCompleted int // logical step.completed
-	AttemptsFailed    int // logical step.failed
+	StepAttempts      int
+	AttemptsCompleted int
+	AttemptsFailed    int
 	StepsCompleted    int // steps that completed (= AttemptsCompleted)
-	StepsFailed       int // steps whose last attempt failed and that were not retried
-	Retries           int // step.retry_requested
+	StepsFailed       int // steps whose last attempt failed and that will not run again
+	Retries           int // attempts after a failed attempt of the same step
 	Backoffs          int // observability.step.backoff
 
-	Events     int // every event, copies included
-	Duplicates int // extra copies
+	Events     int // every publication, copies included
+	Duplicates int // copies (Item.Copy > 0)
 	ByName     map[string]int
 	DupByName  map[string]int
 
-	First, Last time.Time // simulated times of the first and last events
+	First, Last time.Time // simulated times of the first and last items
+	items       int
 }
 
 // NewTally returns an empty tally.
@@ -34,40 +36,45 @@ func NewTally() *Tally {
 	return &Tally{ByName: map[string]int{}, DupByName: map[string]int{}}
 }
 
-// Add counts ev.
-func (t *Tally) Add(ev *Event) {
-	if t.Events == 0 {
-		t.First = ev.Time
+// Add counts it.
+func (t *Tally) Add(it *Item) {
+	if t.items == 0 {
+		t.First = it.Time
 	}
-	t.Last = ev.Time
-	t.Events++
-	t.ByName[ev.Name]++
-	if ev.Dup > 0 {
-		t.Duplicates++
-		t.DupByName[ev.Name]++
-		return
+	t.items++
+	t.Last = it.Time
+	if it.Name != "" {
+		t.Events++
+		t.ByName[it.Name]++
+		if it.Copy > 0 {
+			t.Duplicates++
+			t.DupByName[it.Name]++
+		}
 	}
-	switch ev.Name {
-	case TaskInitializeRequested:
+	switch it.Occ {
+	case OccTaskCreated:
 		t.Tasks++
-		t.Steps += ev.TotalSteps
-	case TaskCompleted:
+		t.Steps += it.TotalSteps
+	case OccRunStarted:
+		t.Runs++
+	case OccTaskCompleted:
 		t.TasksCompleted++
-	case TaskFailed:
+	case OccTaskFailed:
 		t.TasksFailed++
-	case StepExecutionRequested:
+	case OccAttemptStarted:
 		t.StepAttempts++
-	case StepCompleted:
+		if it.Attempt > 1 {
+			t.Retries++
+		}
+	case OccAttemptCompleted:
 		t.AttemptsCompleted++
 		t.StepsCompleted++
-	case StepFailed:
+	case OccAttemptFailed:
 		t.AttemptsFailed++
-		if ev.Final {
+		if it.Final {
 			t.StepsFailed++
 		}
-	case StepRetryRequested:
-		t.Retries++
-	case StepBackoff:
+	case OccBackoff:
 		t.Backoffs++
 	}
 }
