@@ -137,6 +137,10 @@ func BenchmarkCacheAggregate(b *testing.B) {
 				for i := range batches { // warm up: every series exists
 					must(b, p.ConsumeMetrics(ctx, next(i)))
 				}
+				redis := strings.HasPrefix(im.name, "tasker_cache_redis")
+				if redis {
+					redisCLI(b, redisAddr, "CONFIG", "RESETSTAT")
+				}
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
@@ -147,6 +151,9 @@ func BenchmarkCacheAggregate(b *testing.B) {
 				}
 				b.StopTimer()
 				b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "items/s")
+				if redis {
+					b.ReportMetric(scriptMicros(b, redisAddr)/float64(b.N*batch), "server-µs/point")
+				}
 				// Not timed: the final export, and for apply1s what is still pending (at most
 				// 10,000 series, applied at once whenever that many are pending).
 				must(b, p.Shutdown(ctx))
@@ -176,6 +183,34 @@ func redisBenchmarkHSET(b *testing.B, addr string) {
 		}
 	}
 	b.Fatalf("redis-benchmark printed no HSET result: %s", out)
+}
+
+func redisCLI(b *testing.B, addr string, args ...string) string {
+	host, port, err := net.SplitHostPort(addr)
+	must(b, err)
+	out, err := exec.Command(testserver.Binary(b, "redis-cli"), append([]string{"-h", host, "-p", port}, args...)...).Output()
+	must(b, err)
+	return string(out)
+}
+
+// scriptMicros is the server time of the scripts (EVALSHA and EVAL: the commands they
+// call are inside it) since CONFIG RESETSTAT, from INFO commandstats.
+func scriptMicros(b *testing.B, addr string) float64 {
+	total := 0.0
+	for line := range strings.Lines(redisCLI(b, addr, "INFO", "commandstats")) {
+		name, rest, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if name != "cmdstat_evalsha" && name != "cmdstat_eval" {
+			continue
+		}
+		for _, f := range strings.Split(rest, ",") {
+			if k, v, _ := strings.Cut(f, "="); k == "usec" {
+				us, err := strconv.ParseFloat(v, 64)
+				must(b, err)
+				total += us
+			}
+		}
+	}
+	return total
 }
 
 // startRedis runs a redis-server (no persistence) on a free loopback port for the
