@@ -7,9 +7,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/testserver/redistest"
@@ -84,4 +86,24 @@ func mergeSums(t *testing.T, ref backend.Backend, rb *Backend, seed uint64, kind
 	got, _, err := rb.Snapshot(ctx, now)
 	require.NoError(t, err)
 	requireSameStates(t, want, got)
+}
+
+// TestExpiryRounding: expiry scores are now + retention rounded up to the granule (1 s,
+// or retention/100), never earlier, and equal within one granule.
+func TestExpiryRounding(t *testing.T) {
+	for _, c := range []struct {
+		retention time.Duration
+		granule   int64
+	}{{time.Hour, 1000}, {time.Minute, 600}, {50 * time.Millisecond, 1}} {
+		b := &Backend{retention: c.retention}
+		require.Equal(t, c.granule, b.expiryGranule())
+		for _, now := range []time.Time{t0, t0.Add(1), t0.Add(999 * time.Millisecond), time.UnixMilli(-1500), time.UnixMilli(-2000)} {
+			got, err := strconv.ParseInt(b.expiry(now), 10, 64)
+			require.NoError(t, err)
+			exact := now.Add(c.retention).UnixMilli()
+			assert.GreaterOrEqual(t, got, exact, "never earlier (%s, %s)", c.retention, now)
+			assert.Less(t, got-exact, c.granule, "at most a granule later (%s, %s)", c.retention, now)
+			assert.Zero(t, got%c.granule, "on the granule (%s, %s)", c.retention, now)
+		}
+	}
 }
