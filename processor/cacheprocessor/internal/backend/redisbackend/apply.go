@@ -21,6 +21,8 @@ type encoder struct {
 	used []int
 	seen map[series.ID]struct{}
 	ids  []byte // packed ids of the batch (max_series registry)
+	buf  []byte // applysums.lua's arguments, before they are copied into one string
+	ends []int  // where each argument ends in buf
 }
 
 func newEncoder(shards int) *encoder {
@@ -68,46 +70,53 @@ func (e *encoder) records(ups []series.Update, idx []int) []byte {
 }
 
 // sumsArgs appends applysums.lua's arguments after head: the kinds, the number of
-// descriptors, the ids, the times, the points and the descriptor pairs. The strings
-// share one buffer per call.
+// descriptors, the ids, the times, the points and the descriptor pairs. They are
+// substrings of one string, passed as *string (go-redis writes those as they are):
+// boxing a pointer allocates nothing, so a call costs a handful of allocations whatever
+// its number of updates.
 func (e *encoder) sumsArgs(head []any, ups []series.Update, idx []int) []any {
-	n := len(idx)
-	buf := make([]byte, 0, 64*n)
-	kinds := len(buf)
+	buf, ends := e.buf[:0], e.ends[:0]
+	end := func() { ends = append(ends, len(buf)) }
+	descs := 0
 	for _, i := range idx {
 		buf = append(buf, byte('0'+ups[i].Kind))
-	}
-	args := make([]any, 0, len(head)+2+3*n)
-	args = append(args, head...)
-	args = append(args, buf[kinds:len(buf):len(buf)], nil)
-	descs := 0
-	cut := func(from int) { args = append(args, buf[from:len(buf):len(buf)]) }
-	for _, i := range idx {
-		from := len(buf)
-		buf = appendID(buf, ups[i].ID)
-		cut(from)
 		if ups[i].Desc != nil {
 			descs++
 		}
 	}
+	end()
 	for _, i := range idx {
-		from := len(buf)
+		buf = appendID(buf, ups[i].ID)
+		end()
+	}
+	for _, i := range idx {
 		buf = appendInt(buf, ups[i].Point.Time)
-		cut(from)
+		end()
 	}
 	for _, i := range idx {
-		from := len(buf)
 		buf = appendPoint(buf, ups[i].Kind, &ups[i].Point)
-		cut(from)
+		end()
 	}
-	args[len(head)+1] = strconv.Itoa(descs)
 	for _, i := range idx {
 		if ups[i].Desc != nil {
-			from := len(buf)
 			buf = appendID(buf, ups[i].ID)
-			cut(from)
-			args = append(args, ups[i].Desc)
+			end()
+			buf = append(buf, ups[i].Desc...)
+			end()
 		}
+	}
+	all := string(buf)
+	e.buf, e.ends = buf, ends
+	strs := make([]string, len(ends))
+	from := 0
+	for k, to := range ends {
+		strs[k], from = all[from:to], to
+	}
+	args := make([]any, 0, len(head)+1+len(strs))
+	args = append(args, head...)
+	args = append(args, &strs[0], strconv.Itoa(descs))
+	for k := 1; k < len(strs); k++ {
+		args = append(args, &strs[k])
 	}
 	return args
 }
