@@ -19,8 +19,12 @@ COMPONENTS   := connector/taskerconnector exporter/jsonexporter exporter/csvexpo
 SOURCES      := $(shell find . -name '*.go' -not -path './_build/*' -not -path './bin/*' -not -path './bench/*') go.mod go.sum builder-config.yaml
 TEST_TIMEOUT ?= 15m
 FUZZ_TIME    ?= 15s
+# make bench's defaults keep it within 5 minutes on 2 cores (docs/BENCHMARKS.md); BENCH
+# selects benchmarks (-bench), PROFILE=1 saves a CPU profile per package in bench-profiles/.
 BENCH_TIME   ?= 1s
-BENCH_COUNT  ?= 5
+BENCH_COUNT  ?= 3
+BENCH        ?= .
+PROFILE      ?=
 
 .PHONY: all build run test unit e2e fuzz bench lint generate tools taskergen clean image
 
@@ -83,9 +87,16 @@ fuzz:
 	  done; done
 
 # Benchmarks of ours and of the contrib peers on the same data, in one run (see docs/BENCHMARKS.md).
+# benchratio prints a line per result as it arrives (stderr), then the table of medians and
+# ratios; the raw output is in bench.out.
 bench:
-	set -o pipefail; cd bench && GOFLAGS='-buildvcs=false -mod=mod' $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCH_TIME) -count $(BENCH_COUNT) ./... | tee $(CURDIR)/bench.out
-	cd bench && $(GO) run ./cmd/benchratio < $(CURDIR)/bench.out
+	@mkdir -p $(BIN) && cd bench && GOFLAGS='-buildvcs=false -mod=mod' $(GO) build -o $(BIN)/benchratio ./cmd/benchratio
+	@[ -z "$(PROFILE)" ] || mkdir -p $(CURDIR)/bench-profiles
+	set -o pipefail; cd bench && export GOFLAGS='-buildvcs=false -mod=mod'; \
+	  for pkg in $$($(GO) list -f '{{if .TestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
+	    prof=; if [ -n "$(PROFILE)" ]; then n=$$(basename $$pkg); prof="-cpuprofile $(CURDIR)/bench-profiles/$$n.cpu.pprof -o $(CURDIR)/bench-profiles/$$n.test"; fi; \
+	    $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCH_TIME) -count $(BENCH_COUNT) $$prof $$pkg || exit 1; \
+	  done | tee $(CURDIR)/bench.out | $(BIN)/benchratio
 
 lint:
 	$(GO) vet $(PKGS)
@@ -93,4 +104,4 @@ lint:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
 clean:
-	rm -rf $(BUILD_DIR) $(BIN) out bench.out
+	rm -rf $(BUILD_DIR) $(BIN) out bench.out bench-profiles

@@ -246,6 +246,9 @@ func (p *cacheProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics)
 		})
 	} else {
 		nowNs := now.UnixNano()
+		if p.cfg.ApplyInterval == 0 {
+			ups = make([]series.Update, 0, md.DataPointCount()) // one allocation per batch
+		}
 		merged, passed, passthrough = p.walk(ctx, md, func(u *series.Update, d *describer, force bool) bool {
 			ok, err := p.prepare(u, d, nowNs, force)
 			if err != nil {

@@ -4,7 +4,10 @@
 // Command benchratio reads `go test -bench` output (several -count runs) on stdin and
 // prints, per case, the median items/s and allocs/item of every implementation and its
 // ratio to the contrib peer of the same case (an impl named contrib_*). Ratios, not
-// absolute times, are what compares on a shared, noisy machine.
+// absolute times, are what compares on a shared, noisy machine. A case with a
+// redis_benchmark_hset row (redis-benchmark -P 64 HSET on the same server, same run)
+// also gets the ratio of each tasker_cache_redis* row to it. It prints one line of
+// progress per benchmark result on stderr as the results arrive.
 package main
 
 import (
@@ -15,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
@@ -34,6 +38,7 @@ func main() {
 			continue
 		}
 		name := m[1]
+		progress(name, m[2])
 		s := samples[name]
 		if s == nil {
 			s = &sample{metrics: map[string][]float64{}}
@@ -90,6 +95,52 @@ func main() {
 			fmt.Printf("| %s | %s | %s | %.3f | %s | %s |\n", strings.TrimPrefix(c, "Benchmark"), n[strings.LastIndex(n, "/")+1:], human(ips), apo, r1, r2)
 		}
 	}
+	redisRatios(caseOrder, cases, samples)
+}
+
+// redisRatios prints, per case with a redis_benchmark_hset row, each Redis row's
+// median items/s over it.
+func redisRatios(caseOrder []string, cases map[string][]string, samples map[string]*sample) {
+	header := false
+	for _, c := range caseOrder {
+		var peer float64
+		for _, n := range cases[c] {
+			if strings.HasSuffix(n, "/redis_benchmark_hset") {
+				peer = itemsPerSec(samples[n])
+			}
+		}
+		if peer <= 0 {
+			continue
+		}
+		for _, n := range cases[c] {
+			impl := n[strings.LastIndex(n, "/")+1:]
+			if !strings.HasPrefix(impl, "tasker_cache_redis") {
+				continue
+			}
+			if !header {
+				fmt.Println()
+				fmt.Println("| case | impl | points/s (median) | redis-benchmark -P 64 HSET ops/s (median) | ratio |")
+				fmt.Println("|---|---|---:|---:|---:|")
+				header = true
+			}
+			ips := itemsPerSec(samples[n])
+			fmt.Printf("| %s | %s | %s | %s | %.2f× |\n", strings.TrimPrefix(c, "Benchmark"), impl, human(ips), human(peer), ips/peer)
+		}
+	}
+}
+
+// progress prints one benchmark result as it arrives (stderr: stdout is the table).
+func progress(name, rest string) {
+	f := strings.Fields(rest)
+	ips := ""
+	for i := 0; i+1 < len(f); i++ {
+		if f[i+1] == "items/s" {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				ips = human(v) + " items/s"
+			}
+		}
+	}
+	fmt.Fprintf(os.Stderr, "%s  %-70s %s\n", time.Now().Format("15:04:05"), strings.TrimPrefix(name, "Benchmark"), ips)
 }
 
 func median(v []float64) float64 {

@@ -84,7 +84,7 @@ func (b *Backend) admit(ctx context.Context, ups []series.Update, now time.Time)
 	for _, i := range idx {
 		pairs = appendID(appendID(pairs, ups[i].ID), ups[i].Overflow)
 	}
-	expiry := strconv.FormatInt(now.Add(b.retention).UnixMilli(), 10)
+	expiry := b.expiry(now)
 	res, err := scriptAdmit.Run(ctx, b.client, []string{b.global.series},
 		strconv.FormatInt(now.UnixMilli(), 10), expiry, strconv.Itoa(b.maxSeries), pairs).Int64Slice()
 	if err != nil {

@@ -99,34 +99,9 @@ for r = 1, nrec do
       R[id], O[id] = ua[r], nil
     end
   elseif kind == 1 then
-    local st, t, v = A[id], B[id], C[id]
-    local sst, stt, sv = ua[r], ub[r], uc[r]
-    if st == '0' and t == '0' and iszeros(st, t, v) then
-      A[id], B[id], C[id] = sst, stt, sv
-    else
-      local vi, svi = byte(v, 1) == 105 and v ~= 'inf', byte(sv, 1) == 105 and sv ~= 'inf'
-      if vi and svi then
-        local x, y = sub(v, 2), sub(sv, 2)
-        if #x <= 12 and #y <= 12 then -- add64's fast path, inlined
-          x, y = tonumber(x, 16), tonumber(y, 16)
-          if x == nil or y == nil then bad('bad integer in series ' .. id) end
-          C[id] = format('i%x', x + y)
-        else
-          C[id] = 'i' .. add64(x, y)
-        end
-      else
-        local x, y
-        if vi then x = i2d(sub(v, 2)) else x = pf(v) end
-        if svi then y = i2d(sub(sv, 2)) else y = pf(sv) end
-        C[id] = ff(x + y)
-      end
-      if st == '0' or (sst ~= '0' and sst ~= st and lt64(sst, st)) then A[id] = sst end
-      if stt ~= t and lt64(t, stt) then B[id] = stt end
-    end
+    A[id], B[id], C[id] = mergesum(id, A[id], B[id], C[id], ua[r], ub[r], uc[r])
   elseif kind == 2 or kind == 3 then
-    -- the newest point wins (a zero point is replaced whatever the time)
-    local t = B[id]
-    if not lt64(ub[r], t) or (t == '0' and iszeros(A[id], t, C[id])) then
+    if newer(A[id], B[id], C[id], ub[r]) then
       A[id], B[id], C[id] = ua[r], ub[r], uc[r]
     end
   elseif kind == 5 or kind == 7 then

@@ -33,7 +33,8 @@ type Backend struct {
 	client    redis.UniversalClient
 	shards    []shardKeys
 	global    globalKeys
-	maxSeries int // 0: no cap (see admit.go)
+	maxSeries int  // 0: no cap (see admit.go)
+	generic   bool // tests: every shard through apply.lua, never applysums.lua
 
 	mu   sync.Mutex
 	info map[string]string
@@ -91,7 +92,7 @@ func New(cfg Config, retention time.Duration, logger *zap.Logger) (*Backend, err
 	g := "{" + cfg.KeyPrefix + "}"
 	b.global = globalKeys{lock: g + ":export_lock", token: g + ":export_token", last: g + ":last_export", shards: g + ":shards",
 		series: g + ":series", replicas: g + ":replicas"}
-	b.encoders.New = func() any { return &encoder{shards: make([][]byte, cfg.Shards)} }
+	b.encoders.New = func() any { return newEncoder(cfg.Shards) }
 	return b, nil
 }
 
@@ -291,94 +292,6 @@ func joinShardErrs(op string, errs []error, causes []error) error {
 		}
 	}
 	return wrap(op, fmt.Errorf("%d shards: %w", len(causes), causes[0]))
-}
-
-// encoder holds an Apply's per-shard payloads (pooled): the records of each shard,
-// each ending in a newline.
-type encoder struct {
-	shards [][]byte
-	used   []int
-	ids    []byte // packed ids of the batch (max_series registry)
-}
-
-func (e *encoder) reset() {
-	for _, s := range e.used {
-		e.shards[s] = e.shards[s][:0]
-	}
-	e.used = e.used[:0]
-}
-
-func (e *encoder) add(shard int, u *series.Update) {
-	if len(e.shards[shard]) == 0 {
-		e.used = append(e.used, shard)
-	}
-	e.shards[shard] = append(appendRecord(e.shards[shard], u), '\n')
-}
-
-// Apply merges ups (series.Merge rules): one Lua script per touched shard, all shards in
-// one pipeline. Each shard's script is atomic and idempotent on its own (its batch
-// marker): after an error, retrying the batch re-applies only the shards that did not
-// commit.
-func (b *Backend) Apply(ctx context.Context, batchID string, ups []series.Update, now time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return wrap("apply", err)
-	}
-	if len(ups) == 0 {
-		return nil
-	}
-	if err := b.admit(ctx, ups, now); err != nil {
-		return err
-	}
-	e := b.encoders.Get().(*encoder)
-	defer func() { e.reset(); b.encoders.Put(e) }()
-	for i := range ups {
-		if err := checkKind(ups[i].Kind); err != nil {
-			return wrap("apply", fmt.Errorf("update %d (series %s): %w", i, ups[i].ID, err))
-		}
-		e.add(b.shardOf(ups[i].ID), &ups[i])
-	}
-	nowArg := strconv.FormatUint(uint64(now.UnixNano()), 16)
-	expiry := strconv.FormatInt(now.Add(b.retention).UnixMilli(), 10)
-	marker, safety := ms(b.retention), ms(b.safety())
-	calls := make([]shardCall, 0, len(e.used))
-	for _, s := range e.used {
-		keys := b.shards[s].keys
-		if batchID != "" {
-			keys = append(keys[:4:4], b.shards[s].batch+batchID)
-		}
-		calls = append(calls, shardCall{shard: s, keys: keys, args: []any{nowArg, expiry, marker, safety, e.shards[s]}})
-	}
-	if b.maxSeries > 0 {
-		// The registered expiries follow the shards' (same score, same GT rule), in
-		// the same pipeline.
-		e.ids = e.ids[:0]
-		for i := range ups {
-			e.ids = appendID(e.ids, ups[i].ID)
-		}
-		calls = append(calls, b.touchCall(expiry, "", e.ids))
-	}
-	cmds := b.evalShards(ctx, scriptApply, calls)
-	var errs, causes []error
-	for i, c := range cmds {
-		if calls[i].shard < 0 {
-			if err := c.Err(); err != nil {
-				errs = append(errs, wrap("apply", fmt.Errorf("series registry %s: %w", b.global.series, err)))
-				causes = append(causes, err)
-			}
-			continue
-		}
-		res, err := c.Int64Slice()
-		if err != nil {
-			errs = append(errs, b.shardErr("apply", calls[i].shard, err))
-			causes = append(causes, err)
-			continue
-		}
-		if len(res) == 2 && res[1] > 0 {
-			b.logger.Warn("Series changed kind (an ID collision?): restarted them",
-				zap.Int("shard", calls[i].shard), zap.Int64("series", res[1]))
-		}
-	}
-	return joinShardErrs("apply", errs, causes)
 }
 
 // Snapshot returns every series not expired at now, sorted by ID: one read-only script

@@ -17,7 +17,8 @@
 // 16 lower-case hex digits (series.ID.String).
 //
 //	{<p>:<s>}:idx            sorted set: member <id>, score = expiry (Unix ms). Apply sets
-//	                         now+retention with ZADD GT (an expiry is never lowered);
+//	                         now+retention, rounded up to the expiry granule (below),
+//	                         with ZADD GT (an expiry is never lowered);
 //	                         ExtendTTL uses ZADD XX GT. Snapshot reads scores > now;
 //	                         Expire removes scores <= now from every structure below.
 //	{<p>:<s>}:d              hash <id> → descriptor (HSETNX: the first one stays)
@@ -39,7 +40,11 @@
 // an abandoned prefix cleans itself up. It never shortens a TTL and never acts before
 // Expire would. Expiry scores follow the now passed to Apply/Snapshot/Expire (the
 // processor passes the wall clock); native TTLs follow the Redis server's clock.
-// Expiries are compared at millisecond granularity.
+// Expiries are compared at millisecond granularity. Apply rounds now+retention up to the
+// expiry granule: 1 s, or retention/100 when the retention is shorter than 100 s (at least
+// 1 ms). A series so lives at most one granule longer than its retention, never shorter,
+// and the batches of one granule write the same score: their ZADD GT (and the max_series
+// registry's) then leave the sorted sets as they are instead of moving every member.
 //
 // One hash per shard for values (rather than one hash per series) costs one HMGET and
 // one HSET per shard and batch instead of two commands per series, and no per-key
@@ -83,6 +88,26 @@
 // happened). Exponential histograms are merged at the coarser scale (series.mergeExp).
 // A series whose kind changed (only an ID collision can do that) restarts with the new
 // point; Apply logs it.
+//
+// A shard whose updates in the batch are all sums and gauges (kinds 1-3), each series at
+// most once — the common case: a batch of counters and gauges — goes through
+// applysums.lua instead, with the same keys, marker and writes. The client splits what
+// the script would otherwise parse: ARGV holds the kinds (one digit per update), the
+// number of descriptors, then the ids, the points' times and the points
+// ("<start> <time> <value>") as separate arguments, then id, descriptor pairs. The ids
+// go to HMGET straight from ARGV; the script parses only the stored values (four plain
+// finds) and builds each new value with one concatenation; the merges are apply.lua's
+// (lib.lua's mergesum for delta sums, newer for newest-wins), so both scripts write the
+// same values (TestMergeSumsMatchesMemory checks them against the memory backend and
+// against apply.lua). The value layout is the same for both scripts.
+//
+// What a point costs on the server (BenchmarkApply, INFO commandstats, 10k series,
+// batches of 1,000 over 16 shards): about 2.7–3.9 µs for a cumulative sum (7.4 µs before
+// applysums.lua), of which HMGET, HSET and ZADD GT themselves take about 0.8 µs, and
+// the conversions of arguments and replies between Lua and Redis (ARGV, redis.call)
+// most of the rest; a plain pipelined HSET costs 0.3 µs. When the expiry score moves
+// with every batch (the processor's wall clock), ZADD reorders the sorted set: about
+// 1 µs more per point.
 //
 // A script missing from the server's script cache (restart, failover, SCRIPT FLUSH:
 // NOSCRIPT, which means it did not run) is re-sent with EVAL.

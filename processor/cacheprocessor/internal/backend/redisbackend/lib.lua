@@ -123,6 +123,38 @@ local function iszeros(st, t, v)
   return st == '0' and t == '0' and not isint(v) and pf(v) == 0
 end
 
+-- series.Merge of a delta sum (kind 1) on its tokens: the stored point st t v merged
+-- with sst stt sv; returns the new tokens
+local function mergesum(id, st, t, v, sst, stt, sv)
+  if st == '0' and t == '0' and iszeros(st, t, v) then return sst, stt, sv end
+  local c
+  local vi, svi = byte(v, 1) == 105 and v ~= 'inf', byte(sv, 1) == 105 and sv ~= 'inf'
+  if vi and svi then
+    local x, y = sub(v, 2), sub(sv, 2)
+    if #x <= 12 and #y <= 12 then -- add64's fast path, inlined
+      x, y = tonumber(x, 16), tonumber(y, 16)
+      if x == nil or y == nil then bad('bad integer in series ' .. id) end
+      c = format('i%x', x + y)
+    else
+      c = 'i' .. add64(x, y)
+    end
+  else
+    local x, y
+    if vi then x = i2d(sub(v, 2)) else x = pf(v) end
+    if svi then y = i2d(sub(sv, 2)) else y = pf(sv) end
+    c = ff(x + y)
+  end
+  if st == '0' or (sst ~= '0' and sst ~= st and lt64(sst, st)) then st = sst end
+  if stt ~= t and lt64(t, stt) then t = stt end
+  return st, t, c
+end
+
+-- series.Merge of a cumulative sum or gauge (kinds 2, 3): does the point with time stt
+-- replace the stored st t v? The newest wins; a zero point is replaced whatever the time.
+local function newer(st, t, v, stt)
+  return t == stt or not lt64(stt, t) or (t == '0' and iszeros(st, t, v))
+end
+
 -- H and E points parse to tables; the tokens of doubles are kept (stok, mntok, mxtok)
 -- and written back unchanged unless the value changed, saving a "%.17g" each.
 local function parse(kind, p)

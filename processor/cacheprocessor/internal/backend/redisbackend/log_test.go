@@ -24,6 +24,10 @@ import (
 // outage) reach the collector's logger, rate-limited, instead of stderr.
 func TestClientLogThroughZap(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
+	// The rate limit is process-wide: forget what earlier tests' outages logged.
+	redisLog.mu.Lock()
+	clear(redisLog.seen)
+	redisLog.mu.Unlock()
 	cfg := NewDefaultConfig()
 	cfg.Addrs = []string{"127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))} // nobody listens
 	cfg.DialTimeout = 100 * time.Millisecond

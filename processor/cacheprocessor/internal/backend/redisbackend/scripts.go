@@ -14,6 +14,8 @@ var (
 	luaLib string
 	//go:embed apply.lua
 	luaApply string
+	//go:embed applysums.lua
+	luaApplySums string
 	//go:embed snapshot.lua
 	luaSnapshot string
 	//go:embed expire.lua
@@ -66,6 +68,7 @@ return 1`
 
 var (
 	scriptApply     = redis.NewScript(luaLib + "\n" + luaApply)
+	scriptApplySums = redis.NewScript(luaLib + "\n" + luaApplySums)
 	scriptSnapshot  = redis.NewScript(luaSnapshot)
 	scriptExpire    = redis.NewScript(luaExpire)
 	scriptExtend    = redis.NewScript(luaLib + "\n" + luaExtend)
@@ -76,6 +79,6 @@ var (
 	scriptMarkGlob  = redis.NewScript(luaMarkGlobal)
 	scriptProbe     = redis.NewScript(luaProbe)
 
-	allScripts = []*redis.Script{scriptApply, scriptSnapshot, scriptExpire, scriptExtend, scriptMarkShard,
+	allScripts = []*redis.Script{scriptApply, scriptApplySums, scriptSnapshot, scriptExpire, scriptExtend, scriptMarkShard,
 		scriptAcquire, scriptRenew, scriptRelease, scriptMarkGlob, scriptProbe, scriptAdmit, scriptTouch}
 )
