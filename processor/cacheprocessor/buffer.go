@@ -74,8 +74,9 @@ func (b *outageBuffer) pop() {
 	}
 }
 
-// replayLoop retries the buffered batches every 250 ms while there are some; once the
-// buffer is empty the replica marks itself ready (an exporter may be waiting for it).
+// replayLoop retries the buffered batches every 250 ms while there are some (and the
+// readiness marker while it could not be written); once the buffer is empty the
+// replica marks itself ready (an exporter may be waiting for it).
 func (p *cacheProcessor) replayLoop(ctx context.Context) {
 	defer p.wg.Done()
 	tick := time.NewTicker(250 * time.Millisecond)
@@ -85,7 +86,7 @@ func (p *cacheProcessor) replayLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if p.buf.points() > 0 {
+			if p.buf.points() > 0 || p.unmarked.Load() {
 				p.settle(ctx, 0)
 			}
 		}

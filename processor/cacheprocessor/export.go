@@ -5,7 +5,6 @@ package cacheprocessor
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -68,6 +67,12 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	start := time.Now()
 	interval := now.Truncate(p.cfg.Interval)
 	bctx := context.WithoutCancel(ctx)
+	// Everything before the snapshot (lock, waiting for replicas, a store just back)
+	// shares one deadline; the shutdown export does not wait long.
+	deadline := start.Add(p.exportWait())
+	if final {
+		deadline = start.Add(p.readyWait())
+	}
 	if p.mem == nil {
 		p.pruneKnown(now.UnixNano())
 		// Points merged locally (apply_interval) and batches buffered during a backend
@@ -82,7 +87,14 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 		p.tel.ProcessorTaskerCacheSeriesExpired.Add(bctx, int64(removed))
 		p.logger.Debug("tasker_cache: series expired", zap.Int("series", removed))
 	}
-	lease, ok, err := p.acquireLock(bctx)
+	var (
+		lease backend.Lease
+		ok    bool
+	)
+	err := p.retryStore(bctx, deadline, func() (err error) {
+		lease, ok, err = p.be.AcquireLock(bctx, p.instance, p.cfg.LockTimeout)
+		return err
+	})
 	if err != nil {
 		p.tel.ProcessorTaskerCacheBackendErrors.Add(bctx, 1)
 		p.record(bctx, outcomeFailed, start)
@@ -94,14 +106,21 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 		p.logger.Debug("tasker_cache: another replica holds the export lock; skipping this interval", zap.Time("interval", interval))
 		return
 	}
+	// Keep the lease alive from here on: waiting for the replicas, exporting, retrying.
+	lost, stopRenew := p.keepLease(bctx, lease)
 	defer func() {
-		if err := lease.Release(bctx); err != nil {
+		stopRenew()
+		// A lock left behind would make every replica skip the next interval.
+		if err := p.retryStore(bctx, time.Now().Add(p.readyWait()), func() error { return lease.Release(bctx) }); err != nil {
 			p.logger.Debug("tasker_cache: releasing the export lock", zap.Error(err))
 		}
 	}()
 	if !final {
-		last, err := p.be.LastExported(bctx)
-		if err != nil {
+		var last int64
+		if err := p.retryStore(bctx, deadline, func() (err error) {
+			last, err = p.be.LastExported(bctx)
+			return err
+		}); err != nil {
 			p.tel.ProcessorTaskerCacheBackendErrors.Add(bctx, 1)
 			p.record(bctx, outcomeFailed, start)
 			p.logger.Warn("tasker_cache: cannot read the last exported interval", zap.Error(err))
@@ -114,10 +133,23 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 		}
 	}
 	if p.mem == nil {
-		p.waitForReplicas(bctx, interval.UnixNano())
+		p.waitForReplicas(bctx, interval.UnixNano(), start, deadline, lost)
 	}
-	states, missing, err := p.be.Snapshot(bctx, now)
-	if err != nil {
+	select {
+	case <-lost: // another replica took over while this one waited: it exports
+		p.record(bctx, outcomeFailed, start)
+		p.logger.Warn("tasker_cache: export lock lost while waiting for the replicas; another replica takes over")
+		return
+	default:
+	}
+	var (
+		states  []series.State
+		missing int
+	)
+	if err := p.retryStore(bctx, deadline, func() (err error) {
+		states, missing, err = p.be.Snapshot(bctx, now)
+		return err
+	}); err != nil {
 		p.tel.ProcessorTaskerCacheBackendErrors.Add(bctx, 1)
 		p.record(bctx, outcomeFailed, start)
 		p.logger.Warn("tasker_cache: cannot read the aggregate", zap.Error(err))
@@ -132,31 +164,8 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	p.series.Store(int64(len(states)))
 	md := p.build(states, now, p.cfg.Temporality == TemporalityDelta)
 
-	// Keep the lease alive while exporting and retrying.
-	renewCtx, stopRenew := context.WithCancel(bctx)
-	lost := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(p.cfg.LockTimeout / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-renewCtx.Done():
-				return
-			case <-tick.C:
-				if err := lease.Renew(renewCtx, p.cfg.LockTimeout); err != nil {
-					if errors.Is(err, backend.ErrLockLost) {
-						close(lost)
-						return
-					}
-					p.logger.Warn("tasker_cache: renewing the export lock failed", zap.Error(err))
-				}
-			}
-		}
-	}()
-	defer stopRenew()
-
 	if md.DataPointCount() > 0 {
-		deadline := interval.Add(p.cfg.Interval) // retry until the next interval takes over
+		retryUntil := interval.Add(p.cfg.Interval) // retry until the next interval takes over
 		backoff := p.cfg.RetryBackoff
 		for attempt := 1; ; attempt++ {
 			ectx, cancel := context.WithTimeout(bctx, p.cfg.ExportTimeout)
@@ -176,7 +185,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 				p.logger.Warn("tasker_cache: extending the TTL after a failed export failed", zap.Error(terr))
 			}
 			wait := backoff/2 + rand.N(backoff/2+1)
-			if final || ctx.Err() != nil || p.now().Add(wait).After(deadline) {
+			if final || ctx.Err() != nil || p.now().Add(wait).After(retryUntil) {
 				p.record(bctx, outcomeFailed, start)
 				p.logger.Warn("tasker_cache: export failed; the data stays in the aggregate (TTL extended) and goes out with the next export",
 					zap.Error(err), zap.Int("attempts", attempt), zap.Int("series", len(states)))
@@ -196,30 +205,17 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	} else if !final {
 		p.record(bctx, outcomeEmpty, start)
 	}
-	if err := p.be.MarkExported(bctx, lease, interval.UnixNano(), states); err != nil {
+	// Recording the export is retried (fenced by the lease): if it were lost, the next
+	// replica to take the lock would export this interval a second time.
+	if err := p.retryStore(bctx, time.Now().Add(p.readyWait()), func() error {
+		return p.be.MarkExported(bctx, lease, interval.UnixNano(), states)
+	}); err != nil {
 		p.tel.ProcessorTaskerCacheBackendErrors.Add(bctx, 1)
 		p.logger.Warn("tasker_cache: recording the export failed", zap.Error(err))
 	}
 	if md.DataPointCount() > 0 {
 		p.record(bctx, outcomeExported, start)
 		p.logger.Debug("tasker_cache: exported", zap.Int("series", len(states)), zap.Int("points", md.DataPointCount()), zap.Int64("token", lease.Token()))
-	}
-}
-
-// acquireLock tries the export lock; an error (a store just back, whose client still
-// reconnects) is retried for up to readyWait.
-func (p *cacheProcessor) acquireLock(ctx context.Context) (backend.Lease, bool, error) {
-	deadline := time.Now().Add(p.readyWait())
-	for {
-		lease, ok, err := p.be.AcquireLock(ctx, p.instance, p.cfg.LockTimeout)
-		if err == nil || p.mem != nil || !time.Now().Before(deadline) {
-			return lease, ok, err
-		}
-		select {
-		case <-ctx.Done():
-			return lease, ok, err
-		case <-time.After(100 * time.Millisecond):
-		}
 	}
 }
 

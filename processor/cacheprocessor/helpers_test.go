@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -66,6 +68,8 @@ func newTestProcessor(t *testing.T, cfg *Config, next consumer.Metrics, clock *f
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	set := processortest.NewNopSettings(metadata.Type)
+	// Warnings and errors show in the output of a failed test.
+	set.Logger = zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	p, err := newCacheProcessor(set, cfg, next)
 	require.NoError(t, err)
 	p.now = clock.Now

@@ -47,6 +47,7 @@ type cacheProcessor struct {
 	ident      *series.Identifier
 	replayMu   sync.Mutex // serialises replay of the outage buffer
 	settleMu   sync.Mutex // serialises settle (readiness markers)
+	unmarked   atomic.Bool // the last readiness marker could not be written: the replay loop retries it
 	known      knownSeries
 	boundsSeen map[series.ID]series.ID
 	overflow   pcommon.Map

@@ -36,6 +36,7 @@ type TelemetryBuilder struct {
 	ProcessorTaskerCacheHistogramBoundsMismatch metric.Int64Counter
 	ProcessorTaskerCachePointsPassedThrough     metric.Int64Counter
 	ProcessorTaskerCachePointsReceived          metric.Int64Counter
+	ProcessorTaskerCacheReplicasNotReady        metric.Int64Counter
 	ProcessorTaskerCacheSeries                  metric.Int64ObservableGauge
 	ProcessorTaskerCacheSeriesExpired           metric.Int64Counter
 	ProcessorTaskerCacheSeriesOverflow          metric.Int64Counter
@@ -173,6 +174,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_tasker_cache_points_received",
 		metric.WithDescription("Data points received and merged into the aggregate. [Alpha]"),
 		metric.WithUnit("{datapoint}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorTaskerCacheReplicasNotReady, err = builder.meter.Int64Counter(
+		"otelcol_processor_tasker_cache_replicas_not_ready",
+		metric.WithDescription("Replicas an export went ahead without because they had not applied their acknowledged points for the interval in time (their points go out with the next export). [Alpha]"),
+		metric.WithUnit("{replica}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorTaskerCacheSeries, err = builder.meter.Int64ObservableGauge(

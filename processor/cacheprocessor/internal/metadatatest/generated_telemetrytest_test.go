@@ -39,6 +39,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ProcessorTaskerCacheHistogramBoundsMismatch.Add(context.Background(), 1)
 	tb.ProcessorTaskerCachePointsPassedThrough.Add(context.Background(), 1)
 	tb.ProcessorTaskerCachePointsReceived.Add(context.Background(), 1)
+	tb.ProcessorTaskerCacheReplicasNotReady.Add(context.Background(), 1)
 	tb.ProcessorTaskerCacheSeriesExpired.Add(context.Background(), 1)
 	tb.ProcessorTaskerCacheSeriesOverflow.Add(context.Background(), 1)
 	AssertEqualProcessorTaskerCacheBackendErrors(t, testTel,
@@ -63,6 +64,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorTaskerCachePointsReceived(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorTaskerCacheReplicasNotReady(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorTaskerCacheSeries(t, testTel,
