@@ -45,8 +45,8 @@ type cacheProcessor struct {
 	// mu guards the identity state below (the identifier is not concurrent-safe).
 	mu         sync.Mutex
 	ident      *series.Identifier
-	replayMu   sync.Mutex // serialises replay of the outage buffer
-	settleMu   sync.Mutex // serialises settle (readiness markers)
+	replayMu   sync.Mutex  // serialises replay of the outage buffer
+	settleMu   sync.Mutex  // serialises settle (readiness markers)
 	unmarked   atomic.Bool // the last readiness marker could not be written: the replay loop retries it
 	known      knownSeries
 	boundsSeen map[series.ID]series.ID
