@@ -3,7 +3,8 @@
 
 // Package filewriter writes the files of the tasker_json and tasker_csv exporters:
 // an append stream with size/age rotation, or one file per export written atomically
-// (temp file + rename); gzip or zstd; periodic flush with optional fsync; group_by a
+// (temp file + rename); gzip or zstd; every Write on the file when it returns, optional
+// fsync; a torn last record of an earlier run cut off at open; group_by a
 // resource attribute into separate files with a bounded number of open files; "-" for
 // stdout. Both exporters use it, so their files behave the same.
 package filewriter // import "github.com/tasker-systems/otelcol-tasker/internal/filewriter"
@@ -91,9 +92,10 @@ type Config struct {
 	Rotation *RotationConfig `mapstructure:"rotation"`
 	// Compression: none (default), gzip or zstd. Compressed files get a .gz or .zst suffix.
 	Compression Compression `mapstructure:"compression"`
-	// FlushInterval flushes buffered data at this period; 0 flushes after every export.
+	// FlushInterval is the fsync period when Fsync is set; 0 fsyncs every Write before
+	// it returns. Every Write hands its data to the OS before it returns, whatever this is.
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
-	// Fsync calls fsync after every flush (durable, slower).
+	// Fsync fsyncs written data every FlushInterval (or every Write with 0).
 	Fsync bool `mapstructure:"fsync"`
 	// CreateDirectory creates missing parent directories at start.
 	CreateDirectory bool `mapstructure:"create_directory"`
