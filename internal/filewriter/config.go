@@ -7,6 +7,17 @@
 // fsync; a torn last record of an earlier run cut off at open; group_by a
 // resource attribute into separate files with a bounded number of open files; "-" for
 // stdout. Both exporters use it, so their files behave the same.
+//
+// Why not lumberjack or timberjack (the rotating writers contrib's fileexporter
+// uses): they rotate bytes, not records. A CSV file here starts with its header line
+// and every rotated file must too, with the header of the data written into it (a
+// new column set opens a new file); a rotation never splits a record. They keep
+// their own buffering and report nothing of a failed write, while here a Write that
+// returns nil is on the file (write(2) done, fsync optional) and a failed Write is
+// cut off the file and returned, so exporterhelper's retry writes it again and the
+// producer is acknowledged only after the write. And at open a torn last record left
+// by a crash (a half NDJSON line, a CSV row short of its header's cells) is cut back
+// to the last complete one before anything is appended (torn.go), which neither does.
 package filewriter // import "github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 
 import (

@@ -6,7 +6,110 @@ package filewriter
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
 )
+
+// Start creates the directory when CreateDirectory is set and checks that the output
+// is writable (append: the file opens for appending; per_export: a temp file can be
+// created and removed in the directory; group_by: the directory above {group}). An
+// unwritable path fails with an error that names the path and the cause. It starts
+// the periodic fsync when Fsync is set and FlushInterval > 0.
+func (o *Output) Start() error {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return errors.New("tasker output: Start after Shutdown")
+	}
+	if o.started {
+		o.mu.Unlock()
+		return nil
+	}
+	o.started = true
+	o.mu.Unlock()
+
+	if !o.stdout {
+		if err := o.checkWritable(); err != nil {
+			return err
+		}
+	}
+	if o.mode == ModeAppend && o.fsync && o.interval > 0 {
+		o.mu.Lock()
+		if !o.closed {
+			o.stop = make(chan struct{})
+			o.done = make(chan struct{})
+			go o.flushLoop(o.stop, o.done)
+		}
+		o.mu.Unlock()
+	}
+	return nil
+}
+
+func (o *Output) checkWritable() error {
+	var dir string
+	switch {
+	case o.grouped:
+		dir = o.baseDir
+	case o.mode == ModePerExport:
+		dir = o.path
+	default:
+		dir = filepath.Dir(o.path)
+	}
+	if o.createDir {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("tasker output %q: %w", o.path, err)
+		}
+	}
+	if o.grouped || o.mode == ModePerExport {
+		f, err := os.CreateTemp(dir, ".tasker-write-check-*.tmp")
+		if err != nil {
+			return fmt.Errorf("tasker output %q: %w", o.path, err)
+		}
+		name := f.Name()
+		cerr := f.Close()
+		rerr := os.Remove(name)
+		if err := errors.Join(cerr, rerr); err != nil {
+			return fmt.Errorf("tasker output %q: %w", o.path, err)
+		}
+		return nil
+	}
+	h, err := o.acquire("")
+	if err != nil {
+		return err
+	}
+	defer h.pins.Add(-1)
+	s := h.s
+	s.mu.Lock()
+	if s.dead {
+		err = errShutdown
+	} else {
+		err = s.ensureOpen(o)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("tasker output %q: %w", o.path, err)
+	}
+	return nil
+}
+
+func (o *Output) flushLoop(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(o.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if err := o.Flush(); err != nil {
+				o.logger.Warn("Periodic fsync of the tasker output failed; tried again at the next one", zap.String("path", o.path), zap.Error(err))
+			}
+		}
+	}
+}
 
 // Flush flushes every open file (and fsyncs when Fsync).
 func (o *Output) Flush() error {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
 	"github.com/tasker-systems/otelcol-tasker/receiver/taskerreceiver/internal/metadata"
 )
 
@@ -74,4 +76,48 @@ func TestHTTPRetryAfterRefusalRebuildsSpans(t *testing.T) {
 	code, _, _ = post(t, url, "application/json", body, nil)
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, 2, sink.SpanCount())
+}
+
+// TestUndoThinTaskEnd: the undo of a refused request gives back the thin task ends
+// of the builder (taskend.go). A finalizer copy refused with its request leaves the
+// thin end waiting, so the retry merges it again (one span, with the counts); a thin
+// end of an earlier request released into a refused batch is released again; a thin
+// end held by the refused request itself is forgotten with it.
+func TestUndoThinTaskEnd(t *testing.T) {
+	thin, err := tasker.ParseEvent([]byte(`{"event":"task.completed","timestamp":"2026-01-10T10:00:02.204Z","task_id":46,"task_name":"t","from_state":null,"to_state":"complete"}`))
+	require.NoError(t, err)
+	final, err := tasker.ParseEvent([]byte(`{"event":"task.completed","timestamp":"2026-01-10T10:00:02Z","task_id":46,"task_name":"t","event_type":"completed","total_steps":1}`))
+	require.NoError(t, err)
+
+	// The finalizer's copy in a refused request.
+	b := testBuilder(t, nil)
+	require.Zero(t, b.build([]tasker.Event{thin}, "", true).traces.SpanCount(), "held")
+	out := b.build([]tasker.Event{final}, "", true)
+	require.Equal(t, 1, out.traces.SpanCount())
+	b.undo(out)
+	out = b.build([]tasker.Event{final}, "", true)
+	require.Equal(t, 1, out.traces.SpanCount(), "the retry ends the task again")
+	span := out.traces.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+	v, ok := span.Attributes().Get("tasker.task.total_steps")
+	require.True(t, ok, "the finalizer's counts")
+	assert.Equal(t, int64(1), v.Int())
+	assert.Zero(t, b.build([]tasker.Event{final}, "", true).traces.SpanCount(), "then a duplicate")
+
+	// A thin end released (its wait over) into a refused batch.
+	b = testBuilder(t, nil)
+	require.Zero(t, b.build([]tasker.Event{thin}, "", true).traces.SpanCount())
+	b.nowFunc = func() time.Time { return testNow.Add(DefaultTaskEndWait) }
+	out = b.build(nil, "", true)
+	require.Equal(t, 1, out.traces.SpanCount())
+	b.undo(out)
+	assert.Equal(t, 1, b.build(nil, "", true).traces.SpanCount(), "released again by the next call")
+	assert.Zero(t, b.build(nil, "", true).traces.SpanCount(), "once")
+
+	// A thin end held by the refused request: the retry holds it anew.
+	b = testBuilder(t, nil)
+	out = b.build([]tasker.Event{thin}, "", true)
+	b.undo(out)
+	assert.Empty(t, b.waiting, "forgotten with its request")
+	require.Zero(t, b.build([]tasker.Event{thin}, "", true).traces.SpanCount(), "the retry is not a duplicate: held again")
+	assert.Equal(t, 1, b.build([]tasker.Event{final}, "", true).traces.SpanCount())
 }

@@ -380,10 +380,10 @@ func waitLines(t *testing.T, c *counter, n int, timeout time.Duration, what stri
 	}
 }
 
-// settle waits until first counts at least n lines and no counter has changed for a
+// settleLines waits until first counts at least n lines and no counter has changed for a
 // second, or until timeout; the caller then checks the files (and reports what is
 // missing when the wait ran out).
-func settle(t *testing.T, timeout time.Duration, n int, first *counter, more ...*counter) {
+func settleLines(t *testing.T, timeout time.Duration, n int, first *counter, more ...*counter) {
 	t.Helper()
 	all := append([]*counter{first}, more...)
 	deadline := time.Now().Add(timeout)
@@ -409,7 +409,7 @@ func httpFigures(t *testing.T, out string, sent map[string]int, s genSummary, bo
 	t.Helper()
 	var f figures
 	f.Acked, f.Retries, f.DupBound = total(sent), s.HTTPRetries, bound
-	settle(t, 90*time.Second, f.Acked, newCounter(filepath.Join(out, "json"), "logs", "json"),
+	settleLines(t, 90*time.Second, f.Acked, newCounter(filepath.Join(out, "json"), "logs", "json"),
 		newCounter(filepath.Join(out, "csv"), "logs", "csv"),
 		newCounter(filepath.Join(out, "json"), "traces", "json"),
 		newCounter(filepath.Join(out, "csv"), "traces", "csv"))

@@ -72,7 +72,7 @@ func TestE2EReliabilityKillTail(t *testing.T) {
 		c = s.start(t)
 	}
 	w.wait(t)
-	settle(t, 90*time.Second, p.tailLines, logs, newCounter(filepath.Join(out, "csv"), "logs", "csv"))
+	settleLines(t, 90*time.Second, p.tailLines, logs, newCounter(filepath.Join(out, "csv"), "logs", "csv"))
 	seen := tailRecords(t, out)
 	f := figures{Acked: p.tailLines, DupBound: atKill}
 	runs, prev := 0, -2
