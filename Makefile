@@ -26,7 +26,7 @@ BENCH_COUNT  ?= 3
 BENCH        ?= .
 PROFILE      ?=
 
-.PHONY: all build run test unit e2e fuzz bench lint generate tools taskergen clean image
+.PHONY: all build run test unit e2e soak fuzz bench lint generate tools taskergen clean image
 
 all: build
 
@@ -79,6 +79,14 @@ unit:
 e2e: build $(TELEMETRYGEN) taskergen
 	OTELCOL_TASKER_BIN=$(DIST) TELEMETRYGEN_BIN=$(TELEMETRYGEN) TASKERGEN_BIN=$(TASKERGEN) $(GO) test -count=1 -run 'E2E' -v ./test/e2e/...
 
+# The reliability suite (test/e2e/reliability_*) in its long profile: more load, several
+# kill -9 per case, 20 s faults. Figures of every case go to reliability.ndjson
+# (docs/RELIABILITY.md quotes them). The short profile runs in `make test`.
+soak: build taskergen
+	rm -f $(CURDIR)/reliability.ndjson
+	RELIABILITY_PROFILE=long RELIABILITY_REPORT=$(CURDIR)/reliability.ndjson OTELCOL_TASKER_BIN=$(DIST) TASKERGEN_BIN=$(TASKERGEN) \
+	  $(GO) test -count=1 -timeout 60m -run 'Reliability' -v ./test/e2e/...
+
 # Every fuzz target for a short bounded time (the seed corpus also runs in every `go test`).
 fuzz:
 	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./_build' | xargs -n1 dirname | sort -u); do \
@@ -104,4 +112,4 @@ lint:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
 clean:
-	rm -rf $(BUILD_DIR) $(BIN) out bench.out bench-profiles
+	rm -rf $(BUILD_DIR) $(BIN) out bench.out bench-profiles reliability.ndjson

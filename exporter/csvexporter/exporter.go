@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 
+	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 )
@@ -42,6 +43,7 @@ type csvExporter struct {
 	id      component.ID
 	version string
 	out     *filewriter.Output
+	tel     *metadata.TelemetryBuilder
 	logger  *zap.Logger
 	pool    sync.Pool
 
@@ -69,8 +71,17 @@ func newCSVExporter(cfg *Config, signal string, set exporter.Settings) (*csvExpo
 	if err != nil {
 		return nil, err
 	}
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	out.SetFraming(filewriter.FramingCSV)
+	out.SetHooks(filewriter.Hooks{
+		WriteFailed:  func() { tel.ExporterTaskerWriteFailures.Add(context.Background(), 1) },
+		TornRepaired: func(int64) { tel.ExporterTaskerTornRecordsRepaired.Add(context.Background(), 1) },
+	})
 	e := &csvExporter{
-		o: o, cfg: cfg, id: set.ID, version: set.BuildInfo.Version,
+		o: o, cfg: cfg, id: set.ID, version: set.BuildInfo.Version, tel: tel,
 		out: out, logger: set.Logger, states: map[string]*groupState{}, maxStates: 1024,
 	}
 	if cfg.GroupBy != nil && 4*cfg.GroupBy.MaxOpenFiles > e.maxStates {
@@ -105,6 +116,7 @@ func (e *csvExporter) start(_ context.Context, host component.Host) error {
 }
 
 func (e *csvExporter) shutdown(context.Context) error {
+	defer e.tel.Shutdown()
 	return errors.Join(e.handle.Unregister(), e.out.Shutdown())
 }
 

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 
+	"github.com/tasker-systems/otelcol-tasker/exporter/jsonexporter/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
@@ -40,6 +41,7 @@ type jsonExporter struct {
 	version string
 	logger  *zap.Logger
 	out     *filewriter.Output
+	tel     *metadata.TelemetryBuilder
 	keys    *keyTable
 	pool    sync.Pool
 
@@ -56,7 +58,16 @@ func newJSONExporter(cfg *Config, signal string, set exporter.Settings) (*jsonEx
 	if err != nil {
 		return nil, err
 	}
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	out.SetHooks(filewriter.Hooks{
+		WriteFailed:  func() { tel.ExporterTaskerWriteFailures.Add(context.Background(), 1) },
+		TornRepaired: func(int64) { tel.ExporterTaskerTornRecordsRepaired.Add(context.Background(), 1) },
+	})
 	e := &jsonExporter{
+		tel:     tel,
 		cfg:     cfg,
 		signal:  signal,
 		id:      set.ID,
@@ -69,6 +80,9 @@ func newJSONExporter(cfg *Config, signal string, set exporter.Settings) (*jsonEx
 	taskerDoc := cfg.Format == FormatTasker && signal == signalMetrics
 	if taskerDoc {
 		e.format = FormatTasker
+		if cfg.Pretty { // indented documents: no line is a record
+			out.SetFraming(filewriter.FramingNone)
+		}
 	}
 	entryKeys := e.keys
 	if taskerDoc {
@@ -111,6 +125,7 @@ func (e *jsonExporter) start(_ context.Context, host component.Host) error {
 }
 
 func (e *jsonExporter) shutdown(context.Context) error {
+	defer e.tel.Shutdown()
 	return errors.Join(e.handle.Unregister(), e.out.Shutdown())
 }
 

@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/testfs"
 )
 
 func TestAppendWritesAndFlushesEachWrite(t *testing.T) {
@@ -37,16 +39,27 @@ func TestAppendWritesAndFlushesEachWrite(t *testing.T) {
 	assert.Equal(t, 0, o.Stats().OpenFiles)
 }
 
-func TestFlushInterval(t *testing.T) {
+func TestWriteReachesTheFileWhateverFlushInterval(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "m.json")
-	o := newStarted(t, testConfig(file, func(c *Config) { c.FlushInterval = 50 * time.Millisecond }), "metrics", "json")
-	require.NoError(t, o.Write("", nil, []byte("buffered\n")))
-	assert.Empty(t, readFile(t, file), "small writes stay in the buffer until the flush loop runs")
-	eventually(t, 3*time.Second, func() bool { return readFile(t, file) == "buffered\n" },
-		"data not on disk after the flush interval")
+	o := newStarted(t, testConfig(file, func(c *Config) { c.FlushInterval = time.Hour }), "metrics", "json")
+	require.NoError(t, o.Write("", nil, []byte("first\n")))
+	assert.Equal(t, "first\n", readFile(t, file), "a Write that returned is in the file, not in a buffer")
 	require.NoError(t, o.Write("", nil, []byte("second\n")))
 	require.NoError(t, o.Flush())
-	assert.Equal(t, "buffered\nsecond\n", readFile(t, file), "explicit Flush")
+	assert.Equal(t, "first\nsecond\n", readFile(t, file))
+}
+
+func TestPeriodicFsync(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "m.json")
+	o := newStarted(t, testConfig(file, func(c *Config) { c.FlushInterval = 20 * time.Millisecond; c.Fsync = true }), "metrics", "json")
+	require.NoError(t, o.Write("", nil, []byte("x\n")))
+	assert.Equal(t, "x\n", readFile(t, file))
+	s := o.handles[""].s
+	eventually(t, 3*time.Second, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return !s.unsynced
+	}, "the fsync loop did not run")
 }
 
 func TestShutdownFlushesAndIsIdempotent(t *testing.T) {
@@ -61,9 +74,9 @@ func TestShutdownFlushesAndIsIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, o.Start())
 	require.NoError(t, o.Write("", nil, []byte("x\n")))
-	assert.Empty(t, readFile(t, file))
+	assert.Equal(t, "x\n", readFile(t, file))
 	require.NoError(t, o.Shutdown())
-	assert.Equal(t, "x\n", readFile(t, file), "Shutdown flushes")
+	assert.Equal(t, "x\n", readFile(t, file))
 	require.NoError(t, o.Shutdown())
 	require.ErrorIs(t, o.Write("", nil, []byte("y\n")), errShutdown)
 	assert.Equal(t, "x\n", readFile(t, file))
@@ -334,7 +347,7 @@ func TestHeaderOfPreexistingFile(t *testing.T) {
 		want    []byte
 	}{
 		"crlf.csv":    {"a,b\r\n1,2\r\n", []byte("a,b\r\n")},
-		"nonl.csv":    {"a,b", []byte("a,b")},
+		"nonl.csv":    {"a,b", nil}, // a torn header: cut off, the file is empty
 		"empty.csv":   {"", nil},
 		"long.csv":    {strings.Repeat("x", 70<<10) + "\n", nil},
 		"missing.csv": {"-", nil},
@@ -543,6 +556,12 @@ func TestWriteRecoveryTruncatesPartialWrite(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte("a\npartial"), 0o644))
 	s.broken, s.failAt = true, 2
 	s.mu.Unlock()
+	// While the cut itself fails, nothing is appended after the partial write.
+	testfs.Immutable(t, file, true)
+	require.Error(t, o.Write("", nil, []byte("b\n")))
+	require.Error(t, o.Write("", nil, []byte("b\n")))
+	assert.Equal(t, "a\npartial", readFile(t, file))
+	testfs.Immutable(t, file, false)
 	require.NoError(t, o.Write("", nil, []byte("b\n")))
 	assert.Equal(t, "a\nb\n", readFile(t, file))
 }

@@ -3,9 +3,21 @@
 
 // Package filewriter writes the files of the tasker_json and tasker_csv exporters:
 // an append stream with size/age rotation, or one file per export written atomically
-// (temp file + rename); gzip or zstd; periodic flush with optional fsync; group_by a
+// (temp file + rename); gzip or zstd; every Write on the file when it returns, optional
+// fsync; a torn last record of an earlier run cut off at open; group_by a
 // resource attribute into separate files with a bounded number of open files; "-" for
 // stdout. Both exporters use it, so their files behave the same.
+//
+// Why not lumberjack or timberjack (the rotating writers contrib's fileexporter
+// uses): they rotate bytes, not records. A CSV file here starts with its header line
+// and every rotated file must too, with the header of the data written into it (a
+// new column set opens a new file); a rotation never splits a record. They keep
+// their own buffering and report nothing of a failed write, while here a Write that
+// returns nil is on the file (write(2) done, fsync optional) and a failed Write is
+// cut off the file and returned, so exporterhelper's retry writes it again and the
+// producer is acknowledged only after the write. And at open a torn last record left
+// by a crash (a half NDJSON line, a CSV row short of its header's cells) is cut back
+// to the last complete one before anything is appended (torn.go), which neither does.
 package filewriter // import "github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 
 import (
@@ -91,9 +103,10 @@ type Config struct {
 	Rotation *RotationConfig `mapstructure:"rotation"`
 	// Compression: none (default), gzip or zstd. Compressed files get a .gz or .zst suffix.
 	Compression Compression `mapstructure:"compression"`
-	// FlushInterval flushes buffered data at this period; 0 flushes after every export.
+	// FlushInterval is the fsync period when Fsync is set; 0 fsyncs every Write before
+	// it returns. Every Write hands its data to the OS before it returns, whatever this is.
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
-	// Fsync calls fsync after every flush (durable, slower).
+	// Fsync fsyncs written data every FlushInterval (or every Write with 0).
 	Fsync bool `mapstructure:"fsync"`
 	// CreateDirectory creates missing parent directories at start.
 	CreateDirectory bool `mapstructure:"create_directory"`

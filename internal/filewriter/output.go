@@ -31,9 +31,12 @@ var errShutdown = errors.New("tasker output: write after shutdown")
 //   - The size limit of a compressed file counts compressed bytes; the compressed size
 //     of the next write is estimated from the file's ratio so far, so a file may end
 //     up slightly larger than the limit.
-//   - After a failed write the file is repaired before the next one: an uncompressed
-//     file is truncated back to the last complete Write; a compressed file, whose
-//     member/frame is then incomplete, is moved aside under a backup name.
+//   - A failed Write is cut off the file before it returns (an uncompressed file is
+//     truncated back to where that Write began; a compressed file, whose member/frame
+//     is then incomplete, is moved aside under a backup name); when the cut fails, it is
+//     tried again before the next Write, which fails until it succeeds.
+//   - A file opened with content this process did not write is first cut back to its
+//     last complete record (see Framing).
 //   - Group values are sanitised with SanitizeGroup.
 type Output struct {
 	logger *zap.Logger
@@ -53,10 +56,11 @@ type Output struct {
 	maxOpen   int
 	maxBytes  int64 // rotation size limit; 0: none
 	rotation  *RotationConfig
-	interval  time.Duration
-	flushEach bool
+	interval  time.Duration // fsync period (with fsync); 0: fsync at every Write
 	fsync     bool
 	createDir bool
+	framing   Framing
+	hooks     Hooks
 
 	mu      sync.Mutex
 	handles map[string]*handle // by group as given to Write ("" when not grouped)
@@ -70,6 +74,8 @@ type Output struct {
 
 	writes       atomic.Int64
 	bytes        atomic.Int64
+	failures     atomic.Int64
+	tornRepairs  atomic.Int64
 	filesCreated atomic.Int64
 	rotations    atomic.Int64
 	openFiles    atomic.Int64
@@ -105,7 +111,6 @@ func NewOutput(cfg Config, signal, ext string, logger *zap.Logger) (*Output, err
 		comp:      cfg.Compression,
 		ext:       strings.TrimPrefix(ext, "."),
 		interval:  cfg.FlushInterval,
-		flushEach: cfg.FlushInterval == 0,
 		fsync:     cfg.Fsync,
 		createDir: cfg.CreateDirectory,
 		handles:   make(map[string]*handle),
@@ -171,104 +176,6 @@ func defaultInstance() string {
 	return sanitizeChars(h + "-" + itoa(int64(os.Getpid())))
 }
 
-// Start creates the directory when CreateDirectory is set and checks that the output
-// is writable (append: the file opens for appending; per_export: a temp file can be
-// created and removed in the directory; group_by: the directory above {group}). An
-// unwritable path fails with an error that names the path and the cause. It starts
-// the flush loop when FlushInterval > 0.
-func (o *Output) Start() error {
-	o.mu.Lock()
-	if o.closed {
-		o.mu.Unlock()
-		return errors.New("tasker output: Start after Shutdown")
-	}
-	if o.started {
-		o.mu.Unlock()
-		return nil
-	}
-	o.started = true
-	o.mu.Unlock()
-
-	if !o.stdout {
-		if err := o.checkWritable(); err != nil {
-			return err
-		}
-	}
-	if o.mode == ModeAppend && o.interval > 0 {
-		o.mu.Lock()
-		if !o.closed {
-			o.stop = make(chan struct{})
-			o.done = make(chan struct{})
-			go o.flushLoop(o.stop, o.done)
-		}
-		o.mu.Unlock()
-	}
-	return nil
-}
-
-func (o *Output) checkWritable() error {
-	var dir string
-	switch {
-	case o.grouped:
-		dir = o.baseDir
-	case o.mode == ModePerExport:
-		dir = o.path
-	default:
-		dir = filepath.Dir(o.path)
-	}
-	if o.createDir {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("tasker output %q: %w", o.path, err)
-		}
-	}
-	if o.grouped || o.mode == ModePerExport {
-		f, err := os.CreateTemp(dir, ".tasker-write-check-*.tmp")
-		if err != nil {
-			return fmt.Errorf("tasker output %q: %w", o.path, err)
-		}
-		name := f.Name()
-		cerr := f.Close()
-		rerr := os.Remove(name)
-		if err := errors.Join(cerr, rerr); err != nil {
-			return fmt.Errorf("tasker output %q: %w", o.path, err)
-		}
-		return nil
-	}
-	h, err := o.acquire("")
-	if err != nil {
-		return err
-	}
-	defer h.pins.Add(-1)
-	s := h.s
-	s.mu.Lock()
-	if s.dead {
-		err = errShutdown
-	} else {
-		err = s.ensureOpen(o)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("tasker output %q: %w", o.path, err)
-	}
-	return nil
-}
-
-func (o *Output) flushLoop(stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	t := time.NewTicker(o.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			if err := o.Flush(); err != nil {
-				o.logger.Warn("Periodic flush of the tasker output failed", zap.String("path", o.path), zap.Error(err))
-			}
-		}
-	}
-}
-
 // Write writes data to group's stream (group is "" unless group_by is set; the value
 // is sanitised so it cannot leave the directory).
 //
@@ -278,8 +185,11 @@ func (o *Output) flushLoop(stop <-chan struct{}, done chan<- struct{}) {
 // so a file's rows always match its header. In per_export mode each call writes one
 // complete file: header then data, atomically (temp name, rename).
 //
-// With FlushInterval 0 the data is flushed (and fsynced when Fsync) before Write
-// returns. An error means the data was not written and can be retried.
+// When Write returns nil the data has been handed to the OS (write(2) returned; with
+// Fsync and FlushInterval 0 also fsynced): an exporter may acknowledge it. An error
+// means the data was not written (any part of it that reached the file is cut off
+// before the next write) and can be retried; the failure is counted, logged with the
+// count and reported to Hooks.WriteFailed.
 func (o *Output) Write(group string, header, data []byte) error {
 	if header == nil && len(data) == 0 {
 		o.writes.Add(1)
@@ -292,6 +202,15 @@ func (o *Output) Write(group string, header, data []byte) error {
 		err = o.writeAppend(group, header, data)
 	}
 	if err != nil {
+		if err != errShutdown {
+			n := o.failures.Add(1)
+			o.logger.Warn("Write to a tasker output failed; the export is kept for retry",
+				zap.String("path", o.path), zap.Int("bytes", len(header)+len(data)),
+				zap.Int64("failures", n), zap.Error(err))
+			if o.hooks.WriteFailed != nil {
+				o.hooks.WriteFailed()
+			}
+		}
 		return err
 	}
 	o.writes.Add(1)
@@ -307,6 +226,13 @@ func (o *Output) writeAppend(group string, header, data []byte) error {
 	s := h.s
 	s.mu.Lock()
 	err = s.write(o, header, data)
+	if err != nil && s.broken {
+		// Cut the partial write off now, so no reader (and no crash) sees it; when
+		// that fails the stream stays broken and the next Write tries again first.
+		if rerr := s.recover(o, true); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}
 	s.mu.Unlock()
 	h.pins.Add(-1)
 	if err != nil && err != errShutdown {
@@ -355,11 +281,12 @@ func (o *Output) acquire(group string) (*handle, error) {
 	}
 	s := reg.acquire(key, func() *stream {
 		return &stream{
-			key:    key,
-			path:   path,
-			stdout: o.stdout,
-			comp:   o.comp,
-			mkdir:  o.createDir || o.grouped,
+			key:     key,
+			path:    path,
+			stdout:  o.stdout,
+			comp:    o.comp,
+			mkdir:   o.createDir || o.grouped,
+			framing: o.framing,
 		}
 	})
 	h := &handle{group: group, s: s}
@@ -439,83 +366,4 @@ func (o *Output) Header(group string) []byte {
 		return nil
 	}
 	return s.header
-}
-
-// Flush flushes every open file (and fsyncs when Fsync).
-func (o *Output) Flush() error {
-	o.mu.Lock()
-	if len(o.handles) == 0 {
-		o.mu.Unlock()
-		return nil
-	}
-	hs := make([]*handle, 0, len(o.handles))
-	for _, h := range o.handles {
-		h.pins.Add(1)
-		hs = append(hs, h)
-	}
-	o.mu.Unlock()
-	var errs []error
-	for _, h := range hs {
-		s := h.s
-		s.mu.Lock()
-		if err := s.flush(o.fsync); err != nil {
-			errs = append(errs, fmt.Errorf("tasker output %q: %w", s.path, err))
-		}
-		s.mu.Unlock()
-		h.pins.Add(-1)
-	}
-	return errors.Join(errs...)
-}
-
-// Shutdown stops the flush loop, flushes and closes every file. Safe to call
-// without Start and more than once.
-func (o *Output) Shutdown() error {
-	o.mu.Lock()
-	if o.closed {
-		o.mu.Unlock()
-		return nil
-	}
-	o.closed = true
-	stop, done := o.stop, o.done
-	o.mu.Unlock()
-	if stop != nil {
-		close(stop)
-		<-done
-	}
-	o.mu.Lock()
-	hs := make([]*handle, 0, len(o.handles))
-	for e := o.lru.Front(); e != nil; e = e.Next() {
-		hs = append(hs, e.Value.(*handle))
-	}
-	for _, h := range hs {
-		o.dropHandle(h)
-	}
-	o.mu.Unlock()
-	var errs []error
-	for _, h := range hs {
-		if err := reg.release(h.s, o); err != nil {
-			errs = append(errs, fmt.Errorf("tasker output %q: %w", h.s.path, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Stats are the totals an Output has written.
-type Stats struct {
-	Writes       int64 // successful Write calls
-	Bytes        int64 // bytes handed to Write (uncompressed), headers included
-	FilesCreated int64 // new files started (including rotations and per_export files)
-	Rotations    int64 // append-mode rotations (size, age or header change)
-	OpenFiles    int   // files open now
-}
-
-// Stats returns a snapshot of the totals.
-func (o *Output) Stats() Stats {
-	return Stats{
-		Writes:       o.writes.Load(),
-		Bytes:        o.bytes.Load(),
-		FilesCreated: o.filesCreated.Load(),
-		Rotations:    o.rotations.Load(),
-		OpenFiles:    int(o.openFiles.Load()),
-	}
 }

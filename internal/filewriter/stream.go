@@ -39,90 +39,6 @@ func putBuf(bw *bufio.Writer) {
 	bufPool.Put(bw)
 }
 
-// registry holds the streams of every Output in the process by absolute path (or
-// "-" for stdout), so Outputs that resolve to the same file share one stream and
-// their writes are serialized. Lock order: Output.mu, registry.mu, stream.mu,
-// registry.memoMu.
-type registry struct {
-	mu      sync.Mutex
-	streams map[string]*stream
-
-	memoMu sync.Mutex
-	memos  map[string]memo
-}
-
-// memo remembers the header of a file this process closed (LRU eviction, shutdown),
-// so that re-opening it, compressed or not, needs no guess about its header.
-type memo struct {
-	header []byte
-	size   int64
-	mod    time.Time
-}
-
-var reg = &registry{streams: make(map[string]*stream), memos: make(map[string]memo)}
-
-// acquire returns the stream for key with one more reference, creating it with mk.
-func (r *registry) acquire(key string, mk func() *stream) *stream {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := r.streams[key]
-	if s == nil {
-		s = mk()
-		r.streams[key] = s
-	}
-	s.refs++
-	return s
-}
-
-// release drops one reference: the last one flushes and closes the stream, others
-// flush it.
-func (r *registry) release(s *stream, o *Output) error {
-	r.mu.Lock()
-	s.refs--
-	if s.refs > 0 {
-		r.mu.Unlock()
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.flush(o.fsync)
-	}
-	defer r.mu.Unlock()
-	if r.streams[s.key] == s {
-		delete(r.streams, s.key)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dead = true
-	return s.close(o)
-}
-
-func (r *registry) remember(key string, m memo) {
-	r.memoMu.Lock()
-	defer r.memoMu.Unlock()
-	if _, ok := r.memos[key]; !ok && len(r.memos) >= maxMemos {
-		for k := range r.memos {
-			delete(r.memos, k)
-			break
-		}
-	}
-	r.memos[key] = m
-}
-
-// recall returns (and forgets) the remembered header of key when the file is
-// unchanged since this process closed it.
-func (r *registry) recall(key string, fi fs.FileInfo) ([]byte, bool) {
-	r.memoMu.Lock()
-	defer r.memoMu.Unlock()
-	m, ok := r.memos[key]
-	if !ok {
-		return nil, false
-	}
-	delete(r.memos, key)
-	if m.size != fi.Size() || !m.mod.Equal(fi.ModTime()) {
-		return nil, false
-	}
-	return m.header, true
-}
-
 // stream is one append-mode file (or stdout): the open file, its buffer and
 // compressor, its size and header. Everything below mu is guarded by it.
 type stream struct {
@@ -131,6 +47,8 @@ type stream struct {
 	stdout bool        // writes go to os.Stdout, which is never closed
 	comp   Compression // none, gzip or zstd
 	mkdir  bool        // create the missing parent directory when opening
+	// framing tells where the file's records end (torn-tail repair).
+	framing Framing
 
 	refs int // guarded by registry.mu
 
@@ -141,14 +59,15 @@ type stream struct {
 	bw      *bufio.Writer // nil when closed
 	cw      compressor    // current gzip member / zstd frame; nil until data is written
 	cnt     countingWriter
-	size    int64  // bytes in the file: on disk before opening + written (compressed) since
-	base    int64  // size when the file was opened or started
-	raw     int64  // uncompressed bytes given to cw since base
-	flushed int64  // size at the last complete flush (a Write boundary on disk)
-	failAt  int64  // size before the write that failed
-	dirty   bool   // written since the last flush
-	empty   bool   // the file has no content
-	header  []byte // header of the file (see headerOK)
+	size    int64 // bytes in the file: on disk before opening + written (compressed) since
+	base    int64 // size when the file was opened or started
+	raw     int64 // uncompressed bytes given to cw since base
+	failAt  int64 // size before the write that failed: the file is cut back to it
+	dirty   bool  // buffered data not yet handed to the file
+	// unsynced: written since the last fsync.
+	unsynced bool
+	empty    bool   // the file has no content
+	header   []byte // header of the file (see headerOK)
 	// headerOK: header is known to be the file's header (written by this process or
 	// checked). Otherwise the file was left by an earlier run and header is its first
 	// line (uncompressed) or nil (compressed).
@@ -199,17 +118,25 @@ func (s *stream) ensureOpen(o *Output) error {
 		_ = f.Close()
 		return err
 	}
-	s.f = f
 	s.special = !fi.Mode().IsRegular()
 	size := fi.Size()
 	if s.special {
 		size = 0
 	}
-	s.size, s.base, s.flushed, s.raw = size, size, size, 0
-	s.dirty = false
+	h, known := reg.recall(s.key, fi)
+	if !known && size > 0 && s.comp == CompressionNone {
+		// Left by an earlier run (or changed since this process closed it): cut a torn
+		// last record off before appending after it.
+		if size, err = o.repairTail(f, s.path, size, s.framing); err != nil {
+			_ = f.Close()
+			return err
+		}
+	}
+	s.f = f
+	s.size, s.base, s.raw = size, size, 0
+	s.dirty, s.unsynced = false, false
 	s.empty = size == 0
 	s.header, s.headerOK = nil, true
-	h, known := reg.recall(s.key, fi)
 	if !s.empty {
 		s.headerOK = known
 		switch {
@@ -260,8 +187,16 @@ func (s *stream) write(o *Output, header, data []byte) error {
 		}
 	}
 	s.dirty = true
-	if o.flushEach {
-		return s.flush(o.fsync)
+	// The export is acknowledged only when its bytes are handed to the OS: push the
+	// buffer (one write(2) for most exports) before returning.
+	if err := s.push(); err != nil {
+		return s.fail(pre, err)
+	}
+	s.unsynced = true
+	if o.fsync && o.interval == 0 {
+		if err := s.sync(); err != nil {
+			return s.fail(pre, err)
+		}
 	}
 	return nil
 }
@@ -320,23 +255,48 @@ func (s *stream) projected(n int) int64 {
 	return s.size + est
 }
 
-// flush pushes buffered data to the file (and fsyncs).
-func (s *stream) flush(fsync bool) error {
-	if s.dead || s.broken || !s.dirty || s.bw == nil {
+// push hands buffered data (and the compressor's pending output) to the file.
+func (s *stream) push() error {
+	if !s.dirty || s.bw == nil {
 		return nil
 	}
 	if s.cw != nil {
 		if err := s.cw.Flush(); err != nil {
-			return s.fail(s.size, err)
+			return err
 		}
 	}
 	if err := s.bw.Flush(); err != nil {
-		return s.fail(s.size, err)
+		return err
 	}
 	s.dirty = false
-	s.flushed = s.size
-	if fsync && s.f != nil {
-		return s.f.Sync()
+	return nil
+}
+
+// sync fsyncs the file when it was written since the last fsync.
+func (s *stream) sync() error {
+	if s.f == nil || !s.unsynced {
+		return nil
+	}
+	if err := s.f.Sync(); err != nil {
+		return err
+	}
+	s.unsynced = false
+	return nil
+}
+
+// flush pushes buffered data to the file (and fsyncs when fsync). Every Write already
+// pushes its data, so this is the periodic fsync and the flush before a close. A
+// failed periodic fsync is reported and tried again at the next flush; it does not
+// undo Writes that were acknowledged.
+func (s *stream) flush(fsync bool) error {
+	if s.dead || s.broken || s.bw == nil {
+		return nil
+	}
+	if err := s.push(); err != nil {
+		return s.fail(s.size, err)
+	}
+	if fsync {
+		return s.sync()
 	}
 	return nil
 }
@@ -424,42 +384,6 @@ func (s *stream) discard() {
 	s.dirty = false
 }
 
-// recover repairs the file after a failed write or flush so the next write starts
-// at a Write boundary: an uncompressed file is truncated to the size before the
-// failed write (or to the last complete flush when earlier buffered data was lost
-// too); a compressed file, whose member/frame is now incomplete, is moved aside
-// like a rotation (when moveAside) so that the stream stays valid.
-func (s *stream) recover(o *Output, moveAside bool) error {
-	s.discard()
-	s.broken = false
-	if s.stdout || s.special {
-		return nil
-	}
-	fi, err := os.Stat(s.path)
-	if err != nil {
-		return nil // gone: the next open starts a new file
-	}
-	if s.comp == CompressionNone {
-		target := s.flushed
-		if fi.Size() >= s.failAt {
-			target = s.failAt
-		} else {
-			o.logger.Warn("Buffered data of a tasker output file was lost", zap.String("path", s.path))
-		}
-		if fi.Size() > target {
-			if err := os.Truncate(s.path, target); err != nil {
-				o.logger.Warn("Cannot truncate a partly written tasker output file", zap.String("path", s.path), zap.Error(err))
-			}
-		}
-		return nil
-	}
-	if moveAside && fi.Size() > 0 {
-		o.logger.Warn("A write to a compressed tasker output file failed; moving it aside", zap.String("path", s.path))
-		return s.moveAside(o, time.Now())
-	}
-	return nil
-}
-
 // rotate finishes the current file, renames it to a backup name, prunes old
 // backups and opens a new file. For stdout and special files it only makes the
 // next write start with the header again.
@@ -492,36 +416,4 @@ func (s *stream) moveAside(o *Output, now time.Time) error {
 		pruneBackups(s.path, r.MaxBackups, r.MaxDays, now, o.logger)
 	}
 	return nil
-}
-
-// readFirstLine returns the first line of the file at path including its line
-// ending, reading at most headerProbeLimit bytes; a file shorter than that without a
-// newline is one line. nil when unreadable or when the line is longer.
-func readFirstLine(path string) []byte {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	buf := make([]byte, headerProbeLimit)
-	n, err := io.ReadFull(f, buf)
-	if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
-		return bytes.Clone(buf[:i+1])
-	}
-	if n > 0 && err != nil { // the whole file, shorter than the limit
-		return bytes.Clone(buf[:n])
-	}
-	return nil
-}
-
-// readPrefix returns up to n first bytes of the file at path.
-func readPrefix(path string, n int) []byte {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	buf := make([]byte, n)
-	m, _ := io.ReadFull(f, buf)
-	return buf[:m]
 }

@@ -42,6 +42,8 @@ type batch struct {
 	pending map[dedupeKey]*completion
 	tasks   map[spanKey]*completion // the task completions of pending, by task
 	done    []*completion
+	// undo is what the call took from the builder's state (undo.go).
+	undo undoLog
 }
 
 type resKey struct {

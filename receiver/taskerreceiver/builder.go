@@ -162,12 +162,17 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 		if pend = out.pending[dk]; pend != nil || b.waiting[dk] != nil || b.dedupe.seen(dk, now) {
 			duplicate = true
 			out.stats.duplicates++
+		} else if out.http {
+			out.undo.completions = append(out.undo.completions, dk)
 		}
 	}
 	if wantLogs {
 		b.appendLog(rb.lrs.AppendEmpty(), ev, info, b.spanOf(key), duplicate, now)
 	}
 	if terminal && !isStep && pend == nil {
+		if out.http && b.waiting[dk] != nil {
+			out.undo.taken = append(out.undo.taken, *b.waiting[dk])
+		}
 		if w := b.takeWaiting(dk); w != nil { // the finalizer's copy after the thin one
 			pend = w
 			w.rb, w.traces, w.metric = rb, wantTraces, wantMetrics
@@ -188,7 +193,13 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 		c := newCompletion(dk, entity, info, rb, ev, t)
 		c.traces, c.metric = wantTraces, wantMetrics
 		b.startOf(c, key, t, now, &out.stats)
+		if out.http && c.entry != nil {
+			out.undo.ended = append(out.undo.ended, c.entry)
+		}
 		if !isStep && thinTaskEnd(ev, info) && b.holdThin(c, out.lastKey, now) {
+			if out.http {
+				out.undo.held = append(out.undo.held, c)
+			}
 			break // waits for the finalizer's copy (taskend.go)
 		}
 		b.addPending(out, dk, c)

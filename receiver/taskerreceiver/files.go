@@ -56,7 +56,15 @@ func (r *taskerReceiver) startFiles(ctx context.Context, host component.Host) er
 	if lc.JoinContinuations && lc.SplitConfig.LineStartPattern == "" && lc.SplitConfig.LineEndPattern == "" && joinableEncoding(lc.Encoding) {
 		opts = append(opts, fileconsumer.WithSplitFunc(joinSplit))
 	}
-	m, err := lc.Config.Build(r.set.TelemetrySettings, r.emitLines, opts...)
+	persister := &heldPersister{Persister: client}
+	emit := func(ctx context.Context, tokens [][]byte, attrs map[string]any, n int64, offsets []int64) error {
+		err := r.emitLines(ctx, tokens, attrs, n, offsets)
+		if err != nil && ctx.Err() != nil {
+			persister.hold() // stopped with the batch unwritten: keep the last checkpoint
+		}
+		return err
+	}
+	m, err := lc.Config.Build(r.set.TelemetrySettings, emit, opts...)
 	if err != nil {
 		_ = client.Close(ctx)
 		return fmt.Errorf("tasker receiver logs: %w", err)
@@ -65,7 +73,6 @@ func (r *taskerReceiver) startFiles(ctx context.Context, host component.Host) er
 		// A state that does not load costs de-duplication across the restart, not data.
 		r.set.Logger.Warn("tasker receiver: saved state not loaded", zap.Error(err))
 	}
-	var persister operator.Persister = client
 	if err := m.Start(operator.NewScopedPersister(persisterScope, persister)); err != nil {
 		_ = client.Close(ctx)
 		return fmt.Errorf("tasker receiver logs: %w", err)
@@ -92,7 +99,8 @@ func (r *taskerReceiver) stopFiles() error {
 // emitLines is the fileconsumer callback: every line (or multiline token) becomes an
 // event, or a plain log record. The fileconsumer moves its offset past the tokens
 // whatever the callback returns, so a refused batch is retried here (retry_on_failure)
-// until the pipeline takes it, the retry budget is spent, or the receiver stops.
+// until the pipeline takes it, the retry budget is spent, or the receiver stops (then
+// the checkpoints are held, see heldPersister).
 func (r *taskerReceiver) emitLines(ctx context.Context, tokens [][]byte, attrs map[string]any, _ int64, _ []int64) error {
 	out := r.b.buildLines(tokens, attrs)
 	r.record(ctx, inputLogs, out.stats, out.rejected)
@@ -102,7 +110,9 @@ func (r *taskerReceiver) emitLines(ctx context.Context, tokens [][]byte, attrs m
 		wait = 100 * time.Millisecond
 	}
 	for {
-		err := r.consume(ctx, inputLogs, out)
+		// Not cancelled with the tail: at shutdown the pipeline still runs (receivers
+		// stop first), so a batch read before the stop is written and checkpointed.
+		err := r.consume(context.WithoutCancel(ctx), inputLogs, out)
 		if err == nil {
 			return nil
 		}

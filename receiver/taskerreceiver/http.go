@@ -222,6 +222,7 @@ func (r *taskerReceiver) handleEvents(w http.ResponseWriter, req *http.Request, 
 	r.record(ctx, inputHTTP, out.stats, int64(resp.Rejected))
 	resp.Accepted, resp.Duplicates = len(events), out.stats.duplicates
 	if err := r.consume(ctx, inputHTTP, out); err != nil {
+		r.b.undo(out) // the sender retries (503) or gives up (400): build the spans again then
 		if consumererror.IsPermanent(err) {
 			writeJSON(w, http.StatusBadRequest, errorResponse{Error: "the pipeline rejected the data: " + err.Error()})
 			return

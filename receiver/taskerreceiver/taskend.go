@@ -62,6 +62,9 @@ func (b *builder) releaseWaiting(out *batch, now time.Time, all bool) {
 			continue
 		}
 		delete(b.waiting, k)
+		if out.http {
+			out.undo.taken = append(out.undo.taken, *w)
+		}
 		c := w.c
 		c.rb = b.resourceForKey(out, w.res)
 		b.dedupe.seen(k, now) // a finalizer copy after this is a duplicate
