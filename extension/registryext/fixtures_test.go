@@ -15,6 +15,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 var taskerBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
@@ -123,15 +125,15 @@ type staticSource struct {
 	mu    sync.Mutex
 	md    pmetric.Metrics
 	err   error
-	info  SourceInfo
+	info  taskerregistry.SourceInfo
 	calls atomic.Int64
 	delay time.Duration
 }
 
 func newStaticSource(md pmetric.Metrics) *staticSource {
-	return &staticSource{md: md, info: SourceInfo{
+	return &staticSource{md: md, info: taskerregistry.SourceInfo{
 		Strategy:     "distributed_atomic",
-		Capabilities: Capabilities{Distributed: true, AtomicIncrement: true, Locking: true, TTL: true},
+		Capabilities: taskerregistry.Capabilities{Distributed: true, AtomicIncrement: true, Locking: true, TTL: true},
 		SeriesCount:  md.DataPointCount(),
 	}}
 }
@@ -150,7 +152,7 @@ func (s *staticSource) Snapshot(ctx context.Context) (pmetric.Metrics, error) {
 	return s.md, s.err
 }
 
-func (s *staticSource) Info() SourceInfo {
+func (s *staticSource) Info() taskerregistry.SourceInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.info
@@ -166,35 +168,35 @@ type fakeEncoder struct {
 	calls       atomic.Int64
 }
 
-func (f *fakeEncoder) Encode(_ context.Context, format string, md pmetric.Metrics, w io.Writer) (Result, error) {
+func (f *fakeEncoder) Encode(_ context.Context, format string, md pmetric.Metrics, w io.Writer) (taskerregistry.Result, error) {
 	f.calls.Add(1)
 	if f.fail != nil {
 		_, _ = io.WriteString(w, f.partial)
-		return Result{}, f.fail
+		return taskerregistry.Result{}, f.fail
 	}
 	body := f.body
 	if body == "" {
 		body = fmt.Sprintf("%s:%d\n", format, md.DataPointCount())
 	}
 	n, err := io.WriteString(w, body)
-	return Result{Items: md.DataPointCount(), Bytes: int64(n)}, err
+	return taskerregistry.Result{Items: md.DataPointCount(), Bytes: int64(n)}, err
 }
 
-func (f *fakeEncoder) MediaType(string) MediaType {
+func (f *fakeEncoder) MediaType(string) taskerregistry.MediaType {
 	ct := f.contentType
 	if ct == "" {
 		ct = "text/csv; charset=utf-8"
 	}
-	return MediaType{ContentType: ct, FileExtension: f.ext}
+	return taskerregistry.MediaType{ContentType: ct, FileExtension: f.ext}
 }
 
 // recorder is an Observer collecting events.
 type recorder struct {
 	mu     sync.Mutex
-	events []Event
+	events []taskerregistry.Event
 }
 
-func (r *recorder) OnEvent(e Event) {
+func (r *recorder) OnEvent(e taskerregistry.Event) {
 	r.mu.Lock()
 	r.events = append(r.events, e)
 	r.mu.Unlock()
@@ -212,7 +214,7 @@ func (r *recorder) names() []string {
 
 var errBoom = errors.New("boom")
 
-func encodeProm(md pmetric.Metrics, opts PrometheusOptions) (string, Result, error) {
+func encodeProm(md pmetric.Metrics, opts PrometheusOptions) (string, taskerregistry.Result, error) {
 	var buf bytes.Buffer
 	res, err := NewPrometheusEncoder(opts).Encode(context.Background(), FormatPrometheus, md, &buf)
 	return buf.String(), res, err

@@ -22,6 +22,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadata"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // HTTP paths.
@@ -299,8 +301,8 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		eq.Limit = v
 	}
 	if t := q.Get("type"); t != "" {
-		if NormalizeEventName(t) == "" {
-			writeError(w, http.StatusBadRequest, ErrorResponse{Error: fmt.Sprintf("unknown event type %q", t), EventTypes: EventNames})
+		if taskerregistry.NormalizeEventName(t) == "" {
+			writeError(w, http.StatusBadRequest, ErrorResponse{Error: fmt.Sprintf("unknown event type %q", t), EventTypes: taskerregistry.EventNames})
 			return
 		}
 		eq.Name = t

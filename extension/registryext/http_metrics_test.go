@@ -24,6 +24,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadatatest"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // TestMetricsNegotiationAndDrops: /metrics answers OpenMetrics when asked, and what it
@@ -50,7 +52,7 @@ func TestMetricsNegotiationAndDrops(t *testing.T) {
 	dh.SetName("delta_hist")
 	dh.SetEmptyHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
 	dh.Histogram().DataPoints().AppendEmpty().SetCount(1)
-	_, err = re.reg.RegisterMetricsSource(SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: newStaticSource(md)})
+	_, err = re.reg.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: newStaticSource(md)})
 	require.NoError(t, err)
 
 	c := &http.Client{Timeout: 10 * time.Second}

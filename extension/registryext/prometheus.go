@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // The built-in prometheus plugin.
@@ -73,7 +75,7 @@ type PrometheusEncoder struct {
 
 type resAttr struct{ key, label string }
 
-var _ Encoder = (*PrometheusEncoder)(nil)
+var _ taskerregistry.Encoder = (*PrometheusEncoder)(nil)
 
 // NewPrometheusEncoder makes an encoder.
 func NewPrometheusEncoder(opts PrometheusOptions) *PrometheusEncoder {
@@ -91,8 +93,8 @@ func NewPrometheusEncoder(opts PrometheusOptions) *PrometheusEncoder {
 }
 
 // MediaType implements Encoder.
-func (e *PrometheusEncoder) MediaType(string) MediaType {
-	return MediaType{ContentType: PrometheusContentType, FileExtension: PrometheusExtension}
+func (e *PrometheusEncoder) MediaType(string) taskerregistry.MediaType {
+	return taskerregistry.MediaType{ContentType: PrometheusContentType, FileExtension: PrometheusExtension}
 }
 
 type openMetricsKey struct{}
@@ -110,7 +112,7 @@ func wantsOpenMetrics(ctx context.Context) bool {
 
 // Encode implements Encoder. The format argument is ignored; the output is OpenMetrics
 // when ctx asks for it (GET /metrics with an Accept header for it), else text 0.0.4.
-func (e *PrometheusEncoder) Encode(ctx context.Context, _ string, md pmetric.Metrics, w io.Writer) (Result, error) {
+func (e *PrometheusEncoder) Encode(ctx context.Context, _ string, md pmetric.Metrics, w io.Writer) (taskerregistry.Result, error) {
 	st := e.pool.Get().(*convState)
 	defer func() {
 		st.reset()
@@ -120,7 +122,7 @@ func (e *PrometheusEncoder) Encode(ctx context.Context, _ string, md pmetric.Met
 	st.convert(md)
 	om := wantsOpenMetrics(ctx)
 	err := st.write(ctx, w, om)
-	res := Result{Items: st.items, Bytes: st.written, Dropped: st.dropped}
+	res := taskerregistry.Result{Items: st.items, Bytes: st.written, Dropped: st.dropped}
 	if st.dropped > 0 {
 		res.DroppedByReason = make(map[string]int, len(st.reasons))
 		for k, v := range st.reasons {

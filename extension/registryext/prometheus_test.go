@@ -22,6 +22,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 func TestSanitizeNames(t *testing.T) {
@@ -93,7 +95,7 @@ task_duration_seconds_bucket{instance="web-1",job="billing",le="+Inf"} 4
 task_duration_seconds_sum{instance="web-1",job="billing"} 6.75
 task_duration_seconds_count{instance="web-1",job="billing"} 4
 `, out)
-	assert.Equal(t, Result{Items: 2, Bytes: int64(len(out))}, res)
+	assert.Equal(t, taskerregistry.Result{Items: 2, Bytes: int64(len(out))}, res)
 
 	out, _, err = encodeProm(md, PrometheusOptions{NoJobInstanceLabels: true})
 	require.NoError(t, err)
