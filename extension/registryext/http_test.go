@@ -26,6 +26,10 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadatatest"
 
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext/promtexttest"
 )
 
 const testToken = "test-token-0123456789abcdef"
@@ -99,7 +103,7 @@ func testRegistry(t *testing.T) (*Registry, *staticSource, *PluginHandle) {
 	require.NoError(t, err)
 	h, err := reg.Register(taskerregistry.Plugin{ComponentID: csvID, Kind: component.KindExporter, Formats: []string{"csv"}, Options: map[string]string{"path": "./out/m.csv"}})
 	require.NoError(t, err)
-	src := newStaticSource(aggregate())
+	src := newStaticSource(promtexttest.Aggregate())
 	_, err = reg.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: src})
 	require.NoError(t, err)
 	return reg, src, h
@@ -205,7 +209,7 @@ func TestHTTPPluginsAndFormats(t *testing.T) {
 
 func TestHTTPStats(t *testing.T) {
 	reg, _, h := testRegistry(t)
-	sh, err := reg.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "tasker_cache", Source: newStaticSource(aggregate())}, taskerregistry.WithReplace())
+	sh, err := reg.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "tasker_cache", Source: newStaticSource(promtexttest.Aggregate())}, taskerregistry.WithReplace())
 	require.NoError(t, err)
 	sh.ReportCacheSync(taskerregistry.CacheSync{SeriesCount: 14, Duration: 3 * time.Millisecond, LockHolder: "web-1-42"})
 	h.ReportExport(taskerregistry.ExportReport{Items: 14, Bytes: 2048, Duration: time.Millisecond})
@@ -308,9 +312,9 @@ func TestHTTPExport(t *testing.T) {
 
 	resp, body = api.do(http.MethodGet, "/v1/export?format=prometheus", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, PrometheusContentType, resp.Header.Get("Content-Type"))
+	assert.Equal(t, promtext.ContentType, resp.Header.Get("Content-Type"))
 	assert.Contains(t, resp.Header.Get("Content-Disposition"), `.prom"`)
-	assertRoundTrip(t, string(body), aggregate())
+	promtexttest.AssertRoundTrip(t, string(body), promtexttest.Aggregate())
 
 	// Unknown format: 404 with the supported ones; a format only a report-only plugin
 	// has is unknown too.
@@ -345,7 +349,7 @@ func TestHTTPExportErrors(t *testing.T) {
 		assert.Empty(t, er.MetricsSources)
 	}
 
-	src := newStaticSource(aggregate())
+	src := newStaticSource(promtexttest.Aggregate())
 	sh, err := reg.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "cache", Source: src})
 	require.NoError(t, err)
 
@@ -365,7 +369,7 @@ func TestHTTPExportErrors(t *testing.T) {
 	src.delay = 0
 
 	// Two sources: ambiguous (409) unless ?source= chooses.
-	_, err = reg.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "cache2", Source: newStaticSource(aggregate())})
+	_, err = reg.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "cache2", Source: newStaticSource(promtexttest.Aggregate())})
 	require.NoError(t, err)
 	api.getJSON("/metrics", http.StatusConflict, &er)
 	assert.Equal(t, []string{"cache", "cache2"}, er.MetricsSources)
@@ -397,7 +401,7 @@ func TestMetricsScrape(t *testing.T) {
 	host := fakeHost{exts: map[component.ID]component.Component{re.set.ID: ext}}
 	reg, err := taskerregistry.Find(host, nil)
 	require.NoError(t, err)
-	md := aggregate()
+	md := promtexttest.Aggregate()
 	sh, err := reg.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: newStaticSource(md)})
 	require.NoError(t, err)
 	sh.ReportCacheSync(taskerregistry.CacheSync{SeriesCount: 14})
@@ -414,12 +418,12 @@ func TestMetricsScrape(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	assert.Equal(t, PrometheusContentType, resp.Header.Get("Content-Type"))
+	assert.Equal(t, promtext.ContentType, resp.Header.Get("Content-Type"))
 	assert.Empty(t, resp.Header.Get("Content-Disposition"))
 	text := string(body)
-	assertRoundTrip(t, text, md)
+	promtexttest.AssertRoundTrip(t, text, md)
 	assert.False(t, strings.Contains(text, "Infinity"))
-	t.Run("promtool", func(t *testing.T) { promtoolCheck(t, text) })
+	t.Run("promtool", func(t *testing.T) { promtexttest.PromtoolCheck(t, text) })
 
 	// Scrapes record no events but count as prometheus exports.
 	assert.Equal(t, taskerregistry.EventCacheSynced, re.reg.Events(EventQuery{}).Events[0+1].Name)

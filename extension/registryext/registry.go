@@ -17,6 +17,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
+)
+
+// The built-in prometheus plugin (internal/codec/promtext).
+const (
+	PrometheusPluginName = "prometheus"
+	FormatPrometheus     = promtext.Format
 )
 
 // DefaultMaxEvents is the default capacity of the event ring.
@@ -40,7 +48,7 @@ type Options struct {
 	// Version of the built-in prometheus plugin; empty means DefaultPluginVersion.
 	Version string
 	// Prometheus configures the built-in prometheus plugin.
-	Prometheus PrometheusOptions
+	Prometheus promtext.Options
 	// NoBuiltinPrometheus leaves the built-in prometheus plugin out (GET /metrics then uses
 	// whatever plugin is registered for the prometheus format).
 	NoBuiltinPrometheus bool
@@ -180,7 +188,7 @@ func newRegistry(opts Options, onEvent func(taskerregistry.Event, bool)) *Regist
 			Formats:        []string{FormatPrometheus},
 			ComponentID:    opts.ComponentID,
 			Kind:           component.KindExtension,
-			Implementation: NewPrometheusEncoder(opts.Prometheus),
+			Implementation: promtext.NewEncoder(opts.Prometheus),
 		}
 		if opts.ComponentID == (component.ID{}) {
 			p.Kind = component.Kind{}

@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext/promtexttest"
 )
 
 var (
@@ -35,7 +37,7 @@ func TestBuiltinPrometheusPlugin(t *testing.T) {
 	assert.Equal(t, "0.3.0", p.Version)
 	assert.Equal(t, "tasker_registry", p.ComponentID)
 	assert.Equal(t, "extension", p.ComponentKind)
-	assert.Equal(t, "*registryext.PrometheusEncoder", p.PluginClass)
+	assert.Equal(t, "*promtext.Encoder", p.PluginClass)
 	assert.True(t, p.Builtin)
 	assert.True(t, p.Encoder)
 	page := r.Events(EventQuery{})
@@ -263,7 +265,7 @@ func TestReportExportAndStats(t *testing.T) {
 
 func TestMetricsSourceAndCacheSync(t *testing.T) {
 	r := New(Options{})
-	src := newStaticSource(aggregate())
+	src := newStaticSource(promtexttest.Aggregate())
 	cacheID := component.MustNewID("tasker_cache")
 	sh, err := r.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: cacheID, Source: src})
 	require.NoError(t, err)
@@ -354,7 +356,7 @@ func TestExportCoordination(t *testing.T) {
 	assert.Equal(t, taskerregistry.EventExportFailed, evs[1].Name)
 	assert.Equal(t, evs[0].Payload["export_id"], evs[1].Payload["export_id"])
 
-	src := newStaticSource(aggregate())
+	src := newStaticSource(promtexttest.Aggregate())
 	_, err = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "cache", Source: src})
 	require.NoError(t, err)
 
@@ -444,7 +446,7 @@ func TestPanicsAreContained(t *testing.T) {
 	r := New(Options{NoBuiltinPrometheus: true})
 	_, err := r.Register(taskerregistry.Plugin{Name: "p", Formats: []string{"csv"}, Implementation: &panicky{}})
 	require.NoError(t, err)
-	_, err = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "s", Source: newStaticSource(aggregate())})
+	_, err = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "s", Source: newStaticSource(promtexttest.Aggregate())})
 	require.NoError(t, err)
 	_, err = r.Export(context.Background(), ExportRequest{Format: "csv"})
 	require.ErrorIs(t, err, ErrAllPluginsFailed)
@@ -468,7 +470,7 @@ func TestMediaTypePanicAfterRegistration(t *testing.T) {
 	r := New(Options{NoBuiltinPrometheus: true})
 	_, err := r.Register(taskerregistry.Plugin{Name: "f", Formats: []string{"txt"}, Implementation: &fickle{}})
 	require.NoError(t, err)
-	_, _ = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "s", Source: newStaticSource(aggregate())})
+	_, _ = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "s", Source: newStaticSource(promtexttest.Aggregate())})
 	res, err := r.Export(context.Background(), ExportRequest{Format: "txt"})
 	require.NoError(t, err)
 	assert.Equal(t, taskerregistry.MediaType{ContentType: "application/octet-stream"}, res.MediaType)
@@ -479,7 +481,7 @@ func TestContextCancelledStopsTrying(t *testing.T) {
 	a, b := &fakeEncoder{fail: context.Canceled}, &fakeEncoder{}
 	_, _ = r.Register(taskerregistry.Plugin{Name: "a", Formats: []string{"csv"}, Implementation: a})
 	_, _ = r.Register(taskerregistry.Plugin{Name: "b", Formats: []string{"csv"}, Implementation: b})
-	_, _ = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "s", Source: newStaticSource(aggregate())})
+	_, _ = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "s", Source: newStaticSource(promtexttest.Aggregate())})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := r.Export(ctx, ExportRequest{Format: "csv"})
@@ -490,7 +492,7 @@ func TestContextCancelledStopsTrying(t *testing.T) {
 // TestConcurrency exercises every entry point at once; run with -race.
 func TestConcurrency(t *testing.T) {
 	r := New(Options{MaxEvents: 64})
-	_, err := r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "cache", Source: newStaticSource(aggregate())})
+	_, err := r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "cache", Source: newStaticSource(promtexttest.Aggregate())})
 	require.NoError(t, err)
 	rec := &recorder{}
 	_, err = r.Register(taskerregistry.Plugin{Name: "watcher", Implementation: rec})
