@@ -82,6 +82,9 @@ type taskState struct {
 }
 
 // table is the connector's state. Not safe for concurrent use (the connector locks).
+// Its TTL (task_ttl) is not hashicorp/golang-lru/v2/expirable's: expiring a task emits
+// or gives up on its attempts (release), on the clock of the events, and expirable (at
+// v2.0.7) evicts on time.Now from a purge goroutine it never stops.
 type table struct {
 	cfg      StateConfig
 	tasks    map[string]*taskState

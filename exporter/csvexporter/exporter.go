@@ -21,8 +21,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter/internal/metadata"
-	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 const (
@@ -49,7 +50,7 @@ type csvExporter struct {
 
 	// handle is the registration with tasker_registry (set by start; nil without a
 	// registry, which makes every report a no-op).
-	handle *registryext.PluginHandle
+	handle *taskerregistry.PluginHandle
 
 	mu        sync.Mutex
 	states    map[string]*groupState
@@ -94,7 +95,7 @@ func newCSVExporter(cfg *Config, signal string, set exporter.Settings) (*csvExpo
 // start finds the tasker_registry (the configured one, else the only one running, if
 // any), registers the exporter with it, then opens the output.
 func (e *csvExporter) start(_ context.Context, host component.Host) error {
-	reg, err := registryext.Find(host, e.cfg.Registry)
+	reg, err := taskerregistry.Find(host, e.cfg.Registry)
 	if err != nil {
 		return fmt.Errorf("%s (%s): %w", e.id, e.o.signal, err)
 	}
@@ -103,7 +104,7 @@ func (e *csvExporter) start(_ context.Context, host component.Host) error {
 		return fmt.Errorf("%s (%s): %w", e.id, e.o.signal, err)
 	}
 	// The collector makes one instance per signal with the same id: they share the plugin.
-	h, err := reg.Register(p, registryext.WithShared())
+	h, err := reg.Register(p, taskerregistry.WithShared())
 	if err != nil {
 		return fmt.Errorf("%s (%s): registering with tasker_registry: %w", e.id, e.o.signal, err)
 	}
@@ -122,7 +123,7 @@ func (e *csvExporter) shutdown(context.Context) error {
 
 // report tells the registry about one export (a no-op without a registry).
 func (e *csvExporter) report(start time.Time, items int, bytes int64, err error) {
-	e.handle.ReportExport(registryext.ExportReport{
+	e.handle.ReportExport(taskerregistry.ExportReport{
 		Format:   formatCSV,
 		Items:    items,
 		Bytes:    bytes,

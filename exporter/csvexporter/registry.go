@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
-	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // formatCSV is the format the exporter registers with tasker_registry.
@@ -19,12 +19,12 @@ const formatCSV = "csv"
 
 // newPlugin describes the exporter to tasker_registry. Every signal's instance registers
 // the same plugin (shared): the registry keeps one, named after the component id.
-func newPlugin(cfg *Config, id component.ID, version string) (registryext.Plugin, error) {
+func newPlugin(cfg *Config, id component.ID, version string) (taskerregistry.Plugin, error) {
 	enc, err := newMetricsEncoder(cfg)
 	if err != nil {
-		return registryext.Plugin{}, err
+		return taskerregistry.Plugin{}, err
 	}
-	return registryext.Plugin{
+	return taskerregistry.Plugin{
 		Name:        id.String(),
 		Version:     version,
 		Description: "Tasker CSV files: one row per metric data point, log record and span",
@@ -49,7 +49,7 @@ type metricsEncoder struct {
 	o *options // the exporter's metrics options, without group_by
 }
 
-var _ registryext.Encoder = (*metricsEncoder)(nil)
+var _ taskerregistry.Encoder = (*metricsEncoder)(nil)
 
 func newMetricsEncoder(cfg *Config) (*metricsEncoder, error) {
 	c := *cfg
@@ -63,9 +63,9 @@ func newMetricsEncoder(cfg *Config) (*metricsEncoder, error) {
 
 // Encode writes md as a new file of the exporter would hold it. An empty snapshot gives
 // the header alone (nothing without include_headers).
-func (m *metricsEncoder) Encode(ctx context.Context, _ string, md pmetric.Metrics, w io.Writer) (registryext.Result, error) {
+func (m *metricsEncoder) Encode(ctx context.Context, _ string, md pmetric.Metrics, w io.Writer) (taskerregistry.Result, error) {
 	if err := ctx.Err(); err != nil {
-		return registryext.Result{}, err
+		return taskerregistry.Result{}, err
 	}
 	enc := newEncoder(m.o)
 	rms := md.ResourceMetrics()
@@ -76,7 +76,7 @@ func (m *metricsEncoder) Encode(ctx context.Context, _ string, md pmetric.Metric
 	}
 	data := enc.encodeMetrics(md, g, l)
 	if err := ctx.Err(); err != nil {
-		return registryext.Result{}, err
+		return taskerregistry.Result{}, err
 	}
 	var n int64
 	for _, b := range [][]byte{l.header, data} {
@@ -86,18 +86,18 @@ func (m *metricsEncoder) Encode(ctx context.Context, _ string, md pmetric.Metric
 		k, err := w.Write(b)
 		n += int64(k)
 		if err != nil {
-			return registryext.Result{Bytes: n}, err
+			return taskerregistry.Result{Bytes: n}, err
 		}
 	}
-	return registryext.Result{Items: md.DataPointCount(), Bytes: n}, nil
+	return taskerregistry.Result{Items: md.DataPointCount(), Bytes: n}, nil
 }
 
 // MediaType is text/csv (RFC 4180, RFC 7111), with header=present or absent as
 // include_headers says.
-func (m *metricsEncoder) MediaType(string) registryext.MediaType {
+func (m *metricsEncoder) MediaType(string) taskerregistry.MediaType {
 	ct := "text/csv; charset=utf-8; header=present"
 	if !m.o.headers {
 		ct = "text/csv; charset=utf-8; header=absent"
 	}
-	return registryext.MediaType{ContentType: ct, FileExtension: "csv"}
+	return taskerregistry.MediaType{ContentType: ct, FileExtension: "csv"}
 }

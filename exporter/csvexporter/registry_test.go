@@ -25,6 +25,8 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // The registry test helpers are shared: extension/registryext/registrytest.
@@ -112,7 +114,7 @@ func TestRegistryRegistersAndReports(t *testing.T) {
 	assert.EqualValues(t, dirBytes(t, dir), st.Bytes)
 
 	// Each export is an event of origin pipeline, with its signal and items.
-	page := reg.Events(registryext.EventQuery{Name: registryext.EventExportCompleted})
+	page := reg.Events(registryext.EventQuery{Name: taskerregistry.EventExportCompleted})
 	require.Len(t, page.Events, 7)
 	items := map[string]int{}
 	for _, ev := range page.Events {
@@ -177,7 +179,7 @@ func TestRegistryReportsFailures(t *testing.T) {
 	assert.EqualValues(t, 1, st.Failures)
 	require.NotNil(t, st.LastError)
 	assert.Contains(t, *st.LastError, "shipping.csv")
-	failed := reg.Events(registryext.EventQuery{Name: registryext.EventExportFailed}).Events
+	failed := reg.Events(registryext.EventQuery{Name: taskerregistry.EventExportFailed}).Events
 	require.Len(t, failed, 1)
 	assert.Equal(t, "metrics", failed[0].Payload["signal"])
 }
@@ -235,13 +237,13 @@ func TestRegistryExportMatchesFile(t *testing.T) {
 				file = c
 			}
 
-			_, err := regB.RegisterMetricsSource(registryext.SourceRegistration{Name: "tasker_cache", Source: registrytest.StaticSource{MD: md}})
+			_, err := regB.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "tasker_cache", Source: registrytest.StaticSource{MD: md}})
 			require.NoError(t, err)
 			res, err := regB.Export(ctx, registryext.ExportRequest{Format: "CSV"})
 			require.NoError(t, err)
 			assert.Equal(t, "tasker_csv/x", res.Plugin)
 			assert.Equal(t, md.DataPointCount(), res.Items)
-			assert.Equal(t, registryext.MediaType{ContentType: tc.ct, FileExtension: "csv"}, res.MediaType)
+			assert.Equal(t, taskerregistry.MediaType{ContentType: tc.ct, FileExtension: "csv"}, res.MediaType)
 			assert.Equal(t, file, string(res.Data))
 
 			// Exports through the pipeline and on demand both count.
@@ -266,7 +268,7 @@ func startMetricsOn(t *testing.T, cfg *Config, name string, host component.Host)
 // hold (the golden files); group_by does not split it: one header for the whole
 // aggregate; an empty aggregate is the header alone.
 func TestRegistryEncoder(t *testing.T) {
-	encode := func(t *testing.T, cfg *Config, md pmetric.Metrics) ([]byte, registryext.Result) {
+	encode := func(t *testing.T, cfg *Config, md pmetric.Metrics) ([]byte, taskerregistry.Result) {
 		t.Helper()
 		enc, err := newMetricsEncoder(cfg)
 		require.NoError(t, err)
@@ -384,11 +386,11 @@ func TestRegistryFind(t *testing.T) {
 	t.Run("name taken", func(t *testing.T) {
 		host := newRegistryHost(t, "")
 		reg := registryOf(t, host, component.MustNewID("tasker_registry"))
-		_, err := reg.Register(registryext.Plugin{Name: "tasker_csv/f", Formats: []string{"csv"}})
+		_, err := reg.Register(taskerregistry.Plugin{Name: "tasker_csv/f", Formats: []string{"csv"}})
 		require.NoError(t, err)
 		e, _, err := start(t, host, nil)
 		require.Error(t, err)
-		assert.True(t, errors.Is(err, registryext.ErrAlreadyRegistered), "%v", err)
+		assert.True(t, errors.Is(err, taskerregistry.ErrAlreadyRegistered), "%v", err)
 		assert.Contains(t, err.Error(), "tasker_csv/f (logs): registering with tasker_registry")
 		require.NoError(t, e.Shutdown(ctx))
 	})
@@ -423,7 +425,7 @@ func BenchmarkExportMetricsRegistry(b *testing.B) {
 	}
 	reportItems(b, benchBatch)
 	b.StopTimer()
-	reg, _ := registryext.Find(host, nil)
+	reg := registrytest.Registry(b, host, set.ID)
 	require.EqualValues(b, b.N+1, reg.Stats().Plugins["tasker_csv"].Exports)
 	require.NoError(b, exp.Shutdown(ctx))
 	require.NoError(b, ext.Shutdown(ctx))

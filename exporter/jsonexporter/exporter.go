@@ -20,9 +20,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/jsonexporter/internal/metadata"
-	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 const (
@@ -50,7 +51,7 @@ type jsonExporter struct {
 	format string
 	// handle is the registration with tasker_registry (set by start; nil without a
 	// registry, which makes every report a no-op).
-	handle *registryext.PluginHandle
+	handle *taskerregistry.PluginHandle
 }
 
 func newJSONExporter(cfg *Config, signal string, set exporter.Settings) (*jsonExporter, error) {
@@ -107,12 +108,12 @@ type worker struct {
 // start finds the tasker_registry (the configured one, else the only one running, if
 // any), registers the exporter with it, then opens the output.
 func (e *jsonExporter) start(_ context.Context, host component.Host) error {
-	reg, err := registryext.Find(host, e.cfg.Registry)
+	reg, err := taskerregistry.Find(host, e.cfg.Registry)
 	if err != nil {
 		return fmt.Errorf("%s (%s): %w", e.id, e.signal, err)
 	}
 	// The collector makes one instance per signal with the same id: they share the plugin.
-	h, err := reg.Register(newPlugin(e.cfg, e.id, e.version), registryext.WithShared())
+	h, err := reg.Register(newPlugin(e.cfg, e.id, e.version), taskerregistry.WithShared())
 	if err != nil {
 		return fmt.Errorf("%s (%s): registering with tasker_registry: %w", e.id, e.signal, err)
 	}
@@ -131,7 +132,7 @@ func (e *jsonExporter) shutdown(context.Context) error {
 
 // report tells the registry about one export (a no-op without a registry).
 func (e *jsonExporter) report(start time.Time, items int, bytes int64, err error) {
-	e.handle.ReportExport(registryext.ExportReport{
+	e.handle.ReportExport(taskerregistry.ExportReport{
 		Format:   e.format,
 		Items:    items,
 		Bytes:    bytes,

@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
-	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // formatJSON is the generic format every tasker_json exporter registers, besides its
@@ -20,12 +20,12 @@ const formatJSON = "json"
 
 // newPlugin describes the exporter to tasker_registry. Every signal's instance registers
 // the same plugin (shared): the registry keeps one, named after the component id.
-func newPlugin(cfg *Config, id component.ID, version string) registryext.Plugin {
+func newPlugin(cfg *Config, id component.ID, version string) taskerregistry.Plugin {
 	desc := "Tasker JSON files (ndjson): one JSON object per metric data point, log record and span"
 	if cfg.Format == FormatTasker {
 		desc = "Tasker JSON files (tasker): one Tasker JsonExporter document per metrics export; logs and traces as NDJSON"
 	}
-	return registryext.Plugin{
+	return taskerregistry.Plugin{
 		Name:        id.String(),
 		Version:     version,
 		Description: desc,
@@ -54,7 +54,7 @@ type metricsEncoder struct {
 	now       func() time.Time
 }
 
-var _ registryext.Encoder = (*metricsEncoder)(nil)
+var _ taskerregistry.Encoder = (*metricsEncoder)(nil)
 
 func newMetricsEncoder(cfg *Config) *metricsEncoder {
 	c := *cfg
@@ -69,9 +69,9 @@ func newMetricsEncoder(cfg *Config) *metricsEncoder {
 
 // Encode writes md as the exporter would write it. An empty snapshot gives no NDJSON
 // lines, and a tasker document with no metrics.
-func (m *metricsEncoder) Encode(ctx context.Context, _ string, md pmetric.Metrics, w io.Writer) (registryext.Result, error) {
+func (m *metricsEncoder) Encode(ctx context.Context, _ string, md pmetric.Metrics, w io.Writer) (taskerregistry.Result, error) {
 	if err := ctx.Err(); err != nil {
-		return registryext.Result{}, err
+		return taskerregistry.Result{}, err
 	}
 	enc := newEncoder(m.cfg, m.entryKeys)
 	var groups []groupBuf
@@ -88,24 +88,24 @@ func (m *metricsEncoder) Encode(ctx context.Context, _ string, md pmetric.Metric
 		groups = enc.encodeMetrics(md)
 	}
 	if err := ctx.Err(); err != nil {
-		return registryext.Result{}, err
+		return taskerregistry.Result{}, err
 	}
 	var n int64
 	for _, g := range groups {
 		k, err := w.Write(g.buf)
 		n += int64(k)
 		if err != nil {
-			return registryext.Result{Bytes: n}, err
+			return taskerregistry.Result{Bytes: n}, err
 		}
 	}
-	return registryext.Result{Items: md.DataPointCount(), Bytes: n}, nil
+	return taskerregistry.Result{Items: md.DataPointCount(), Bytes: n}, nil
 }
 
 // MediaType: NDJSON for format ndjson, a JSON document for format tasker, whatever name
 // the export asks for (json or the configured format).
-func (m *metricsEncoder) MediaType(string) registryext.MediaType {
+func (m *metricsEncoder) MediaType(string) taskerregistry.MediaType {
 	if m.cfg.Format == FormatTasker {
-		return registryext.MediaType{ContentType: "application/json; charset=utf-8", FileExtension: "json"}
+		return taskerregistry.MediaType{ContentType: "application/json; charset=utf-8", FileExtension: "json"}
 	}
-	return registryext.MediaType{ContentType: "application/x-ndjson; charset=utf-8", FileExtension: "ndjson"}
+	return taskerregistry.MediaType{ContentType: "application/x-ndjson; charset=utf-8", FileExtension: "ndjson"}
 }

@@ -27,6 +27,8 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // The registry test helpers are shared: extension/registryext/registrytest.
@@ -109,7 +111,7 @@ func TestRegistryRegistersAndReports(t *testing.T) {
 	require.NotNil(t, st.LastDurationMs)
 
 	// Each export is an event of origin pipeline, with its signal, items and bytes.
-	page := reg.Events(registryext.EventQuery{Name: registryext.EventExportCompleted})
+	page := reg.Events(registryext.EventQuery{Name: taskerregistry.EventExportCompleted})
 	require.Len(t, page.Events, 4)
 	signals := map[string]float64{}
 	for _, ev := range page.Events {
@@ -134,7 +136,7 @@ func TestRegistryRegistersAndReports(t *testing.T) {
 	require.NoError(t, te.Shutdown(ctx))
 	_, ok = reg.Get("tasker_json/files")
 	assert.False(t, ok)
-	assert.Len(t, reg.Events(registryext.EventQuery{Name: registryext.EventPluginUnregistered}).Events, 1)
+	assert.Len(t, reg.Events(registryext.EventQuery{Name: taskerregistry.EventPluginUnregistered}).Events, 1)
 }
 
 // TestRegistryReportsFailures: a failed write is reported as a failed export.
@@ -158,7 +160,7 @@ func TestRegistryReportsFailures(t *testing.T) {
 	assert.EqualValues(t, 1, st.Failures)
 	require.NotNil(t, st.LastError)
 	assert.Contains(t, *st.LastError, "shipping")
-	failed := reg.Events(registryext.EventQuery{Name: registryext.EventExportFailed}).Events
+	failed := reg.Events(registryext.EventQuery{Name: taskerregistry.EventExportFailed}).Events
 	require.Len(t, failed, 1)
 	assert.Equal(t, "metrics", failed[0].Payload["signal"])
 }
@@ -219,7 +221,7 @@ func TestRegistryExportMatchesFile(t *testing.T) {
 			}))
 			require.NotEmpty(t, file)
 
-			_, err = regB.RegisterMetricsSource(registryext.SourceRegistration{Name: "tasker_cache", Source: registrytest.StaticSource{MD: md}})
+			_, err = regB.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "tasker_cache", Source: registrytest.StaticSource{MD: md}})
 			require.NoError(t, err)
 			wantBytes := len(file)
 			for _, format := range []string{"json", cfg.Format} {
@@ -228,7 +230,7 @@ func TestRegistryExportMatchesFile(t *testing.T) {
 				wantBytes += len(res.Data)
 				assert.Equal(t, "tasker_json/x", res.Plugin)
 				assert.Equal(t, md.DataPointCount(), res.Items)
-				assert.Equal(t, registryext.MediaType{ContentType: tc.ct, FileExtension: tc.ext}, res.MediaType)
+				assert.Equal(t, taskerregistry.MediaType{ContentType: tc.ct, FileExtension: tc.ext}, res.MediaType)
 				got, want := res.Data, file
 				if cfg.Format == FormatTasker { // the export time differs
 					got, want = maskExportTime(t, got), maskExportTime(t, want)
@@ -296,7 +298,7 @@ func TestRegistryEncoderGolden(t *testing.T) {
 			want, err := os.ReadFile(filepath.Join("testdata", "golden", tc.golden))
 			require.NoError(t, err)
 			assert.Equal(t, string(want), buf.String())
-			assert.Equal(t, registryext.Result{Items: fixtureMetrics().DataPointCount(), Bytes: int64(buf.Len())}, res)
+			assert.Equal(t, taskerregistry.Result{Items: fixtureMetrics().DataPointCount(), Bytes: int64(buf.Len())}, res)
 		})
 	}
 
@@ -375,11 +377,11 @@ func TestRegistryFind(t *testing.T) {
 	t.Run("name taken", func(t *testing.T) {
 		host := newRegistryHost(t, "")
 		reg := registryOf(t, host, component.MustNewID("tasker_registry"))
-		_, err := reg.Register(registryext.Plugin{Name: "tasker_json/f", Formats: []string{"json"}})
+		_, err := reg.Register(taskerregistry.Plugin{Name: "tasker_json/f", Formats: []string{"json"}})
 		require.NoError(t, err)
 		e, _, err := start(t, host, nil)
 		require.Error(t, err)
-		assert.True(t, errors.Is(err, registryext.ErrAlreadyRegistered), "%v", err)
+		assert.True(t, errors.Is(err, taskerregistry.ErrAlreadyRegistered), "%v", err)
 		assert.Contains(t, err.Error(), "tasker_json/f (metrics): registering with tasker_registry")
 		require.NoError(t, e.Shutdown(ctx))
 	})
@@ -414,7 +416,7 @@ func BenchmarkExportMetricsRegistry(b *testing.B) {
 	}
 	reportItems(b, benchBatch)
 	b.StopTimer()
-	reg, _ := registryext.Find(host, nil)
+	reg := registrytest.Registry(b, host, set.ID)
 	require.EqualValues(b, b.N+1, reg.Stats().Plugins["tasker_json"].Exports)
 	require.NoError(b, exp.Shutdown(ctx))
 	require.NoError(b, ext.Shutdown(ctx))
@@ -429,7 +431,7 @@ func BenchmarkReport(b *testing.B) {
 			e := &jsonExporter{signal: signalMetrics, format: FormatNDJSON}
 			if name == "registry" {
 				var err error
-				e.handle, err = registryext.New(registryext.Options{}).Register(newPlugin(testConfig(nil), component.MustNewID("tasker_json"), "0.1.0"))
+				e.handle, err = taskerregistry.NewRegistry(registryext.New(registryext.Options{})).Register(newPlugin(testConfig(nil), component.MustNewID("tasker_json"), "0.1.0"))
 				require.NoError(b, err)
 			}
 			b.ReportAllocs()

@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/confguard"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
 )
 
 // Defaults.
@@ -131,7 +133,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("prometheus::resource_attributes: empty attribute name"))
 			continue
 		}
-		l := SanitizeLabelName(k)
+		l := promtext.SanitizeLabelName(k)
 		if prev, dup := seen[l]; dup {
 			errs = append(errs, fmt.Errorf("prometheus::resource_attributes: %q becomes label %q, which %s already gives", k, l, prev))
 			continue
@@ -157,8 +159,8 @@ func validToken(s string) bool {
 	return i == len(s)
 }
 
-func (c *Config) prometheusOptions() PrometheusOptions {
-	return PrometheusOptions{
+func (c *Config) prometheusOptions() promtext.Options {
+	return promtext.Options{
 		NoJobInstanceLabels: !c.Prometheus.JobInstanceLabels,
 		NoTargetInfo:        !c.Prometheus.TargetInfo,
 		ResourceAttributes:  append([]string(nil), c.Prometheus.ResourceAttributes...),

@@ -17,6 +17,8 @@ import (
 	"go.opentelemetry.io/collector/extension/extensiontest"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadata"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
 )
 
 func extensionSettings() extension.Settings {
@@ -56,7 +58,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, 5*time.Second, all.ServerConfig.ReadHeaderTimeout)
 	assert.False(t, all.Prometheus.JobInstanceLabels)
 	assert.Equal(t, []string{"host.name", "deployment.environment"}, all.Prometheus.ResourceAttributes)
-	assert.Equal(t, PrometheusOptions{NoJobInstanceLabels: true, NoTargetInfo: true, ResourceAttributes: []string{"host.name", "deployment.environment"}}, all.prometheusOptions())
+	assert.Equal(t, promtext.Options{NoJobInstanceLabels: true, NoTargetInfo: true, ResourceAttributes: []string{"host.name", "deployment.environment"}}, all.prometheusOptions())
 	assert.False(t, all.ServerConfig.Auth.HasValue())
 
 	// auth: an authenticator extension (confighttp), instead of token.

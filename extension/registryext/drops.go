@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // dropLogInterval: an export that leaves out as many points as the last one logged is
@@ -15,7 +17,7 @@ const dropLogInterval = time.Minute
 
 // reportDropped logs the points an export left out, with their count by reason, and
 // tells the extension's telemetry (extension_tasker_registry_points_dropped).
-func (r *Registry) reportDropped(e *pluginEntry, format string, res Result) {
+func (r *Registry) reportDropped(e *pluginEntry, format string, res taskerregistry.Result) {
 	if res.Dropped <= 0 {
 		return
 	}

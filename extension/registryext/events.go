@@ -4,55 +4,10 @@
 package registryext
 
 import (
-	"strings"
 	"sync"
-	"time"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
-
-// Lifecycle event names: Tasker's ExportEvents (lib/tasker/telemetry/events/export_events.rb).
-const (
-	EventPluginRegistered   = "tasker.telemetry.plugin_registered"
-	EventPluginUnregistered = "tasker.telemetry.plugin_unregistered"
-	EventCacheSynced        = "tasker.telemetry.cache_synced"
-	EventExportRequested    = "tasker.telemetry.export_requested"
-	EventExportCompleted    = "tasker.telemetry.export_completed"
-	EventExportFailed       = "tasker.telemetry.export_failed"
-)
-
-const eventPrefix = "tasker.telemetry."
-
-// EventNames lists every event name, in the order of the table in the README.
-var EventNames = []string{
-	EventPluginRegistered, EventPluginUnregistered, EventCacheSynced,
-	EventExportRequested, EventExportCompleted, EventExportFailed,
-}
-
-// Event is one lifecycle event. Payload holds Tasker's payload fields for the event
-// (timestamp included, as an RFC 3339 string) plus the component ids involved; see the
-// README for the fields of each event. Payload values are strings, numbers, booleans,
-// string slices or maps of strings; Payload must not be modified.
-type Event struct {
-	// Sequence increases by one with every event recorded by a registry, from 1.
-	Sequence  uint64         `json:"sequence"`
-	Name      string         `json:"name"`
-	Timestamp time.Time      `json:"timestamp"`
-	Payload   map[string]any `json:"payload"`
-}
-
-// NormalizeEventName accepts a full event name or its short form ("export_failed") and
-// returns the full name, or "" when it is no lifecycle event.
-func NormalizeEventName(name string) string {
-	full := name
-	if !strings.HasPrefix(full, eventPrefix) {
-		full = eventPrefix + name
-	}
-	for _, n := range EventNames {
-		if n == full {
-			return n
-		}
-	}
-	return ""
-}
 
 // EventQuery selects events from the ring.
 type EventQuery struct {
@@ -66,7 +21,7 @@ type EventQuery struct {
 
 // EventPage is the answer to an EventQuery.
 type EventPage struct {
-	Events []Event `json:"events"`
+	Events []taskerregistry.Event `json:"events"`
 	// NextSince is the value of Since that continues after this page: the sequence of the
 	// last event returned, or of the last event examined when a filter matched none.
 	NextSince uint64 `json:"next_since"`
@@ -92,7 +47,7 @@ type EventStats struct {
 // eventRing is a bounded ring of events with increasing sequence numbers.
 type eventRing struct {
 	mu      sync.Mutex
-	buf     []Event
+	buf     []taskerregistry.Event
 	start   int // index of the oldest event
 	n       int // events held
 	lastSeq uint64
@@ -103,11 +58,11 @@ func newEventRing(capacity int) *eventRing {
 	if capacity < 1 {
 		capacity = 1
 	}
-	return &eventRing{buf: make([]Event, capacity)}
+	return &eventRing{buf: make([]taskerregistry.Event, capacity)}
 }
 
 // add records e, assigning its sequence; it reports whether an older event was evicted.
-func (r *eventRing) add(e Event) (Event, bool) {
+func (r *eventRing) add(e taskerregistry.Event) (taskerregistry.Event, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lastSeq++
@@ -135,7 +90,7 @@ func (r *eventRing) bounds() (oldest, last uint64) {
 func (r *eventRing) query(q EventQuery) EventPage {
 	name := ""
 	if q.Name != "" {
-		name = NormalizeEventName(q.Name)
+		name = taskerregistry.NormalizeEventName(q.Name)
 		if name == "" {
 			name = q.Name // matches nothing
 		}
@@ -143,7 +98,7 @@ func (r *eventRing) query(q EventQuery) EventPage {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	oldest, last := r.bounds()
-	page := EventPage{Events: []Event{}, NextSince: q.Since, OldestSequence: oldest, LastSequence: last}
+	page := EventPage{Events: []taskerregistry.Event{}, NextSince: q.Since, OldestSequence: oldest, LastSequence: last}
 	if q.Since > last {
 		// A client that asks past the end (e.g. after a restart reset the sequence) gets
 		// nothing, and NextSince tells it where the ring is.

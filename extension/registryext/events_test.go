@@ -9,9 +9,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
-func seqs(evs []Event) []uint64 {
+func seqs(evs []taskerregistry.Event) []uint64 {
 	out := []uint64{}
 	for _, e := range evs {
 		out = append(out, e.Sequence)
@@ -27,11 +29,11 @@ func TestEventRingOverflow(t *testing.T) {
 	assert.Zero(t, page.LastSequence)
 
 	for i := 1; i <= 12; i++ {
-		name := EventExportCompleted
+		name := taskerregistry.EventExportCompleted
 		if i%3 == 0 {
-			name = EventExportFailed
+			name = taskerregistry.EventExportFailed
 		}
-		e, evicted := r.add(Event{Name: name, Payload: map[string]any{"i": i}})
+		e, evicted := r.add(taskerregistry.Event{Name: name, Payload: map[string]any{"i": i}})
 		assert.Equal(t, uint64(i), e.Sequence)
 		assert.Equal(t, i > 5, evicted, i)
 	}
@@ -62,7 +64,7 @@ func TestEventRingOverflow(t *testing.T) {
 	page = r.query(EventQuery{Name: "export_failed"})
 	assert.Equal(t, []uint64{9, 12}, seqs(page.Events))
 	assert.Equal(t, uint64(12), page.NextSince)
-	page = r.query(EventQuery{Name: EventExportFailed, Since: 9})
+	page = r.query(EventQuery{Name: taskerregistry.EventExportFailed, Since: 9})
 	assert.Equal(t, []uint64{12}, seqs(page.Events))
 	page = r.query(EventQuery{Name: "nonsense"})
 	assert.Empty(t, page.Events)
@@ -76,7 +78,7 @@ func TestEventRingOverflow(t *testing.T) {
 
 	// Wrap many times.
 	for i := 0; i < 1000; i++ {
-		r.add(Event{Name: EventCacheSynced})
+		r.add(taskerregistry.Event{Name: taskerregistry.EventCacheSynced})
 	}
 	page = r.query(EventQuery{})
 	assert.Equal(t, []uint64{1008, 1009, 1010, 1011, 1012}, seqs(page.Events))
@@ -85,31 +87,31 @@ func TestEventRingOverflow(t *testing.T) {
 
 func TestEventRingCapacityOne(t *testing.T) {
 	r := newEventRing(0)
-	r.add(Event{Name: EventCacheSynced})
-	r.add(Event{Name: EventCacheSynced})
+	r.add(taskerregistry.Event{Name: taskerregistry.EventCacheSynced})
+	r.add(taskerregistry.Event{Name: taskerregistry.EventCacheSynced})
 	page := r.query(EventQuery{})
 	require.Len(t, page.Events, 1)
 	assert.Equal(t, uint64(2), page.Events[0].Sequence)
 }
 
 func TestNormalizeEventName(t *testing.T) {
-	for _, n := range EventNames {
-		assert.Equal(t, n, NormalizeEventName(n))
+	for _, n := range taskerregistry.EventNames {
+		assert.Equal(t, n, taskerregistry.NormalizeEventName(n))
 		short := n[len("tasker.telemetry."):]
-		assert.Equal(t, n, NormalizeEventName(short), short)
+		assert.Equal(t, n, taskerregistry.NormalizeEventName(short), short)
 	}
-	assert.Empty(t, NormalizeEventName("task.completed"))
-	assert.Empty(t, NormalizeEventName(""))
-	assert.Len(t, EventNames, 6)
-	assert.Equal(t, "tasker.telemetry.cache_synced", fmt.Sprint(EventCacheSynced))
+	assert.Empty(t, taskerregistry.NormalizeEventName("task.completed"))
+	assert.Empty(t, taskerregistry.NormalizeEventName(""))
+	assert.Len(t, taskerregistry.EventNames, 6)
+	assert.Equal(t, "tasker.telemetry.cache_synced", fmt.Sprint(taskerregistry.EventCacheSynced))
 }
 
 func TestRegistryEventRingBounded(t *testing.T) {
 	r := New(Options{MaxEvents: 3})
-	h, err := r.Register(Plugin{Name: "x", Formats: []string{"csv"}})
+	h, err := r.Register(taskerregistry.Plugin{Name: "x", Formats: []string{"csv"}})
 	require.NoError(t, err)
 	for i := 0; i < 10; i++ {
-		h.ReportExport(ExportReport{Items: i})
+		h.ReportExport(taskerregistry.ExportReport{Items: i})
 	}
 	st := r.Stats().Events
 	assert.Equal(t, 3, st.Capacity)

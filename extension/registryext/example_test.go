@@ -16,13 +16,15 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // xmlEncoder is a third-party plugin's Encoder: it can encode the aggregate on demand
 // (GET /v1/export?format=xml).
 type xmlEncoder struct{}
 
-func (xmlEncoder) Encode(ctx context.Context, _ string, md pmetric.Metrics, w io.Writer) (registryext.Result, error) {
+func (xmlEncoder) Encode(ctx context.Context, _ string, md pmetric.Metrics, w io.Writer) (taskerregistry.Result, error) {
 	type point struct {
 		Name string `xml:"name,attr"`
 	}
@@ -38,35 +40,35 @@ func (xmlEncoder) Encode(ctx context.Context, _ string, md pmetric.Metrics, w io
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return registryext.Result{}, err
+		return taskerregistry.Result{}, err
 	}
 	err := xml.NewEncoder(w).Encode(struct {
 		XMLName xml.Name `xml:"metrics"`
 		Metrics []point  `xml:"metric"`
 	}{Metrics: pts})
-	return registryext.Result{Items: len(pts)}, err
+	return taskerregistry.Result{Items: len(pts)}, err
 }
 
-func (xmlEncoder) MediaType(string) registryext.MediaType {
-	return registryext.MediaType{ContentType: "application/xml", FileExtension: "xml"}
+func (xmlEncoder) MediaType(string) taskerregistry.MediaType {
+	return taskerregistry.MediaType{ContentType: "application/xml", FileExtension: "xml"}
 }
 
 // xmlExporter is the part of a third-party exporter that deals with the registry.
 type xmlExporter struct {
 	id       component.ID
 	registry *component.ID // the exporter's `registry:` option; nil = the only one
-	handle   *registryext.PluginHandle
+	handle   *taskerregistry.PluginHandle
 }
 
 // start is the exporter's component.StartFunc.
 func (e *xmlExporter) start(_ context.Context, host component.Host) error {
-	reg, err := registryext.Find(host, e.registry)
+	reg, err := taskerregistry.Find(host, e.registry)
 	if err != nil {
 		return err // a registry was configured but is missing or is no tasker_registry
 	}
 	// reg is nil when the collector runs no tasker_registry: Register then returns a
 	// nil handle, whose methods do nothing.
-	e.handle, err = reg.Register(registryext.Plugin{
+	e.handle, err = reg.Register(taskerregistry.Plugin{
 		ComponentID:    e.id,
 		Kind:           component.KindExporter,
 		Version:        "1.2.0",
@@ -74,7 +76,7 @@ func (e *xmlExporter) start(_ context.Context, host component.Host) error {
 		Formats:        []string{"xml"},
 		Options:        map[string]string{"path": "./out/metrics.xml"},
 		Implementation: xmlEncoder{},
-	}, registryext.WithShared()) // one instance per signal would share the plugin
+	}, taskerregistry.WithShared()) // one instance per signal would share the plugin
 	return err
 }
 
@@ -83,7 +85,7 @@ func (e *xmlExporter) push(ctx context.Context, md pmetric.Metrics) error {
 	start := time.Now()
 	var buf bytes.Buffer
 	res, err := xmlEncoder{}.Encode(ctx, "xml", md, &buf)
-	e.handle.ReportExport(registryext.ExportReport{
+	e.handle.ReportExport(taskerregistry.ExportReport{
 		Items: res.Items, Bytes: int64(buf.Len()), Duration: time.Since(start), Err: err, Signal: "metrics",
 	})
 	return err
@@ -104,7 +106,7 @@ func Example_thirdPartyExporter() {
 	fmt.Println("without a registry, handle is nil:", exp.handle == nil)
 
 	reg := registryext.New(registryext.Options{})
-	exp.handle, _ = reg.Register(registryext.Plugin{
+	exp.handle, _ = taskerregistry.NewRegistry(reg).Register(taskerregistry.Plugin{
 		ComponentID: exp.id, Kind: component.KindExporter, Formats: []string{"XML"}, Implementation: xmlEncoder{},
 	})
 
@@ -129,8 +131,8 @@ type staticSource struct{ md pmetric.Metrics }
 
 func (s staticSource) Snapshot(context.Context) (pmetric.Metrics, error) { return s.md, nil }
 
-func (s staticSource) Info() registryext.SourceInfo {
-	return registryext.SourceInfo{Strategy: "local_only", SeriesCount: s.md.DataPointCount()}
+func (s staticSource) Info() taskerregistry.SourceInfo {
+	return taskerregistry.SourceInfo{Strategy: "local_only", SeriesCount: s.md.DataPointCount()}
 }
 
 // The tasker_cache processor registers its aggregate as the metrics source and reports
@@ -145,11 +147,11 @@ func ExampleRegistry_RegisterMetricsSource() {
 	s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 	s.DataPoints().AppendEmpty().SetIntValue(42)
 
-	src, _ := reg.RegisterMetricsSource(registryext.SourceRegistration{
+	src, _ := reg.RegisterMetricsSource(taskerregistry.SourceRegistration{
 		ComponentID: component.MustNewID("tasker_cache"),
 		Source:      staticSource{md: md},
 	})
-	src.ReportCacheSync(registryext.CacheSync{Strategy: "local_only", SeriesCount: 1, Duration: 2 * time.Millisecond})
+	src.ReportCacheSync(taskerregistry.CacheSync{Strategy: "local_only", SeriesCount: 1, Duration: 2 * time.Millisecond})
 
 	res, _ := reg.Export(context.Background(), registryext.ExportRequest{Format: "prometheus"})
 	fmt.Print(string(res.Data))

@@ -14,6 +14,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/zap"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // Errors of Export; match them with errors.Is (or errors.As for the typed ones).
@@ -85,7 +87,7 @@ type ExportResult struct {
 	Format    string
 	Plugin    string
 	Source    string
-	MediaType MediaType
+	MediaType taskerregistry.MediaType
 	// Data is the encoded aggregate.
 	Data []byte
 	// Items and Dropped as reported by the plugin.
@@ -127,7 +129,7 @@ func (r *Registry) Export(ctx context.Context, req ExportRequest) (*ExportResult
 		if req.Source != "" {
 			p["source"] = req.Source
 		}
-		r.emit(EventExportRequested, p)
+		r.emit(taskerregistry.EventExportRequested, p)
 	}
 	fail := func(err error, src string, errs []PluginError) error {
 		if !req.Quiet {
@@ -145,7 +147,7 @@ func (r *Registry) Export(ctx context.Context, req ExportRequest) (*ExportResult
 				}
 				p["plugin_errors"] = m
 			}
-			r.emit(EventExportFailed, p)
+			r.emit(taskerregistry.EventExportFailed, p)
 		}
 		return err
 	}
@@ -201,7 +203,7 @@ func (r *Registry) Export(ctx context.Context, req ExportRequest) (*ExportResult
 			p["plugin_version"] = e.p.Version
 			p["source"] = src.name
 			addComponent(p, e.p.ComponentID, e.p.Kind)
-			r.emit(EventExportCompleted, p)
+			r.emit(taskerregistry.EventExportCompleted, p)
 		}
 		return out, nil
 	}
@@ -255,7 +257,7 @@ func (r *Registry) snapshot(ctx context.Context, s *sourceEntry) (md pmetric.Met
 	return s.src.Snapshot(ctx)
 }
 
-func safeEncode(ctx context.Context, enc Encoder, format string, md pmetric.Metrics, w io.Writer) (res Result, err error) {
+func safeEncode(ctx context.Context, enc taskerregistry.Encoder, format string, md pmetric.Metrics, w io.Writer) (res taskerregistry.Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("encoder panicked: %v", p)
@@ -266,10 +268,10 @@ func safeEncode(ctx context.Context, enc Encoder, format string, md pmetric.Metr
 
 // safeMediaType calls MediaType (validated at registration), falling back to a generic
 // type if it panics or answers nothing now.
-func safeMediaType(enc Encoder, format string) (mt MediaType) {
+func safeMediaType(enc taskerregistry.Encoder, format string) (mt taskerregistry.MediaType) {
 	defer func() {
 		if recover() != nil || mt.ContentType == "" {
-			mt = MediaType{ContentType: "application/octet-stream"}
+			mt = taskerregistry.MediaType{ContentType: "application/octet-stream"}
 		}
 	}()
 	return enc.MediaType(format)

@@ -18,6 +18,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadata"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // registryExtension is the tasker_registry extension: a Registry and its HTTP server.
@@ -34,8 +36,8 @@ type registryExtension struct {
 }
 
 var (
-	_ extension.Extension = (*registryExtension)(nil)
-	_ Provider            = (*registryExtension)(nil)
+	_ extension.Extension     = (*registryExtension)(nil)
+	_ taskerregistry.Provider = (*registryExtension)(nil)
 )
 
 func newExtension(cfg *Config, set extension.Settings) (*registryExtension, error) {
@@ -44,7 +46,7 @@ func newExtension(cfg *Config, set extension.Settings) (*registryExtension, erro
 		return nil, err
 	}
 	e := &registryExtension{cfg: cfg, set: set, tel: tel}
-	onEvent := func(ev Event, evicted bool) {
+	onEvent := func(ev taskerregistry.Event, evicted bool) {
 		ctx := context.Background()
 		tel.ExtensionTaskerRegistryEvents.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("event", ev.Name))))
 		if evicted {
@@ -59,7 +61,7 @@ func newExtension(cfg *Config, set extension.Settings) (*registryExtension, erro
 		Version:     version,
 		Prometheus:  cfg.prometheusOptions(),
 	}, onEvent)
-	e.reg.onDropped = func(plugin string, res Result) {
+	e.reg.onDropped = func(plugin string, res taskerregistry.Result) {
 		ctx := context.Background()
 		if len(res.DroppedByReason) == 0 {
 			res.DroppedByReason = map[string]int{"unspecified": res.Dropped}
@@ -82,8 +84,11 @@ func newExtension(cfg *Config, set extension.Settings) (*registryExtension, erro
 	return e, nil
 }
 
-// Registry returns the extension's registry (Provider).
+// Registry returns the extension's registry (for the extension's tests and registrytest).
 func (e *registryExtension) Registry() *Registry { return e.reg }
+
+// TaskerRegistry returns the extension's registry (taskerregistry.Provider).
+func (e *registryExtension) TaskerRegistry() taskerregistry.Service { return e.reg }
 
 // Start starts the HTTP server.
 func (e *registryExtension) Start(ctx context.Context, host component.Host) error {

@@ -6,27 +6,9 @@ package registryext
 import (
 	"strings"
 	"sync/atomic"
-	"time"
-)
 
-// ExportReport is one export done by a plugin in its pipeline (a batch written by a file
-// exporter, say).
-type ExportReport struct {
-	// Format exported; empty means the plugin's first format.
-	Format string
-	// Items exported (data points, log records or spans).
-	Items int
-	// Bytes written.
-	Bytes int64
-	// Duration of the export.
-	Duration time.Duration
-	// Err is nil for a successful export.
-	Err error
-	// ExportID identifies the export in the event; empty means a new random id.
-	ExportID string
-	// Signal exported ("metrics", "logs", "traces"); optional, shown in the event.
-	Signal string
-}
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
+)
 
 // PluginHandle is what a plugin gets back from Register. The methods of a nil
 // *PluginHandle do nothing, so a component that found no registry needs no checks. A
@@ -47,7 +29,7 @@ func (h *PluginHandle) Name() string {
 
 // ReportExport records one export: it updates the plugin's stats and emits
 // tasker.telemetry.export_completed or tasker.telemetry.export_failed.
-func (h *PluginHandle) ReportExport(rep ExportReport) {
+func (h *PluginHandle) ReportExport(rep taskerregistry.ExportReport) {
 	if h == nil {
 		return
 	}
@@ -70,7 +52,7 @@ func (r *Registry) current(e *pluginEntry) bool {
 	return r.plugins[e.p.Name] == e
 }
 
-func (r *Registry) reportExport(e *pluginEntry, rep ExportReport) {
+func (r *Registry) reportExport(e *pluginEntry, rep taskerregistry.ExportReport) {
 	if !r.current(e) {
 		return
 	}
@@ -97,9 +79,9 @@ func (r *Registry) reportExport(e *pluginEntry, rep ExportReport) {
 		payload["signal"] = rep.Signal
 	}
 	addComponent(payload, e.p.ComponentID, e.p.Kind)
-	name := EventExportCompleted
+	name := taskerregistry.EventExportCompleted
 	if rep.Err != nil {
-		name = EventExportFailed
+		name = taskerregistry.EventExportFailed
 		payload["error"] = rep.Err.Error()
 	} else {
 		payload["metrics_count"] = rep.Items

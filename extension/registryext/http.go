@@ -22,6 +22,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadata"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
 )
 
 // HTTP paths.
@@ -299,8 +303,8 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		eq.Limit = v
 	}
 	if t := q.Get("type"); t != "" {
-		if NormalizeEventName(t) == "" {
-			writeError(w, http.StatusBadRequest, ErrorResponse{Error: fmt.Sprintf("unknown event type %q", t), EventTypes: EventNames})
+		if taskerregistry.NormalizeEventName(t) == "" {
+			writeError(w, http.StatusBadRequest, ErrorResponse{Error: fmt.Sprintf("unknown event type %q", t), EventTypes: taskerregistry.EventNames})
 			return
 		}
 		eq.Name = t
@@ -332,7 +336,7 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) {
 func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
 	// OpenMetrics when the Accept header asks for application/openmetrics-text.
 	if expfmt.NegotiateIncludingOpenMetrics(r.Header).FormatType() == expfmt.TypeOpenMetrics {
-		r = r.WithContext(withOpenMetrics(r.Context()))
+		r = r.WithContext(promtext.WithOpenMetrics(r.Context()))
 	}
 	w.Header().Set("Vary", "Accept")
 	h.serveExport(w, r, ExportRequest{Format: FormatPrometheus, Source: r.URL.Query().Get("source"), Quiet: true}, false)

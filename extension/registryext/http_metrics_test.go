@@ -24,6 +24,12 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadatatest"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext/promtexttest"
 )
 
 // TestMetricsNegotiationAndDrops: /metrics answers OpenMetrics when asked, and what it
@@ -44,13 +50,13 @@ func TestMetricsNegotiationAndDrops(t *testing.T) {
 
 	// Two processes that collide (told apart by host.name), an identical copy of one
 	// (2 duplicate series), and a delta histogram (no text form).
-	md := twoProcesses()
+	md := promtexttest.TwoProcesses()
 	md.ResourceMetrics().At(0).CopyTo(md.ResourceMetrics().AppendEmpty())
 	dh := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().AppendEmpty()
 	dh.SetName("delta_hist")
 	dh.SetEmptyHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
 	dh.Histogram().DataPoints().AppendEmpty().SetCount(1)
-	_, err = re.reg.RegisterMetricsSource(SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: newStaticSource(md)})
+	_, err = re.reg.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: newStaticSource(md)})
 	require.NoError(t, err)
 
 	c := &http.Client{Timeout: 10 * time.Second}
@@ -72,22 +78,22 @@ func TestMetricsNegotiationAndDrops(t *testing.T) {
 
 	// What Prometheus sends when it prefers OpenMetrics.
 	resp, om := scrape("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
-	assert.Equal(t, OpenMetricsContentType, resp.Header.Get("Content-Type"))
+	assert.Equal(t, promtext.OpenMetricsContentType, resp.Header.Get("Content-Type"))
 	assert.Equal(t, "Accept", resp.Header.Get("Vary"))
 	assert.True(t, strings.HasSuffix(om, "# EOF\n"), om)
 	assert.Contains(t, om, "# TYPE tasker_task_completed counter\n")
 	assert.Contains(t, om, `tasker_task_completed_total{host_name="web-2",job="tasker",status="ok"} 10.0`)
 
 	resp, text := scrape("")
-	assert.Equal(t, PrometheusContentType, resp.Header.Get("Content-Type"))
+	assert.Equal(t, promtext.ContentType, resp.Header.Get("Content-Type"))
 	assert.NotContains(t, text, "# EOF")
 	assert.Contains(t, text, `target_info{host_name="web-2",job="tasker",process_pid="11"} 1`)
-	promtoolCheck(t, text)
+	promtexttest.PromtoolCheck(t, text)
 
 	// Two scrapes, each leaving out 2 duplicate series and 1 delta histogram point.
 	metadatatest.AssertEqualExtensionTaskerRegistryPointsDropped(t, tt, []metricdata.DataPoint[int64]{
-		{Value: 4, Attributes: attribute.NewSet(attribute.String("plugin", PrometheusPluginName), attribute.String("reason", DropDuplicate))},
-		{Value: 2, Attributes: attribute.NewSet(attribute.String("plugin", PrometheusPluginName), attribute.String("reason", DropUnsupported))},
+		{Value: 4, Attributes: attribute.NewSet(attribute.String("plugin", PrometheusPluginName), attribute.String("reason", promtext.DropDuplicate))},
+		{Value: 2, Attributes: attribute.NewSet(attribute.String("plugin", PrometheusPluginName), attribute.String("reason", promtext.DropUnsupported))},
 	}, metricdatatest.IgnoreTimestamp())
 	assert.Equal(t, uint64(6), re.reg.Stats().Plugins[PrometheusPluginName].Dropped)
 	// Logged once: the second scrape dropped as many, within a minute.
@@ -95,5 +101,5 @@ func TestMetricsNegotiationAndDrops(t *testing.T) {
 	require.Len(t, warned, 1)
 	fields := warned[0].ContextMap()
 	assert.Equal(t, int64(3), fields["dropped"])
-	assert.Equal(t, map[string]int{DropDuplicate: 2, DropUnsupported: 1}, fields["by_reason"])
+	assert.Equal(t, map[string]int{promtext.DropDuplicate: 2, promtext.DropUnsupported: 1}, fields["by_reason"])
 }

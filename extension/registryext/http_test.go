@@ -24,6 +24,12 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadatatest"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext/promtexttest"
 )
 
 const testToken = "test-token-0123456789abcdef"
@@ -92,13 +98,13 @@ func keys(m map[string]any) []string {
 func testRegistry(t *testing.T) (*Registry, *staticSource, *PluginHandle) {
 	t.Helper()
 	reg := New(Options{ComponentID: regID})
-	_, err := reg.Register(Plugin{ComponentID: jsonID, Kind: component.KindExporter, Version: "0.1.0", Description: "Tasker JSON files", Formats: []string{"json"},
+	_, err := reg.Register(taskerregistry.Plugin{ComponentID: jsonID, Kind: component.KindExporter, Version: "0.1.0", Description: "Tasker JSON files", Formats: []string{"json"},
 		Implementation: &fakeEncoder{contentType: "application/json", ext: "json", body: `{"total_metrics":14}`}})
 	require.NoError(t, err)
-	h, err := reg.Register(Plugin{ComponentID: csvID, Kind: component.KindExporter, Formats: []string{"csv"}, Options: map[string]string{"path": "./out/m.csv"}})
+	h, err := reg.Register(taskerregistry.Plugin{ComponentID: csvID, Kind: component.KindExporter, Formats: []string{"csv"}, Options: map[string]string{"path": "./out/m.csv"}})
 	require.NoError(t, err)
-	src := newStaticSource(aggregate())
-	_, err = reg.RegisterMetricsSource(SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: src})
+	src := newStaticSource(promtexttest.Aggregate())
+	_, err = reg.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: src})
 	require.NoError(t, err)
 	return reg, src, h
 }
@@ -203,11 +209,11 @@ func TestHTTPPluginsAndFormats(t *testing.T) {
 
 func TestHTTPStats(t *testing.T) {
 	reg, _, h := testRegistry(t)
-	sh, err := reg.RegisterMetricsSource(SourceRegistration{Name: "tasker_cache", Source: newStaticSource(aggregate())}, WithReplace())
+	sh, err := reg.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "tasker_cache", Source: newStaticSource(promtexttest.Aggregate())}, taskerregistry.WithReplace())
 	require.NoError(t, err)
-	sh.ReportCacheSync(CacheSync{SeriesCount: 14, Duration: 3 * time.Millisecond, LockHolder: "web-1-42"})
-	h.ReportExport(ExportReport{Items: 14, Bytes: 2048, Duration: time.Millisecond})
-	h.ReportExport(ExportReport{Err: errors.New("disk full")})
+	sh.ReportCacheSync(taskerregistry.CacheSync{SeriesCount: 14, Duration: 3 * time.Millisecond, LockHolder: "web-1-42"})
+	h.ReportExport(taskerregistry.ExportReport{Items: 14, Bytes: 2048, Duration: time.Millisecond})
+	h.ReportExport(taskerregistry.ExportReport{Err: errors.New("disk full")})
 	api := newAPI(t, reg, nil)
 
 	var raw map[string]any
@@ -241,9 +247,9 @@ func TestHTTPStats(t *testing.T) {
 func TestHTTPEvents(t *testing.T) {
 	reg, _, h := testRegistry(t)
 	for i := 0; i < 5; i++ {
-		h.ReportExport(ExportReport{Items: i})
+		h.ReportExport(taskerregistry.ExportReport{Items: i})
 	}
-	h.ReportExport(ExportReport{Err: errBoom})
+	h.ReportExport(taskerregistry.ExportReport{Err: errBoom})
 	api := newAPI(t, reg, func(c *Config) { c.MaxEvents = 50 })
 
 	var page EventPage
@@ -257,7 +263,7 @@ func TestHTTPEvents(t *testing.T) {
 	assert.True(t, page.More)
 	api.getJSON("/v1/events?type=export_failed", http.StatusOK, &page)
 	require.Len(t, page.Events, 1)
-	assert.Equal(t, EventExportFailed, page.Events[0].Name)
+	assert.Equal(t, taskerregistry.EventExportFailed, page.Events[0].Name)
 	assert.Equal(t, "boom", page.Events[0].Payload["error"])
 	api.getJSON("/v1/events?type=tasker.telemetry.plugin_registered&since=1", http.StatusOK, &page)
 	assert.Equal(t, []uint64{2, 3}, seqs(page.Events))
@@ -279,7 +285,7 @@ func TestHTTPEvents(t *testing.T) {
 		api.getJSON("/v1/events?"+q, http.StatusBadRequest, &er)
 		assert.Contains(t, er.Error, msg, q)
 	}
-	assert.Equal(t, EventNames, er.EventTypes)
+	assert.Equal(t, taskerregistry.EventNames, er.EventTypes)
 }
 
 func TestHTTPExport(t *testing.T) {
@@ -298,17 +304,17 @@ func TestHTTPExport(t *testing.T) {
 
 	page := reg.Events(EventQuery{Since: 3})
 	require.Len(t, page.Events, 2)
-	assert.Equal(t, EventExportRequested, page.Events[0].Name)
+	assert.Equal(t, taskerregistry.EventExportRequested, page.Events[0].Name)
 	assert.Equal(t, "tsk_l2k3j4_AbC123", page.Events[0].Payload["correlation_id"])
 	assert.Equal(t, map[string]any{"pretty": "true"}, page.Events[0].Payload["options"])
-	assert.Equal(t, EventExportCompleted, page.Events[1].Name)
+	assert.Equal(t, taskerregistry.EventExportCompleted, page.Events[1].Name)
 	assert.Equal(t, exportID, page.Events[1].Payload["export_id"])
 
 	resp, body = api.do(http.MethodGet, "/v1/export?format=prometheus", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, PrometheusContentType, resp.Header.Get("Content-Type"))
+	assert.Equal(t, promtext.ContentType, resp.Header.Get("Content-Type"))
 	assert.Contains(t, resp.Header.Get("Content-Disposition"), `.prom"`)
-	assertRoundTrip(t, string(body), aggregate())
+	promtexttest.AssertRoundTrip(t, string(body), promtexttest.Aggregate())
 
 	// Unknown format: 404 with the supported ones; a format only a report-only plugin
 	// has is unknown too.
@@ -331,7 +337,7 @@ func TestHTTPExport(t *testing.T) {
 func TestHTTPExportErrors(t *testing.T) {
 	reg := New(Options{})
 	failing := &fakeEncoder{fail: errors.New("encoder broke")}
-	_, err := reg.Register(Plugin{Name: "broken", Formats: []string{"json"}, Implementation: failing})
+	_, err := reg.Register(taskerregistry.Plugin{Name: "broken", Formats: []string{"json"}, Implementation: failing})
 	require.NoError(t, err)
 	api := newAPI(t, reg, func(c *Config) { c.ExportTimeout = 100 * time.Millisecond })
 
@@ -343,8 +349,8 @@ func TestHTTPExportErrors(t *testing.T) {
 		assert.Empty(t, er.MetricsSources)
 	}
 
-	src := newStaticSource(aggregate())
-	sh, err := reg.RegisterMetricsSource(SourceRegistration{Name: "cache", Source: src})
+	src := newStaticSource(promtexttest.Aggregate())
+	sh, err := reg.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "cache", Source: src})
 	require.NoError(t, err)
 
 	var er ErrorResponse
@@ -363,7 +369,7 @@ func TestHTTPExportErrors(t *testing.T) {
 	src.delay = 0
 
 	// Two sources: ambiguous (409) unless ?source= chooses.
-	_, err = reg.RegisterMetricsSource(SourceRegistration{Name: "cache2", Source: newStaticSource(aggregate())})
+	_, err = reg.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "cache2", Source: newStaticSource(promtexttest.Aggregate())})
 	require.NoError(t, err)
 	api.getJSON("/metrics", http.StatusConflict, &er)
 	assert.Equal(t, []string{"cache", "cache2"}, er.MetricsSources)
@@ -393,12 +399,12 @@ func TestMetricsScrape(t *testing.T) {
 
 	// A component's view: Find the registry, register, report.
 	host := fakeHost{exts: map[component.ID]component.Component{re.set.ID: ext}}
-	reg, err := Find(host, nil)
+	reg, err := taskerregistry.Find(host, nil)
 	require.NoError(t, err)
-	md := aggregate()
-	sh, err := reg.RegisterMetricsSource(SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: newStaticSource(md)})
+	md := promtexttest.Aggregate()
+	sh, err := reg.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: newStaticSource(md)})
 	require.NoError(t, err)
-	sh.ReportCacheSync(CacheSync{SeriesCount: 14})
+	sh.ReportCacheSync(taskerregistry.CacheSync{SeriesCount: 14})
 
 	c := &http.Client{Timeout: 10 * time.Second}
 	defer c.CloseIdleConnections()
@@ -412,21 +418,21 @@ func TestMetricsScrape(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	assert.Equal(t, PrometheusContentType, resp.Header.Get("Content-Type"))
+	assert.Equal(t, promtext.ContentType, resp.Header.Get("Content-Type"))
 	assert.Empty(t, resp.Header.Get("Content-Disposition"))
 	text := string(body)
-	assertRoundTrip(t, text, md)
+	promtexttest.AssertRoundTrip(t, text, md)
 	assert.False(t, strings.Contains(text, "Infinity"))
-	t.Run("promtool", func(t *testing.T) { promtoolCheck(t, text) })
+	t.Run("promtool", func(t *testing.T) { promtexttest.PromtoolCheck(t, text) })
 
 	// Scrapes record no events but count as prometheus exports.
-	assert.Equal(t, EventCacheSynced, reg.Events(EventQuery{}).Events[0+1].Name)
-	assert.Equal(t, uint64(1), reg.Stats().Plugins[PrometheusPluginName].Exports)
+	assert.Equal(t, taskerregistry.EventCacheSynced, re.reg.Events(EventQuery{}).Events[0+1].Name)
+	assert.Equal(t, uint64(1), re.reg.Stats().Plugins[PrometheusPluginName].Exports)
 
 	// The extension's own telemetry: events by name, plugins, requests.
 	metadatatest.AssertEqualExtensionTaskerRegistryEvents(t, tt, []metricdata.DataPoint[int64]{
-		{Value: 1, Attributes: attribute.NewSet(attribute.String("event", EventPluginRegistered))},
-		{Value: 1, Attributes: attribute.NewSet(attribute.String("event", EventCacheSynced))},
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("event", taskerregistry.EventPluginRegistered))},
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("event", taskerregistry.EventCacheSynced))},
 	}, metricdatatest.IgnoreTimestamp())
 	metadatatest.AssertEqualExtensionTaskerRegistryPlugins(t, tt, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
 	metadatatest.AssertEqualExtensionTaskerRegistryRequests(t, tt, []metricdata.DataPoint[int64]{
@@ -436,7 +442,7 @@ func TestMetricsScrape(t *testing.T) {
 	require.NoError(t, ext.Shutdown(context.Background()))
 	stopped = true
 	// The registry outlives the server.
-	_, err = reg.Register(Plugin{Name: "late", Formats: []string{"csv"}})
+	_, err = reg.Register(taskerregistry.Plugin{Name: "late", Formats: []string{"csv"}})
 	require.NoError(t, err)
 }
 
@@ -447,7 +453,7 @@ func TestTelemetryEvictions(t *testing.T) {
 	cfg.MaxEvents = 2
 	ext, err := newExtension(cfg, metadatatest.NewSettings(tt))
 	require.NoError(t, err)
-	_, err = ext.Registry().Register(Plugin{Name: "a", Formats: []string{"csv"}})
+	_, err = ext.Registry().Register(taskerregistry.Plugin{Name: "a", Formats: []string{"csv"}})
 	require.NoError(t, err)
 	require.NoError(t, ext.Registry().Unregister("a"))
 	metadatatest.AssertEqualExtensionTaskerRegistryEventsEvicted(t, tt, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
@@ -489,3 +495,11 @@ func TestCorrelationID(t *testing.T) {
 	}
 	assert.Equal(t, "web-1_local", fileSafe("web-1 local"))
 }
+
+// fakeHost is a component.Host with the given extensions.
+type fakeHost struct {
+	component.Host
+	exts map[component.ID]component.Component
+}
+
+func (h fakeHost) GetExtensions() map[component.ID]component.Component { return h.exts }

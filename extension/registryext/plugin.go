@@ -4,130 +4,21 @@
 package registryext
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"sort"
 	"strings"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/pdata/pmetric"
-)
 
-// DefaultPluginVersion is the version a plugin gets when it declares none (Tasker's
-// BaseExporter default).
-const DefaultPluginVersion = "1.0.0"
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
+)
 
 // Limits of what a plugin may declare.
 const (
 	maxNameLen   = 128
 	maxFormatLen = 32
 )
-
-// Plugin describes a plugin at registration: Tasker's BaseExporter metadata (name,
-// version, description, supported formats) plus the collector component behind it.
-//
-// Implementation is what the plugin can do; the registry inspects it when the plugin is
-// registered (Tasker's InterfaceValidator):
-//   - nil: a plugin that only reports its exports (a file exporter writing in its pipeline);
-//   - an [Encoder]: the plugin encodes a metrics snapshot on demand (GET /v1/export,
-//     Registry.Export) for each of its formats;
-//   - an [Observer]: the plugin is told of every lifecycle event (Tasker's on_cache_sync,
-//     on_export_request and on_export_complete hooks).
-//
-// A non-nil Implementation must be at least one of these. Every plugin declares at least
-// one format, except one that is only an Observer.
-type Plugin struct {
-	// Name is unique in the registry. Empty means ComponentID.String().
-	// Letters, digits and _ . - / only, at most 128 bytes.
-	Name string
-	// Version of the plugin; empty means DefaultPluginVersion.
-	Version string
-	// Description is shown in /v1/plugins.
-	Description string
-	// Formats the plugin produces, e.g. "json", "csv", "prometheus". Indexed lower-case;
-	// at least one unless the plugin is only an Observer. Letters, digits and _ . + - only, at most 32 bytes.
-	Formats []string
-	// ComponentID and Kind of the collector component behind the plugin (zero for a plugin
-	// that is no component).
-	ComponentID component.ID
-	Kind        component.Kind
-	// Options are free-form key/values shown in /v1/plugins and in the plugin_registered
-	// event (Tasker's register(**options)), e.g. the exporter's path.
-	Options map[string]string
-	// Implementation: nil, an Encoder and/or an Observer (see above).
-	Implementation any
-}
-
-// Encoder is implemented by a plugin that encodes a metrics snapshot on demand.
-//
-// Encode writes md in the given format (one of the plugin's formats, lower-case) to w. md
-// is shared and must be treated as read-only. The registry buffers w, so an Encode that
-// fails after writing part of its output leaves no trace: the next plugin for the format
-// is tried (Tasker's execute_coordinated_export). Encode must honour ctx.
-//
-// MediaType tells how a format is served: its Content-Type (required, e.g.
-// "text/csv; charset=utf-8") and the file extension used in Content-Disposition (without
-// a dot, e.g. "csv"; empty serves the body inline). It is called at registration for every
-// format, to validate it, and when serving.
-type Encoder interface {
-	Encode(ctx context.Context, format string, md pmetric.Metrics, w io.Writer) (Result, error)
-	MediaType(format string) MediaType
-}
-
-// MediaType is how an encoded format is served over HTTP.
-type MediaType struct {
-	ContentType   string
-	FileExtension string
-}
-
-// Result is what an Encoder reports about one encoding.
-type Result struct {
-	// Items is the number of data points encoded (Tasker's metrics_count).
-	Items int
-	// Bytes written. The registry counts the bytes itself and overwrites this field.
-	Bytes int64
-	// Dropped is the number of data points the format cannot represent (they are left
-	// out, not an error).
-	Dropped int
-	// DroppedByReason optionally says why, as reason → points (the registry logs it and
-	// counts it in its telemetry). Its values add up to Dropped.
-	DroppedByReason map[string]int
-	// ContentType optionally overrides MediaType's content type for this export (the
-	// built-in encoder answers OpenMetrics when GET /metrics negotiated it).
-	ContentType string
-}
-
-// Observer is implemented by a plugin that wants the lifecycle events. OnEvent is called
-// synchronously after each event is recorded, outside the registry's locks, from the
-// goroutine that caused the event: it must be fast and must not block. A panic in OnEvent
-// is recovered and logged.
-type Observer interface {
-	OnEvent(Event)
-}
-
-// ValidationError is returned by Register for a plugin that does not meet the contract.
-// Problems lists every problem found.
-type ValidationError struct {
-	Plugin   string
-	Problems []string
-}
-
-func (e *ValidationError) Error() string {
-	name := e.Plugin
-	if name == "" {
-		name = "(unnamed)"
-	}
-	return fmt.Sprintf("tasker_registry: invalid plugin %q: %s", name, strings.Join(e.Problems, "; "))
-}
-
-// ErrInvalidPlugin matches every *ValidationError with errors.Is.
-var ErrInvalidPlugin = errors.New("tasker_registry: invalid plugin")
-
-// Is reports whether target is ErrInvalidPlugin.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalidPlugin }
 
 var validKinds = map[component.Kind]string{
 	component.KindReceiver:  "receiver",
@@ -141,7 +32,7 @@ func kindName(k component.Kind) string { return validKinds[k] }
 
 // validatePlugin checks p and returns its normalized copy (name defaulted, version
 // defaulted, formats lower-cased, trimmed, de-duplicated and sorted).
-func validatePlugin(p Plugin) (Plugin, error) {
+func validatePlugin(p taskerregistry.Plugin) (taskerregistry.Plugin, error) {
 	var problems []string
 	if p.Name == "" && p.ComponentID != (component.ID{}) {
 		p.Name = p.ComponentID.String()
@@ -155,7 +46,7 @@ func validatePlugin(p Plugin) (Plugin, error) {
 		problems = append(problems, fmt.Sprintf("name %q may contain only letters, digits and _ . - /, and must start with a letter or digit", p.Name))
 	}
 	if p.Version == "" {
-		p.Version = DefaultPluginVersion
+		p.Version = taskerregistry.DefaultPluginVersion
 	} else if strings.ContainsAny(p.Version, "\n\r") {
 		problems = append(problems, "version contains a line break")
 	}
@@ -184,8 +75,8 @@ func validatePlugin(p Plugin) (Plugin, error) {
 	sort.Strings(formats)
 	p.Formats = formats
 
-	enc, isEnc := p.Implementation.(Encoder)
-	_, isObs := p.Implementation.(Observer)
+	enc, isEnc := p.Implementation.(taskerregistry.Encoder)
+	_, isObs := p.Implementation.(taskerregistry.Observer)
 	if declared == 0 && (isEnc || !isObs) {
 		problems = append(problems, "no formats: a plugin that encodes or exports declares at least one (Tasker's supported_formats)")
 	}
@@ -208,7 +99,7 @@ func validatePlugin(p Plugin) (Plugin, error) {
 		}
 	}
 	if len(problems) > 0 {
-		return p, &ValidationError{Plugin: p.Name, Problems: problems}
+		return p, &taskerregistry.ValidationError{Plugin: p.Name, Problems: problems}
 	}
 	if p.Options != nil {
 		opts := make(map[string]string, len(p.Options))
@@ -220,7 +111,7 @@ func validatePlugin(p Plugin) (Plugin, error) {
 	return p, nil
 }
 
-func checkMediaType(enc Encoder, format string) (problem string) {
+func checkMediaType(enc taskerregistry.Encoder, format string) (problem string) {
 	defer func() {
 		if r := recover(); r != nil {
 			problem = fmt.Sprintf("MediaType(%q) panicked: %v", format, r)

@@ -15,6 +15,16 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.uber.org/zap"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
+)
+
+// The built-in prometheus plugin (internal/codec/promtext).
+const (
+	PrometheusPluginName = "prometheus"
+	FormatPrometheus     = promtext.Format
 )
 
 // DefaultMaxEvents is the default capacity of the event ring.
@@ -22,8 +32,6 @@ const DefaultMaxEvents = 1000
 
 // Errors returned by the registry; match them with errors.Is.
 var (
-	// ErrAlreadyRegistered: a plugin or source of that name exists and replace was not asked.
-	ErrAlreadyRegistered = errors.New("tasker_registry: already registered")
 	// ErrNotFound: no plugin or source of that name.
 	ErrNotFound = errors.New("tasker_registry: not found")
 )
@@ -40,7 +48,7 @@ type Options struct {
 	// Version of the built-in prometheus plugin; empty means DefaultPluginVersion.
 	Version string
 	// Prometheus configures the built-in prometheus plugin.
-	Prometheus PrometheusOptions
+	Prometheus promtext.Options
 	// NoBuiltinPrometheus leaves the built-in prometheus plugin out (GET /metrics then uses
 	// whatever plugin is registered for the prometheus format).
 	NoBuiltinPrometheus bool
@@ -65,16 +73,16 @@ type Registry struct {
 	events  *eventRing
 
 	// onEvent, when set (by the extension, at creation), is told of every recorded event.
-	onEvent func(e Event, evicted bool)
+	onEvent func(e taskerregistry.Event, evicted bool)
 	// onDropped, when set (by the extension, at creation), is told of every export that
 	// left points out.
-	onDropped func(plugin string, res Result)
+	onDropped func(plugin string, res taskerregistry.Result)
 }
 
 type pluginEntry struct {
-	p          Plugin
-	enc        Encoder
-	obs        Observer
+	p          taskerregistry.Plugin
+	enc        taskerregistry.Encoder
+	obs        taskerregistry.Observer
 	class      string
 	builtin    bool
 	registered time.Time
@@ -140,32 +148,13 @@ type Stats struct {
 	Events            EventStats             `json:"events"`
 }
 
-// RegisterOption changes how Register and RegisterMetricsSource behave.
-type RegisterOption func(*registerOptions)
-
-type registerOptions struct{ replace, shared bool }
-
-// WithReplace replaces a plugin (or source) already registered under the same name
-// instead of refusing the registration (Tasker's replace: true). The replaced plugin's
-// handle goes stale: its reports are ignored.
-func WithReplace() RegisterOption { return func(o *registerOptions) { o.replace = true } }
-
-// WithShared lets several instances of one component share one plugin: the collector
-// makes an exporter instance per signal (metrics, logs, traces), and each registers from
-// its Start. The first shared registration creates the plugin; the next ones with the
-// same name, component id and formats join it (their other fields and Implementation are
-// ignored: pass the same in every instance) and get their own handle. Reports from any
-// handle count for the plugin; it is unregistered when the last handle unregisters.
-// Ignored by RegisterMetricsSource.
-func WithShared() RegisterOption { return func(o *registerOptions) { o.shared = true } }
-
 // New makes a registry. Unless opts.NoBuiltinPrometheus, the built-in prometheus plugin
 // is registered first (event sequence 1).
 func New(opts Options) *Registry {
 	return newRegistry(opts, nil)
 }
 
-func newRegistry(opts Options, onEvent func(Event, bool)) *Registry {
+func newRegistry(opts Options, onEvent func(taskerregistry.Event, bool)) *Registry {
 	logger := opts.Logger
 	if logger == nil {
 		logger = zap.NewNop()
@@ -185,26 +174,26 @@ func newRegistry(opts Options, onEvent func(Event, bool)) *Registry {
 		version: opts.Version,
 	}
 	if r.version == "" {
-		r.version = DefaultPluginVersion
+		r.version = taskerregistry.DefaultPluginVersion
 	}
 	if !opts.NoBuiltinPrometheus {
 		version := opts.Version
 		if version == "" {
-			version = DefaultPluginVersion
+			version = taskerregistry.DefaultPluginVersion
 		}
-		p := Plugin{
+		p := taskerregistry.Plugin{
 			Name:           PrometheusPluginName,
 			Version:        version,
 			Description:    "Prometheus text 0.0.4 and OpenMetrics 1.0.0 (built in): valid names, cumulative buckets, target_info",
 			Formats:        []string{FormatPrometheus},
 			ComponentID:    opts.ComponentID,
 			Kind:           component.KindExtension,
-			Implementation: NewPrometheusEncoder(opts.Prometheus),
+			Implementation: promtext.NewEncoder(opts.Prometheus),
 		}
 		if opts.ComponentID == (component.ID{}) {
 			p.Kind = component.Kind{}
 		}
-		if _, err := r.register(p, registerOptions{}, true); err != nil {
+		if _, err := r.register(p, taskerregistry.RegisterOptions{}, true); err != nil {
 			// The built-in plugin is valid by construction.
 			panic(err)
 		}
@@ -217,47 +206,61 @@ func newRegistry(opts Options, onEvent func(Event, bool)) *Registry {
 // unless WithReplace is given. It emits tasker.telemetry.plugin_registered.
 //
 // The returned handle reports the plugin's exports and unregisters it.
-func (r *Registry) Register(p Plugin, opts ...RegisterOption) (*PluginHandle, error) {
+func (r *Registry) Register(p taskerregistry.Plugin, opts ...taskerregistry.RegisterOption) (*PluginHandle, error) {
 	if r == nil {
 		return nil, nil
 	}
-	var o registerOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return r.register(p, o, false)
+	return r.register(p, taskerregistry.ApplyRegisterOptions(opts...), false)
 }
 
-func (r *Registry) register(p Plugin, o registerOptions, builtin bool) (*PluginHandle, error) {
+// RegisterPlugin is Register for taskerregistry.Service.
+func (r *Registry) RegisterPlugin(p taskerregistry.Plugin, opts ...taskerregistry.RegisterOption) (taskerregistry.PluginReporter, error) {
+	h, err := r.Register(p, opts...)
+	if h == nil {
+		return nil, err
+	}
+	return h, err
+}
+
+// RegisterSource is RegisterMetricsSource for taskerregistry.Service.
+func (r *Registry) RegisterSource(s taskerregistry.SourceRegistration, opts ...taskerregistry.RegisterOption) (taskerregistry.SourceReporter, error) {
+	h, err := r.RegisterMetricsSource(s, opts...)
+	if h == nil {
+		return nil, err
+	}
+	return h, err
+}
+
+func (r *Registry) register(p taskerregistry.Plugin, o taskerregistry.RegisterOptions, builtin bool) (*PluginHandle, error) {
 	np, err := validatePlugin(p)
 	if err != nil {
 		r.logger.Warn("Plugin refused", zap.Error(err))
 		return nil, err
 	}
 	e := &pluginEntry{p: np, builtin: builtin, registered: r.now()}
-	e.enc, _ = np.Implementation.(Encoder)
-	e.obs, _ = np.Implementation.(Observer)
+	e.enc, _ = np.Implementation.(taskerregistry.Encoder)
+	e.obs, _ = np.Implementation.(taskerregistry.Observer)
 	if np.Implementation != nil {
 		e.class = fmt.Sprintf("%T", np.Implementation)
 	}
 
-	e.shared = o.shared
+	e.shared = o.Shared
 	e.refs.Store(1)
 
 	r.mu.Lock()
 	old, exists := r.plugins[np.Name]
-	if exists && o.shared && !o.replace && old.shared {
+	if exists && o.Shared && !o.Replace && old.shared {
 		if old.p.ComponentID != np.ComponentID || !slices.Equal(old.p.Formats, np.Formats) {
 			r.mu.Unlock()
-			return nil, fmt.Errorf("%w: plugin %q is registered (shared) by component %q with formats %v; a shared registration must have the same component id and formats", ErrAlreadyRegistered, np.Name, old.p.ComponentID.String(), old.p.Formats)
+			return nil, fmt.Errorf("%w: plugin %q is registered (shared) by component %q with formats %v; a shared registration must have the same component id and formats", taskerregistry.ErrAlreadyRegistered, np.Name, old.p.ComponentID.String(), old.p.Formats)
 		}
 		old.refs.Add(1)
 		r.mu.Unlock()
 		return &PluginHandle{r: r, e: old}, nil
 	}
-	if exists && !o.replace {
+	if exists && !o.Replace {
 		r.mu.Unlock()
-		return nil, fmt.Errorf("%w: plugin %q already registered; register it with WithReplace() (replace: true) to override", ErrAlreadyRegistered, np.Name)
+		return nil, fmt.Errorf("%w: plugin %q already registered; register it with WithReplace() (replace: true) to override", taskerregistry.ErrAlreadyRegistered, np.Name)
 	}
 	if exists {
 		for i, x := range r.order {
@@ -270,7 +273,7 @@ func (r *Registry) register(p Plugin, o registerOptions, builtin bool) (*PluginH
 		r.order = append(r.order, e)
 	}
 	r.plugins[np.Name] = e
-	options := map[string]any{"replace": o.replace, "shared": o.shared}
+	options := map[string]any{"replace": o.Replace, "shared": o.Shared}
 	for k, v := range np.Options {
 		if k != "replace" && k != "shared" {
 			options[k] = v
@@ -285,7 +288,7 @@ func (r *Registry) register(p Plugin, o registerOptions, builtin bool) (*PluginH
 		"replaced":       exists,
 	}
 	addComponent(payload, np.ComponentID, np.Kind)
-	ev := r.emitLocked(EventPluginRegistered, payload)
+	ev := r.emitLocked(taskerregistry.EventPluginRegistered, payload)
 	r.mu.Unlock()
 
 	r.logger.Info("Plugin registered", zap.String("plugin", np.Name), zap.Strings("formats", np.Formats), zap.Bool("replaced", exists))
@@ -327,7 +330,7 @@ func (r *Registry) unregister(name string, only *pluginEntry) error {
 	}
 	payload := map[string]any{"plugin_name": name, "plugin_class": e.class}
 	addComponent(payload, e.p.ComponentID, e.p.Kind)
-	ev := r.emitLocked(EventPluginUnregistered, payload)
+	ev := r.emitLocked(taskerregistry.EventPluginUnregistered, payload)
 	r.mu.Unlock()
 	r.logger.Info("Plugin unregistered", zap.String("plugin", name))
 	r.notify(ev)
@@ -335,13 +338,13 @@ func (r *Registry) unregister(name string, only *pluginEntry) error {
 }
 
 // emitLocked records an event; r.mu may be held (the ring has its own lock, taken after).
-func (r *Registry) emitLocked(name string, payload map[string]any) Event {
+func (r *Registry) emitLocked(name string, payload map[string]any) taskerregistry.Event {
 	now := r.now().UTC()
 	payload["timestamp"] = now.Format(time.RFC3339Nano)
 	if r.id != (component.ID{}) {
 		payload["registry_id"] = r.id.String()
 	}
-	ev, evicted := r.events.add(Event{Name: name, Timestamp: now, Payload: payload})
+	ev, evicted := r.events.add(taskerregistry.Event{Name: name, Timestamp: now, Payload: payload})
 	if r.onEvent != nil {
 		r.onEvent(ev, evicted)
 	}
@@ -349,14 +352,14 @@ func (r *Registry) emitLocked(name string, payload map[string]any) Event {
 }
 
 // emit records an event and tells the observers.
-func (r *Registry) emit(name string, payload map[string]any) Event {
+func (r *Registry) emit(name string, payload map[string]any) taskerregistry.Event {
 	ev := r.emitLocked(name, payload)
 	r.notify(ev)
 	return ev
 }
 
 // notify calls every observer plugin; must be called without r.mu held.
-func (r *Registry) notify(ev Event) {
+func (r *Registry) notify(ev taskerregistry.Event) {
 	r.mu.RLock()
 	var obs []*pluginEntry
 	for _, e := range r.order {
@@ -370,7 +373,7 @@ func (r *Registry) notify(ev Event) {
 	}
 }
 
-func (r *Registry) callObserver(e *pluginEntry, ev Event) {
+func (r *Registry) callObserver(e *pluginEntry, ev taskerregistry.Event) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.logger.Error("Plugin observer panicked", zap.String("plugin", e.p.Name), zap.String("event", ev.Name), zap.Any("panic", p))

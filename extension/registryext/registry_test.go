@@ -17,6 +17,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext/promtexttest"
 )
 
 var (
@@ -33,13 +37,13 @@ func TestBuiltinPrometheusPlugin(t *testing.T) {
 	assert.Equal(t, "0.3.0", p.Version)
 	assert.Equal(t, "tasker_registry", p.ComponentID)
 	assert.Equal(t, "extension", p.ComponentKind)
-	assert.Equal(t, "*registryext.PrometheusEncoder", p.PluginClass)
+	assert.Equal(t, "*promtext.Encoder", p.PluginClass)
 	assert.True(t, p.Builtin)
 	assert.True(t, p.Encoder)
 	page := r.Events(EventQuery{})
 	require.Len(t, page.Events, 1)
 	assert.Equal(t, uint64(1), page.Events[0].Sequence)
-	assert.Equal(t, EventPluginRegistered, page.Events[0].Name)
+	assert.Equal(t, taskerregistry.EventPluginRegistered, page.Events[0].Name)
 	assert.Equal(t, "prometheus", page.Events[0].Payload["plugin_name"])
 	assert.Equal(t, "tasker_registry", page.Events[0].Payload["registry_id"])
 
@@ -51,7 +55,7 @@ func TestBuiltinPrometheusPlugin(t *testing.T) {
 func TestRegisterRules(t *testing.T) {
 	r := New(Options{NoBuiltinPrometheus: true})
 	enc := &fakeEncoder{}
-	h, err := r.Register(Plugin{ComponentID: jsonID, Kind: component.KindExporter, Version: "0.1.0", Formats: []string{" JSON", "ndjson", "json"}, Implementation: enc})
+	h, err := r.Register(taskerregistry.Plugin{ComponentID: jsonID, Kind: component.KindExporter, Version: "0.1.0", Formats: []string{" JSON", "ndjson", "json"}, Implementation: enc})
 	require.NoError(t, err)
 	assert.Equal(t, "tasker_json", h.Name(), "name defaults to the component id")
 	p, ok := r.Get("tasker_json")
@@ -61,15 +65,15 @@ func TestRegisterRules(t *testing.T) {
 	assert.Equal(t, "*registryext.fakeEncoder", p.PluginClass)
 
 	// Duplicate name refused, Tasker's message.
-	_, err = r.Register(Plugin{Name: "tasker_json", Formats: []string{"json"}})
-	require.ErrorIs(t, err, ErrAlreadyRegistered)
+	_, err = r.Register(taskerregistry.Plugin{Name: "tasker_json", Formats: []string{"json"}})
+	require.ErrorIs(t, err, taskerregistry.ErrAlreadyRegistered)
 	assert.Contains(t, err.Error(), `plugin "tasker_json" already registered`)
 	assert.Contains(t, err.Error(), "replace")
 
 	// A second plugin, then replace the first: it keeps its place in the format order.
-	_, err = r.Register(Plugin{Name: "other_json", Formats: []string{"json"}, Implementation: &fakeEncoder{}})
+	_, err = r.Register(taskerregistry.Plugin{Name: "other_json", Formats: []string{"json"}, Implementation: &fakeEncoder{}})
 	require.NoError(t, err)
-	h2, err := r.Register(Plugin{Name: "tasker_json", Version: "0.2.0", Formats: []string{"json"}, Implementation: &fakeEncoder{}}, WithReplace())
+	h2, err := r.Register(taskerregistry.Plugin{Name: "tasker_json", Version: "0.2.0", Formats: []string{"json"}, Implementation: &fakeEncoder{}}, taskerregistry.WithReplace())
 	require.NoError(t, err)
 	names := func(ps []PluginInfo) []string {
 		out := []string{}
@@ -84,7 +88,7 @@ func TestRegisterRules(t *testing.T) {
 	assert.Equal(t, "0.2.0", p.Version)
 
 	// The replaced plugin's handle is stale: reports and Unregister are ignored.
-	h.ReportExport(ExportReport{Items: 5})
+	h.ReportExport(taskerregistry.ExportReport{Items: 5})
 	require.NoError(t, h.Unregister())
 	p, ok = r.Get("tasker_json")
 	require.True(t, ok)
@@ -123,11 +127,11 @@ type neither struct{}
 
 type badMedia struct {
 	fakeEncoder
-	mt    MediaType
+	mt    taskerregistry.MediaType
 	panic bool
 }
 
-func (b *badMedia) MediaType(string) MediaType {
+func (b *badMedia) MediaType(string) taskerregistry.MediaType {
 	if b.panic {
 		panic("no media type")
 	}
@@ -138,24 +142,24 @@ func TestValidation(t *testing.T) {
 	r := New(Options{NoBuiltinPrometheus: true})
 	for _, tc := range []struct {
 		name string
-		p    Plugin
+		p    taskerregistry.Plugin
 		want []string
 	}{
-		{"empty name", Plugin{Formats: []string{"json"}}, []string{"name is empty"}},
-		{"bad name", Plugin{Name: "my plugin!", Formats: []string{"json"}}, []string{`name "my plugin!" may contain only`}},
-		{"leading slash", Plugin{Name: "/x", Formats: []string{"json"}}, []string{"must start with a letter or digit"}},
-		{"long name", Plugin{Name: strings.Repeat("a", 129), Formats: []string{"json"}}, []string{"longer than 128"}},
-		{"no formats", Plugin{Name: "x"}, []string{"no formats"}},
-		{"no formats encoder", Plugin{Name: "x", Implementation: &fakeEncoder{}}, []string{"no formats"}},
-		{"bad formats", Plugin{Name: "x", Formats: []string{"", "a/b", strings.Repeat("f", 33)}}, []string{"a format is empty", `format "a/b" may contain only`, "longer than 32"}},
-		{"neither", Plugin{Name: "x", Formats: []string{"json"}, Implementation: neither{}}, []string{"registryext.neither is neither an Encoder"}},
-		{"no content type", Plugin{Name: "x", Formats: []string{"json"}, Implementation: &badMedia{}}, []string{`MediaType("json") has no content type`}},
-		{"bad content type", Plugin{Name: "x", Formats: []string{"json"}, Implementation: &badMedia{mt: MediaType{ContentType: "json;;"}}}, []string{`content type "json;;" is invalid`}},
-		{"bad extension", Plugin{Name: "x", Formats: []string{"json"}, Implementation: &badMedia{mt: MediaType{ContentType: "application/json", FileExtension: ".json"}}}, []string{`file extension ".json"`}},
-		{"panicking media type", Plugin{Name: "x", Formats: []string{"json"}, Implementation: &badMedia{panic: true}}, []string{"panicked: no media type"}},
-		{"zero kind", Plugin{Name: "x", Formats: []string{"json"}, Kind: component.Kind{}}, nil},
-		{"bad version", Plugin{Name: "x", Version: "1\n2", Formats: []string{"json"}}, []string{"version contains a line break"}},
-		{"empty option key", Plugin{Name: "x", Formats: []string{"json"}, Options: map[string]string{"": "v"}}, []string{"an option has an empty key"}},
+		{"empty name", taskerregistry.Plugin{Formats: []string{"json"}}, []string{"name is empty"}},
+		{"bad name", taskerregistry.Plugin{Name: "my plugin!", Formats: []string{"json"}}, []string{`name "my plugin!" may contain only`}},
+		{"leading slash", taskerregistry.Plugin{Name: "/x", Formats: []string{"json"}}, []string{"must start with a letter or digit"}},
+		{"long name", taskerregistry.Plugin{Name: strings.Repeat("a", 129), Formats: []string{"json"}}, []string{"longer than 128"}},
+		{"no formats", taskerregistry.Plugin{Name: "x"}, []string{"no formats"}},
+		{"no formats encoder", taskerregistry.Plugin{Name: "x", Implementation: &fakeEncoder{}}, []string{"no formats"}},
+		{"bad formats", taskerregistry.Plugin{Name: "x", Formats: []string{"", "a/b", strings.Repeat("f", 33)}}, []string{"a format is empty", `format "a/b" may contain only`, "longer than 32"}},
+		{"neither", taskerregistry.Plugin{Name: "x", Formats: []string{"json"}, Implementation: neither{}}, []string{"registryext.neither is neither an Encoder"}},
+		{"no content type", taskerregistry.Plugin{Name: "x", Formats: []string{"json"}, Implementation: &badMedia{}}, []string{`MediaType("json") has no content type`}},
+		{"bad content type", taskerregistry.Plugin{Name: "x", Formats: []string{"json"}, Implementation: &badMedia{mt: taskerregistry.MediaType{ContentType: "json;;"}}}, []string{`content type "json;;" is invalid`}},
+		{"bad extension", taskerregistry.Plugin{Name: "x", Formats: []string{"json"}, Implementation: &badMedia{mt: taskerregistry.MediaType{ContentType: "application/json", FileExtension: ".json"}}}, []string{`file extension ".json"`}},
+		{"panicking media type", taskerregistry.Plugin{Name: "x", Formats: []string{"json"}, Implementation: &badMedia{panic: true}}, []string{"panicked: no media type"}},
+		{"zero kind", taskerregistry.Plugin{Name: "x", Formats: []string{"json"}, Kind: component.Kind{}}, nil},
+		{"bad version", taskerregistry.Plugin{Name: "x", Version: "1\n2", Formats: []string{"json"}}, []string{"version contains a line break"}},
+		{"empty option key", taskerregistry.Plugin{Name: "x", Formats: []string{"json"}, Options: map[string]string{"": "v"}}, []string{"an option has an empty key"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := r.Register(tc.p)
@@ -165,8 +169,8 @@ func TestValidation(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			require.ErrorIs(t, err, ErrInvalidPlugin)
-			var ve *ValidationError
+			require.ErrorIs(t, err, taskerregistry.ErrInvalidPlugin)
+			var ve *taskerregistry.ValidationError
 			require.ErrorAs(t, err, &ve)
 			require.Len(t, ve.Problems, len(tc.want), ve.Problems)
 			for i, w := range tc.want {
@@ -179,12 +183,12 @@ func TestValidation(t *testing.T) {
 	assert.Len(t, r.Events(EventQuery{}).Events, 2, "refusals emit no event (the two are the valid zero-kind plugin's)")
 
 	// Valid: an observer without formats; a report-only plugin (nil implementation).
-	_, err := r.Register(Plugin{Name: "audit", Implementation: &observerOnly{}})
+	_, err := r.Register(taskerregistry.Plugin{Name: "audit", Implementation: &observerOnly{}})
 	require.NoError(t, err)
-	_, err = r.Register(Plugin{Name: "otlp", Formats: []string{"otlp"}})
+	_, err = r.Register(taskerregistry.Plugin{Name: "otlp", Formats: []string{"otlp"}})
 	require.NoError(t, err)
 	p, _ := r.Get("otlp")
-	assert.Equal(t, DefaultPluginVersion, p.Version)
+	assert.Equal(t, taskerregistry.DefaultPluginVersion, p.Version)
 	assert.False(t, p.Encoder)
 	assert.Equal(t, []string{"otlp"}, r.Formats())
 	assert.Empty(t, r.ExportableFormats(), "a report-only plugin cannot export on demand")
@@ -192,16 +196,16 @@ func TestValidation(t *testing.T) {
 
 func TestNilRegistryAndHandles(t *testing.T) {
 	var r *Registry
-	h, err := r.Register(Plugin{})
+	h, err := r.Register(taskerregistry.Plugin{})
 	require.NoError(t, err)
 	assert.Nil(t, h)
-	h.ReportExport(ExportReport{Items: 1})
+	h.ReportExport(taskerregistry.ExportReport{Items: 1})
 	require.NoError(t, h.Unregister())
 	assert.Empty(t, h.Name())
-	sh, err := r.RegisterMetricsSource(SourceRegistration{})
+	sh, err := r.RegisterMetricsSource(taskerregistry.SourceRegistration{})
 	require.NoError(t, err)
 	assert.Nil(t, sh)
-	sh.ReportCacheSync(CacheSync{})
+	sh.ReportCacheSync(taskerregistry.CacheSync{})
 	require.NoError(t, sh.Unregister())
 	assert.Empty(t, sh.Name())
 	require.NoError(t, r.Unregister("x"))
@@ -210,11 +214,11 @@ func TestNilRegistryAndHandles(t *testing.T) {
 
 func TestReportExportAndStats(t *testing.T) {
 	r := New(Options{})
-	h, err := r.Register(Plugin{ComponentID: csvID, Kind: component.KindExporter, Formats: []string{"csv"}, Options: map[string]string{"path": "./out/x.csv"}})
+	h, err := r.Register(taskerregistry.Plugin{ComponentID: csvID, Kind: component.KindExporter, Formats: []string{"csv"}, Options: map[string]string{"path": "./out/x.csv"}})
 	require.NoError(t, err)
-	h.ReportExport(ExportReport{Items: 10, Bytes: 1000, Duration: 1500 * time.Microsecond, Signal: "metrics"})
-	h.ReportExport(ExportReport{Items: 5, Bytes: 500, Duration: time.Millisecond, ExportID: "e-2"})
-	h.ReportExport(ExportReport{Items: 7, Duration: 2 * time.Millisecond, Err: errors.New("disk full"), Format: "CSV"})
+	h.ReportExport(taskerregistry.ExportReport{Items: 10, Bytes: 1000, Duration: 1500 * time.Microsecond, Signal: "metrics"})
+	h.ReportExport(taskerregistry.ExportReport{Items: 5, Bytes: 500, Duration: time.Millisecond, ExportID: "e-2"})
+	h.ReportExport(taskerregistry.ExportReport{Items: 7, Duration: 2 * time.Millisecond, Err: errors.New("disk full"), Format: "CSV"})
 
 	st := r.Stats()
 	assert.Equal(t, 2, st.TotalPlugins)
@@ -242,7 +246,7 @@ func TestReportExportAndStats(t *testing.T) {
 
 	evs := r.Events(EventQuery{Since: 2}).Events
 	require.Len(t, evs, 3)
-	assert.Equal(t, EventExportCompleted, evs[0].Name)
+	assert.Equal(t, taskerregistry.EventExportCompleted, evs[0].Name)
 	assert.Equal(t, 10, evs[0].Payload["metrics_count"])
 	assert.Equal(t, int64(1000), evs[0].Payload["bytes"])
 	assert.InDelta(t, 1.5, evs[0].Payload["duration_ms"], 1e-9)
@@ -253,7 +257,7 @@ func TestReportExportAndStats(t *testing.T) {
 	assert.Equal(t, "tasker_csv/files", evs[0].Payload["component_id"])
 	assert.Len(t, evs[0].Payload["export_id"], 36)
 	assert.Equal(t, "e-2", evs[1].Payload["export_id"])
-	assert.Equal(t, EventExportFailed, evs[2].Name)
+	assert.Equal(t, taskerregistry.EventExportFailed, evs[2].Name)
 	assert.Equal(t, "disk full", evs[2].Payload["error"])
 	assert.Equal(t, false, evs[2].Payload["success"])
 	assert.Equal(t, "csv", evs[2].Payload["format"])
@@ -261,29 +265,29 @@ func TestReportExportAndStats(t *testing.T) {
 
 func TestMetricsSourceAndCacheSync(t *testing.T) {
 	r := New(Options{})
-	src := newStaticSource(aggregate())
+	src := newStaticSource(promtexttest.Aggregate())
 	cacheID := component.MustNewID("tasker_cache")
-	sh, err := r.RegisterMetricsSource(SourceRegistration{ComponentID: cacheID, Source: src})
+	sh, err := r.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: cacheID, Source: src})
 	require.NoError(t, err)
 	assert.Equal(t, "tasker_cache", sh.Name())
-	_, err = r.RegisterMetricsSource(SourceRegistration{ComponentID: cacheID, Source: src})
-	require.ErrorIs(t, err, ErrAlreadyRegistered)
-	_, err = r.RegisterMetricsSource(SourceRegistration{Name: "bad name"})
-	require.ErrorIs(t, err, ErrInvalidPlugin)
+	_, err = r.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: cacheID, Source: src})
+	require.ErrorIs(t, err, taskerregistry.ErrAlreadyRegistered)
+	_, err = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "bad name"})
+	require.ErrorIs(t, err, taskerregistry.ErrInvalidPlugin)
 	assert.Contains(t, err.Error(), "Source is nil")
 
 	st := r.Stats()
 	require.Len(t, st.MetricsSources, 1)
 	ss := st.MetricsSources[0]
 	assert.Equal(t, "distributed_atomic", ss.Strategy)
-	assert.Equal(t, Capabilities{Distributed: true, AtomicIncrement: true, Locking: true, TTL: true}, ss.Capabilities)
+	assert.Equal(t, taskerregistry.Capabilities{Distributed: true, AtomicIncrement: true, Locking: true, TTL: true}, ss.Capabilities)
 	assert.Equal(t, 14, ss.SeriesCount)
 	assert.Nil(t, ss.LastSync)
 	assert.Nil(t, ss.LastSyncSuccess)
 
 	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	sh.ReportCacheSync(CacheSync{SeriesCount: 14, Duration: 12 * time.Millisecond, LockHolder: "collector-1", Time: at})
-	sh.ReportCacheSync(CacheSync{Strategy: "local_only", SeriesCount: 3, Duration: time.Millisecond, Err: errors.New("redis: connection refused"), Time: at.Add(time.Second)})
+	sh.ReportCacheSync(taskerregistry.CacheSync{SeriesCount: 14, Duration: 12 * time.Millisecond, LockHolder: "collector-1", Time: at})
+	sh.ReportCacheSync(taskerregistry.CacheSync{Strategy: "local_only", SeriesCount: 3, Duration: time.Millisecond, Err: errors.New("redis: connection refused"), Time: at.Add(time.Second)})
 	ss = r.Stats().MetricsSources[0]
 	assert.Equal(t, uint64(2), ss.Syncs)
 	assert.Equal(t, uint64(1), ss.SyncFailures)
@@ -294,7 +298,7 @@ func TestMetricsSourceAndCacheSync(t *testing.T) {
 	assert.Equal(t, "collector-1", ss.LockHolder)
 	assert.Equal(t, "distributed_atomic", ss.Strategy, "Info's strategy wins")
 
-	evs := r.Events(EventQuery{Name: EventCacheSynced}).Events
+	evs := r.Events(EventQuery{Name: taskerregistry.EventCacheSynced}).Events
 	require.Len(t, evs, 2)
 	assert.Equal(t, map[string]any{
 		"strategy": "distributed_atomic", "metrics_count": 14, "duration_ms": 12.0, "success": true,
@@ -307,12 +311,12 @@ func TestMetricsSourceAndCacheSync(t *testing.T) {
 	assert.Equal(t, "redis: connection refused", evs[1].Payload["error"])
 
 	// Replace makes the old handle stale.
-	sh2, err := r.RegisterMetricsSource(SourceRegistration{ComponentID: cacheID, Source: newStaticSource(pmetric.NewMetrics())}, WithReplace())
+	sh2, err := r.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: cacheID, Source: newStaticSource(pmetric.NewMetrics())}, taskerregistry.WithReplace())
 	require.NoError(t, err)
-	sh.ReportCacheSync(CacheSync{})
+	sh.ReportCacheSync(taskerregistry.CacheSync{})
 	require.NoError(t, sh.Unregister())
 	assert.Equal(t, []string{"tasker_cache"}, r.MetricsSources())
-	assert.Len(t, r.Events(EventQuery{Name: EventCacheSynced}).Events, 2)
+	assert.Len(t, r.Events(EventQuery{Name: taskerregistry.EventCacheSynced}).Events, 2)
 	require.NoError(t, sh2.Unregister())
 	assert.Empty(t, r.MetricsSources())
 	require.ErrorIs(t, r.UnregisterMetricsSource("tasker_cache"), ErrNotFound)
@@ -321,15 +325,15 @@ func TestMetricsSourceAndCacheSync(t *testing.T) {
 func TestExportCoordination(t *testing.T) {
 	r := New(Options{})
 	rec := &recorder{}
-	_, err := r.Register(Plugin{Name: "watcher", Implementation: rec})
+	_, err := r.Register(taskerregistry.Plugin{Name: "watcher", Implementation: rec})
 	require.NoError(t, err)
 	first := &fakeEncoder{fail: errors.New("template missing"), partial: "half a fi"}
 	second := &fakeEncoder{ext: "csv"}
-	_, err = r.Register(Plugin{Name: "csv_a", Formats: []string{"csv"}, Implementation: first})
+	_, err = r.Register(taskerregistry.Plugin{Name: "csv_a", Formats: []string{"csv"}, Implementation: first})
 	require.NoError(t, err)
-	_, err = r.Register(Plugin{Name: "csv_b", Formats: []string{"csv"}, Implementation: second})
+	_, err = r.Register(taskerregistry.Plugin{Name: "csv_b", Formats: []string{"csv"}, Implementation: second})
 	require.NoError(t, err)
-	_, err = r.Register(Plugin{Name: "csv_files", Formats: []string{"csv"}}) // report-only: never tried
+	_, err = r.Register(taskerregistry.Plugin{Name: "csv_files", Formats: []string{"csv"}}) // report-only: never tried
 	require.NoError(t, err)
 	ctx := context.Background()
 
@@ -348,12 +352,12 @@ func TestExportCoordination(t *testing.T) {
 	assert.Contains(t, err.Error(), "add the tasker_cache processor")
 	evs := r.Events(EventQuery{Since: before}).Events
 	require.Len(t, evs, 2)
-	assert.Equal(t, EventExportRequested, evs[0].Name)
-	assert.Equal(t, EventExportFailed, evs[1].Name)
+	assert.Equal(t, taskerregistry.EventExportRequested, evs[0].Name)
+	assert.Equal(t, taskerregistry.EventExportFailed, evs[1].Name)
 	assert.Equal(t, evs[0].Payload["export_id"], evs[1].Payload["export_id"])
 
-	src := newStaticSource(aggregate())
-	_, err = r.RegisterMetricsSource(SourceRegistration{Name: "cache", Source: src})
+	src := newStaticSource(promtexttest.Aggregate())
+	_, err = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "cache", Source: src})
 	require.NoError(t, err)
 
 	// First plugin fails (after writing), the second succeeds: its output only.
@@ -363,16 +367,16 @@ func TestExportCoordination(t *testing.T) {
 	assert.Equal(t, "csv_b", res.Plugin)
 	assert.Equal(t, "csv:14\n", string(res.Data))
 	assert.Equal(t, "cache", res.Source)
-	assert.Equal(t, MediaType{ContentType: "text/csv; charset=utf-8", FileExtension: "csv"}, res.MediaType)
+	assert.Equal(t, taskerregistry.MediaType{ContentType: "text/csv; charset=utf-8", FileExtension: "csv"}, res.MediaType)
 	assert.Equal(t, []PluginError{{Plugin: "csv_a", Error: "template missing"}}, res.Failed)
 	assert.Equal(t, 14, res.Items)
 	evs = r.Events(EventQuery{Since: before}).Events
 	require.Len(t, evs, 2)
-	assert.Equal(t, EventExportRequested, evs[0].Name)
+	assert.Equal(t, taskerregistry.EventExportRequested, evs[0].Name)
 	assert.Equal(t, "tsk_abc", evs[0].Payload["correlation_id"])
 	assert.Equal(t, map[string]any{"pretty": "true"}, evs[0].Payload["options"])
 	assert.Equal(t, false, evs[0].Payload["include_instances"])
-	assert.Equal(t, EventExportCompleted, evs[1].Name)
+	assert.Equal(t, taskerregistry.EventExportCompleted, evs[1].Name)
 	assert.Equal(t, res.ExportID, evs[1].Payload["export_id"])
 	assert.Equal(t, "csv_b", evs[1].Payload["plugin_name"])
 	assert.Equal(t, 14, evs[1].Payload["metrics_count"])
@@ -385,8 +389,8 @@ func TestExportCoordination(t *testing.T) {
 
 	// The observer saw everything after its registration, in order.
 	names := rec.names()
-	assert.Equal(t, EventExportCompleted, names[len(names)-1])
-	assert.Equal(t, EventPluginRegistered, names[0])
+	assert.Equal(t, taskerregistry.EventExportCompleted, names[len(names)-1])
+	assert.Equal(t, taskerregistry.EventPluginRegistered, names[0])
 
 	// All plugins fail.
 	second.fail = errors.New("disk full")
@@ -396,7 +400,7 @@ func TestExportCoordination(t *testing.T) {
 	require.ErrorIs(t, err, ErrAllPluginsFailed)
 	assert.Len(t, ef.Errors, 2)
 	assert.Contains(t, err.Error(), "All plugins failed for format: csv")
-	last := r.Events(EventQuery{Name: EventExportFailed}).Events
+	last := r.Events(EventQuery{Name: taskerregistry.EventExportFailed}).Events
 	assert.Equal(t, map[string]any{"csv_a": "template missing", "csv_b": "disk full"}, last[len(last)-1].Payload["plugin_errors"])
 
 	// Snapshot failure.
@@ -410,7 +414,7 @@ func TestExportCoordination(t *testing.T) {
 	src.err = nil
 
 	// Several sources: choose one.
-	_, err = r.RegisterMetricsSource(SourceRegistration{Name: "cache2", Source: newStaticSource(pmetric.NewMetrics())})
+	_, err = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "cache2", Source: newStaticSource(pmetric.NewMetrics())})
 	require.NoError(t, err)
 	_, err = r.Export(ctx, ExportRequest{Format: "prometheus"})
 	require.ErrorIs(t, err, ErrNoMetricsSource)
@@ -432,17 +436,17 @@ func TestExportCoordination(t *testing.T) {
 
 type panicky struct{ fakeEncoder }
 
-func (p *panicky) Encode(context.Context, string, pmetric.Metrics, io.Writer) (Result, error) {
+func (p *panicky) Encode(context.Context, string, pmetric.Metrics, io.Writer) (taskerregistry.Result, error) {
 	panic("kaboom")
 }
 
-func (p *panicky) OnEvent(Event) { panic("observer kaboom") }
+func (p *panicky) OnEvent(taskerregistry.Event) { panic("observer kaboom") }
 
 func TestPanicsAreContained(t *testing.T) {
 	r := New(Options{NoBuiltinPrometheus: true})
-	_, err := r.Register(Plugin{Name: "p", Formats: []string{"csv"}, Implementation: &panicky{}})
+	_, err := r.Register(taskerregistry.Plugin{Name: "p", Formats: []string{"csv"}, Implementation: &panicky{}})
 	require.NoError(t, err)
-	_, err = r.RegisterMetricsSource(SourceRegistration{Name: "s", Source: newStaticSource(aggregate())})
+	_, err = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "s", Source: newStaticSource(promtexttest.Aggregate())})
 	require.NoError(t, err)
 	_, err = r.Export(context.Background(), ExportRequest{Format: "csv"})
 	require.ErrorIs(t, err, ErrAllPluginsFailed)
@@ -454,30 +458,30 @@ type fickle struct {
 	calls int
 }
 
-func (f *fickle) MediaType(string) MediaType {
+func (f *fickle) MediaType(string) taskerregistry.MediaType {
 	f.calls++
 	if f.calls > 1 {
 		panic("changed its mind")
 	}
-	return MediaType{ContentType: "text/plain"}
+	return taskerregistry.MediaType{ContentType: "text/plain"}
 }
 
 func TestMediaTypePanicAfterRegistration(t *testing.T) {
 	r := New(Options{NoBuiltinPrometheus: true})
-	_, err := r.Register(Plugin{Name: "f", Formats: []string{"txt"}, Implementation: &fickle{}})
+	_, err := r.Register(taskerregistry.Plugin{Name: "f", Formats: []string{"txt"}, Implementation: &fickle{}})
 	require.NoError(t, err)
-	_, _ = r.RegisterMetricsSource(SourceRegistration{Name: "s", Source: newStaticSource(aggregate())})
+	_, _ = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "s", Source: newStaticSource(promtexttest.Aggregate())})
 	res, err := r.Export(context.Background(), ExportRequest{Format: "txt"})
 	require.NoError(t, err)
-	assert.Equal(t, MediaType{ContentType: "application/octet-stream"}, res.MediaType)
+	assert.Equal(t, taskerregistry.MediaType{ContentType: "application/octet-stream"}, res.MediaType)
 }
 
 func TestContextCancelledStopsTrying(t *testing.T) {
 	r := New(Options{NoBuiltinPrometheus: true})
 	a, b := &fakeEncoder{fail: context.Canceled}, &fakeEncoder{}
-	_, _ = r.Register(Plugin{Name: "a", Formats: []string{"csv"}, Implementation: a})
-	_, _ = r.Register(Plugin{Name: "b", Formats: []string{"csv"}, Implementation: b})
-	_, _ = r.RegisterMetricsSource(SourceRegistration{Name: "s", Source: newStaticSource(aggregate())})
+	_, _ = r.Register(taskerregistry.Plugin{Name: "a", Formats: []string{"csv"}, Implementation: a})
+	_, _ = r.Register(taskerregistry.Plugin{Name: "b", Formats: []string{"csv"}, Implementation: b})
+	_, _ = r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "s", Source: newStaticSource(promtexttest.Aggregate())})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := r.Export(ctx, ExportRequest{Format: "csv"})
@@ -488,10 +492,10 @@ func TestContextCancelledStopsTrying(t *testing.T) {
 // TestConcurrency exercises every entry point at once; run with -race.
 func TestConcurrency(t *testing.T) {
 	r := New(Options{MaxEvents: 64})
-	_, err := r.RegisterMetricsSource(SourceRegistration{Name: "cache", Source: newStaticSource(aggregate())})
+	_, err := r.RegisterMetricsSource(taskerregistry.SourceRegistration{Name: "cache", Source: newStaticSource(promtexttest.Aggregate())})
 	require.NoError(t, err)
 	rec := &recorder{}
-	_, err = r.Register(Plugin{Name: "watcher", Implementation: rec})
+	_, err = r.Register(taskerregistry.Plugin{Name: "watcher", Implementation: rec})
 	require.NoError(t, err)
 	const workers, rounds = 8, 50
 	var wg sync.WaitGroup
@@ -502,12 +506,12 @@ func TestConcurrency(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < rounds; i++ {
 				name := fmt.Sprintf("p%d", i%5)
-				h, err := r.Register(Plugin{Name: name, Formats: []string{"csv", fmt.Sprintf("f%d", w)}, Implementation: &fakeEncoder{}}, WithReplace())
+				h, err := r.Register(taskerregistry.Plugin{Name: name, Formats: []string{"csv", fmt.Sprintf("f%d", w)}, Implementation: &fakeEncoder{}}, taskerregistry.WithReplace())
 				if err != nil {
 					errs <- err
 					return
 				}
-				h.ReportExport(ExportReport{Items: 1, Bytes: 10})
+				h.ReportExport(taskerregistry.ExportReport{Items: 1, Bytes: 10})
 				if _, err := r.Export(context.Background(), ExportRequest{Format: "csv"}); err != nil && !errors.Is(err, ErrUnsupportedFormat) {
 					errs <- err
 				}
@@ -522,7 +526,7 @@ func TestConcurrency(t *testing.T) {
 					_ = h.Unregister()
 				}
 				// A duplicate without replace is refused, or succeeds if the name was free.
-				if _, err := r.Register(Plugin{Name: name, Formats: []string{"csv"}}); err != nil && !errors.Is(err, ErrAlreadyRegistered) {
+				if _, err := r.Register(taskerregistry.Plugin{Name: name, Formats: []string{"csv"}}); err != nil && !errors.Is(err, taskerregistry.ErrAlreadyRegistered) {
 					errs <- err
 				}
 			}
@@ -545,26 +549,26 @@ func TestConcurrency(t *testing.T) {
 
 func TestSharedRegistration(t *testing.T) {
 	r := New(Options{NoBuiltinPrometheus: true})
-	p := Plugin{ComponentID: jsonID, Kind: component.KindExporter, Formats: []string{"json", "ndjson"}, Implementation: &fakeEncoder{}}
-	hm, err := r.Register(p, WithShared())
+	p := taskerregistry.Plugin{ComponentID: jsonID, Kind: component.KindExporter, Formats: []string{"json", "ndjson"}, Implementation: &fakeEncoder{}}
+	hm, err := r.Register(p, taskerregistry.WithShared())
 	require.NoError(t, err)
-	hl, err := r.Register(p, WithShared())
+	hl, err := r.Register(p, taskerregistry.WithShared())
 	require.NoError(t, err)
-	ht, err := r.Register(Plugin{ComponentID: jsonID, Formats: []string{"NDJSON", "json"}}, WithShared())
+	ht, err := r.Register(taskerregistry.Plugin{ComponentID: jsonID, Formats: []string{"NDJSON", "json"}}, taskerregistry.WithShared())
 	require.NoError(t, err)
 	pi, _ := r.Get("tasker_json")
 	assert.Equal(t, 3, pi.Instances)
 	assert.True(t, pi.Encoder, "the first registration's implementation is kept")
 
 	// Mismatches and non-shared duplicates are refused.
-	_, err = r.Register(Plugin{ComponentID: jsonID, Formats: []string{"json"}}, WithShared())
-	require.ErrorIs(t, err, ErrAlreadyRegistered)
+	_, err = r.Register(taskerregistry.Plugin{ComponentID: jsonID, Formats: []string{"json"}}, taskerregistry.WithShared())
+	require.ErrorIs(t, err, taskerregistry.ErrAlreadyRegistered)
 	assert.Contains(t, err.Error(), "a shared registration must have the same component id and formats")
 	_, err = r.Register(p)
-	require.ErrorIs(t, err, ErrAlreadyRegistered)
+	require.ErrorIs(t, err, taskerregistry.ErrAlreadyRegistered)
 
-	hm.ReportExport(ExportReport{Items: 3, Signal: "metrics"})
-	hl.ReportExport(ExportReport{Items: 4, Signal: "logs"})
+	hm.ReportExport(taskerregistry.ExportReport{Items: 3, Signal: "metrics"})
+	hl.ReportExport(taskerregistry.ExportReport{Items: 4, Signal: "logs"})
 	pi, _ = r.Get("tasker_json")
 	assert.Equal(t, uint64(7), pi.Stats.Items)
 
@@ -577,7 +581,7 @@ func TestSharedRegistration(t *testing.T) {
 	require.NoError(t, ht.Unregister())
 	_, ok = r.Get("tasker_json")
 	assert.False(t, ok)
-	assert.Len(t, r.Events(EventQuery{Name: EventPluginRegistered}).Events, 1)
-	assert.Len(t, r.Events(EventQuery{Name: EventPluginUnregistered}).Events, 1)
+	assert.Len(t, r.Events(EventQuery{Name: taskerregistry.EventPluginRegistered}).Events, 1)
+	assert.Len(t, r.Events(EventQuery{Name: taskerregistry.EventPluginUnregistered}).Events, 1)
 	assert.False(t, r.SupportsFormat("json"))
 }

@@ -4,102 +4,40 @@
 package registryext
 
 import (
-	"context"
 	"fmt"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/zap"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
-
-// MetricsSource is what the registry exports on demand: the tasker_cache processor's
-// current aggregate. Both methods are called from HTTP handlers, concurrently with
-// everything else, and must be safe for concurrent use.
-type MetricsSource interface {
-	// Snapshot returns the current aggregate (cumulative metrics by default). The
-	// registry and the encoders only read it; it must not be changed afterwards by the
-	// source either (return a copy, or a value the source no longer touches). Snapshot
-	// must honour ctx (the extension applies export_timeout).
-	Snapshot(ctx context.Context) (pmetric.Metrics, error)
-	// Info describes the source now; it must be cheap (no I/O).
-	Info() SourceInfo
-}
-
-// SourceInfo describes a metrics source: Tasker's cache strategy and capabilities.
-type SourceInfo struct {
-	// Strategy: local_only, distributed_basic or distributed_atomic (Tasker's names).
-	Strategy string
-	// Capabilities detected in the store.
-	Capabilities Capabilities
-	// SeriesCount is the number of series in the aggregate.
-	SeriesCount int
-	// LastSync is when the aggregate was last synchronised with the store (zero: never).
-	LastSync time.Time
-	// LockHolder is who holds the export lock, when known.
-	LockHolder string
-}
-
-// Capabilities are what a cache store can do (Tasker's CacheCapabilities). The fields
-// match those of the tasker_cache backend's Capabilities, so the processor converts with
-// registryext.Capabilities(be.Capabilities()).
-type Capabilities struct {
-	Distributed     bool `json:"distributed"`
-	AtomicIncrement bool `json:"atomic_increment"`
-	Locking         bool `json:"locking"`
-	TTL             bool `json:"ttl"`
-}
-
-// SourceRegistration registers a metrics source.
-type SourceRegistration struct {
-	// Name is unique among sources; empty means ComponentID.String(). Chosen in
-	// /v1/export with ?source= when several sources are registered.
-	Name        string
-	ComponentID component.ID
-	Source      MetricsSource
-}
-
-// CacheSync is one synchronisation of the aggregate with its store, as the tasker_cache
-// processor reports it (Tasker's MetricsBackend#sync_to_cache! result).
-type CacheSync struct {
-	// Strategy in effect for this sync; empty means the source's Info().Strategy.
-	Strategy string
-	// SeriesCount synchronised (Tasker's metrics_count).
-	SeriesCount int
-	Duration    time.Duration
-	// Err is nil for a successful sync.
-	Err error
-	// LockHolder is the holder of the export lock seen during the sync, when known.
-	LockHolder string
-	// Time of the sync; zero means now.
-	Time time.Time
-}
 
 // SourceStats is the state of a metrics source in /v1/stats.
 type SourceStats struct {
-	Name                  string       `json:"name"`
-	ComponentID           string       `json:"component_id"`
-	Strategy              string       `json:"strategy"`
-	Capabilities          Capabilities `json:"capabilities"`
-	SeriesCount           int          `json:"series_count"`
-	LastSync              *time.Time   `json:"last_sync"`
-	LastSyncSuccess       *bool        `json:"last_sync_success"`
-	LastSyncDurationMs    *float64     `json:"last_sync_duration_ms"`
-	LastSyncError         *string      `json:"last_sync_error"`
-	LockHolder            string       `json:"lock_holder"`
-	Syncs                 uint64       `json:"syncs"`
-	SyncFailures          uint64       `json:"sync_failures"`
-	RegisteredAt          time.Time    `json:"registered_at"`
-	SnapshotFailures      uint64       `json:"snapshot_failures"`
-	LastSnapshotError     *string      `json:"last_snapshot_error"`
-	LastSnapshotErrorTime *time.Time   `json:"last_snapshot_error_at"`
+	Name                  string                      `json:"name"`
+	ComponentID           string                      `json:"component_id"`
+	Strategy              string                      `json:"strategy"`
+	Capabilities          taskerregistry.Capabilities `json:"capabilities"`
+	SeriesCount           int                         `json:"series_count"`
+	LastSync              *time.Time                  `json:"last_sync"`
+	LastSyncSuccess       *bool                       `json:"last_sync_success"`
+	LastSyncDurationMs    *float64                    `json:"last_sync_duration_ms"`
+	LastSyncError         *string                     `json:"last_sync_error"`
+	LockHolder            string                      `json:"lock_holder"`
+	Syncs                 uint64                      `json:"syncs"`
+	SyncFailures          uint64                      `json:"sync_failures"`
+	RegisteredAt          time.Time                   `json:"registered_at"`
+	SnapshotFailures      uint64                      `json:"snapshot_failures"`
+	LastSnapshotError     *string                     `json:"last_snapshot_error"`
+	LastSnapshotErrorTime *time.Time                  `json:"last_snapshot_error_at"`
 }
 
 // sourceEntry is a registered source and what was reported about it.
 type sourceEntry struct {
 	name       string
 	id         component.ID
-	src        MetricsSource
+	src        taskerregistry.MetricsSource
 	registered time.Time
 
 	// guarded by Registry.statsMu
@@ -135,7 +73,7 @@ func (h *SourceHandle) Name() string {
 
 // ReportCacheSync records a sync: it updates /v1/stats and emits
 // tasker.telemetry.cache_synced.
-func (h *SourceHandle) ReportCacheSync(s CacheSync) {
+func (h *SourceHandle) ReportCacheSync(s taskerregistry.CacheSync) {
 	if h == nil {
 		return
 	}
@@ -153,14 +91,11 @@ func (h *SourceHandle) Unregister() error {
 // RegisterMetricsSource registers the source of on-demand exports (the tasker_cache
 // processor's aggregate). A duplicate name is refused with ErrAlreadyRegistered unless
 // WithReplace is given. Call the handle's Unregister from the component's Shutdown.
-func (r *Registry) RegisterMetricsSource(s SourceRegistration, opts ...RegisterOption) (*SourceHandle, error) {
+func (r *Registry) RegisterMetricsSource(s taskerregistry.SourceRegistration, opts ...taskerregistry.RegisterOption) (*SourceHandle, error) {
 	if r == nil {
 		return nil, nil
 	}
-	var o registerOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := taskerregistry.ApplyRegisterOptions(opts...)
 	name := s.Name
 	if name == "" && s.ComponentID != (component.ID{}) {
 		name = s.ComponentID.String()
@@ -176,14 +111,14 @@ func (r *Registry) RegisterMetricsSource(s SourceRegistration, opts ...RegisterO
 		problems = append(problems, "Source is nil")
 	}
 	if len(problems) > 0 {
-		return nil, &ValidationError{Plugin: name, Problems: problems}
+		return nil, &taskerregistry.ValidationError{Plugin: name, Problems: problems}
 	}
 	e := &sourceEntry{name: name, id: s.ComponentID, src: s.Source, registered: r.now()}
 	r.mu.Lock()
 	old, exists := r.sources[name]
-	if exists && !o.replace {
+	if exists && !o.Replace {
 		r.mu.Unlock()
-		return nil, fmt.Errorf("%w: metrics source %q already registered; register it with WithReplace() to override", ErrAlreadyRegistered, name)
+		return nil, fmt.Errorf("%w: metrics source %q already registered; register it with WithReplace() to override", taskerregistry.ErrAlreadyRegistered, name)
 	}
 	if exists {
 		for i, x := range r.sourceOrder {
@@ -242,7 +177,7 @@ func (r *Registry) MetricsSources() []string {
 	return out
 }
 
-func (r *Registry) reportCacheSync(e *sourceEntry, s CacheSync) {
+func (r *Registry) reportCacheSync(e *sourceEntry, s taskerregistry.CacheSync) {
 	r.mu.RLock()
 	current := r.sources[e.name] == e
 	r.mu.RUnlock()
@@ -291,14 +226,14 @@ func (r *Registry) reportCacheSync(e *sourceEntry, s CacheSync) {
 	if e.id == (component.ID{}) {
 		delete(payload, "component_kind")
 	}
-	r.emit(EventCacheSynced, payload)
+	r.emit(taskerregistry.EventCacheSynced, payload)
 }
 
 // safeInfo calls Info, turning a panic into an empty SourceInfo.
-func safeInfo(src MetricsSource) (info SourceInfo) {
+func safeInfo(src taskerregistry.MetricsSource) (info taskerregistry.SourceInfo) {
 	defer func() {
 		if recover() != nil {
-			info = SourceInfo{}
+			info = taskerregistry.SourceInfo{}
 		}
 	}()
 	return src.Info()

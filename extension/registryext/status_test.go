@@ -25,15 +25,17 @@ import (
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // cacheSource stands for tasker_cache on Redis: a strategy, capabilities and a lock holder.
 type cacheSource struct{ registrytest.StaticSource }
 
-func (s cacheSource) Info() registryext.SourceInfo {
-	return registryext.SourceInfo{
+func (s cacheSource) Info() taskerregistry.SourceInfo {
+	return taskerregistry.SourceInfo{
 		Strategy:     "distributed_atomic",
-		Capabilities: registryext.Capabilities{Distributed: true, AtomicIncrement: true, Locking: true, TTL: true},
+		Capabilities: taskerregistry.Capabilities{Distributed: true, AtomicIncrement: true, Locking: true, TTL: true},
 		SeriesCount:  s.MD.DataPointCount(), LockHolder: "web-1-4242",
 	}
 }
@@ -83,14 +85,14 @@ func startStatus(t *testing.T) (base string, reg *registryext.Registry) {
 	host := registrytest.Host{Host: componenttest.NewNopHost(), Exts: map[component.ID]component.Component{set.ID: ext}}
 	reg = registrytest.Registry(t, host, set.ID)
 
-	src, err := reg.RegisterMetricsSource(registryext.SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: cacheSource{registrytest.StaticSource{MD: statusAggregate()}}})
+	src, err := reg.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: cacheSource{registrytest.StaticSource{MD: statusAggregate()}}})
 	require.NoError(t, err)
-	src.ReportCacheSync(registryext.CacheSync{SeriesCount: 14, Duration: 3 * time.Millisecond, LockHolder: "web-1-4242"})
-	csv, err := reg.Register(registryext.Plugin{ComponentID: component.MustNewIDWithName("tasker_csv", "files"), Kind: component.KindExporter,
+	src.ReportCacheSync(taskerregistry.CacheSync{SeriesCount: 14, Duration: 3 * time.Millisecond, LockHolder: "web-1-4242"})
+	csv, err := reg.Register(taskerregistry.Plugin{ComponentID: component.MustNewIDWithName("tasker_csv", "files"), Kind: component.KindExporter,
 		Version: "0.1.0", Description: "Tasker CSV files", Formats: []string{"csv"}})
 	require.NoError(t, err)
-	csv.ReportExport(registryext.ExportReport{Items: 14, Bytes: 2048, Duration: time.Millisecond, Signal: "metrics"})
-	csv.ReportExport(registryext.ExportReport{Err: errors.New("write out/csv/metrics.csv: no space left on device"), Signal: "metrics"})
+	csv.ReportExport(taskerregistry.ExportReport{Items: 14, Bytes: 2048, Duration: time.Millisecond, Signal: "metrics"})
+	csv.ReportExport(taskerregistry.ExportReport{Err: errors.New("write out/csv/metrics.csv: no space left on device"), Signal: "metrics"})
 	_, err = reg.Export(context.Background(), registryext.ExportRequest{Format: "prometheus"})
 	require.NoError(t, err)
 

@@ -11,6 +11,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
 )
 
 // topSeries is the status page's table of a source's largest series.
@@ -62,7 +64,7 @@ func largest(md pmetric.Metrics, n int, total *int) []seriesRef {
 			ms := sms.At(j).Metrics()
 			for k := 0; k < ms.Len(); k++ {
 				m := ms.At(k)
-				for p := 0; p < pointCount(m); p++ {
+				for p := 0; p < promtext.PointCount(m); p++ {
 					refs = append(refs, seriesRef{v: sizeOf(m, p), m: m, res: res, i: p})
 				}
 			}
@@ -79,7 +81,7 @@ func largest(md pmetric.Metrics, n int, total *int) []seriesRef {
 func sizeOf(m pmetric.Metric, i int) float64 {
 	switch m.Type() {
 	case pmetric.MetricTypeGauge, pmetric.MetricTypeSum:
-		return numberValue(m, i)
+		return promtext.NumberValue(m, i)
 	case pmetric.MetricTypeHistogram:
 		return float64(m.Histogram().DataPoints().At(i).Count())
 	case pmetric.MetricTypeExponentialHistogram:
@@ -142,7 +144,7 @@ func joinAttrs(attrs pcommon.Map) string {
 // resourceName is service.namespace/service.name[@service.instance.id], or the attributes.
 func resourceName(res pcommon.Resource) string {
 	attrs := res.Attributes()
-	s := jobOf(attrs)
+	s := promtext.Job(attrs)
 	if v, ok := attrs.Get("service.instance.id"); ok && v.AsString() != "" {
 		s += "@" + v.AsString()
 	}

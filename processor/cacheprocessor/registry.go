@@ -13,7 +13,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
-	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // registrySource is the processor as tasker_registry sees it: the metrics source whose
@@ -21,14 +21,14 @@ import (
 // syncs (every export attempt that read the aggregate).
 type registrySource struct {
 	p        *cacheProcessor
-	handle   *registryext.SourceHandle
+	handle   *taskerregistry.SourceHandle
 	lastSync atomic.Int64 // Unix nanos
 }
 
 // attachRegistry registers the processor with the configured (or only) tasker_registry.
 // No registry running and none configured: nothing to do.
 func (p *cacheProcessor) attachRegistry(host component.Host) error {
-	reg, err := registryext.Find(host, p.cfg.Registry)
+	reg, err := taskerregistry.Find(host, p.cfg.Registry)
 	if err != nil {
 		return fmt.Errorf("tasker_cache: %w", err)
 	}
@@ -36,7 +36,7 @@ func (p *cacheProcessor) attachRegistry(host component.Host) error {
 		return nil
 	}
 	src := &registrySource{p: p}
-	h, err := reg.RegisterMetricsSource(registryext.SourceRegistration{ComponentID: p.set.ID, Source: src})
+	h, err := reg.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: p.set.ID, Source: src})
 	if err != nil {
 		return fmt.Errorf("tasker_cache: registering with %s: %w", "tasker_registry", err)
 	}
@@ -61,12 +61,12 @@ func (s *registrySource) Snapshot(ctx context.Context) (pmetric.Metrics, error) 
 }
 
 // Info is cheap: what the processor already knows.
-func (s *registrySource) Info() registryext.SourceInfo {
+func (s *registrySource) Info() taskerregistry.SourceInfo {
 	p := s.p
-	info := registryext.SourceInfo{SeriesCount: int(p.series.Load())}
+	info := taskerregistry.SourceInfo{SeriesCount: int(p.series.Load())}
 	if p.be != nil {
 		info.Strategy = string(p.be.Strategy())
-		info.Capabilities = registryext.Capabilities(p.be.Capabilities())
+		info.Capabilities = taskerregistry.Capabilities(p.be.Capabilities())
 	}
 	if ns := s.lastSync.Load(); ns > 0 {
 		info.LastSync = time.Unix(0, ns)
@@ -93,7 +93,7 @@ func (p *cacheProcessor) reportSync(outcome string, start time.Time) {
 	if err == nil {
 		s.lastSync.Store(now.UnixNano())
 	}
-	s.handle.ReportCacheSync(registryext.CacheSync{
+	s.handle.ReportCacheSync(taskerregistry.CacheSync{
 		Strategy:    string(p.be.Strategy()),
 		SeriesCount: int(p.series.Load()),
 		Duration:    now.Sub(start),

@@ -18,6 +18,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/storageclient"
 )
 
 // fileInput tails Tasker's log files with the stanza fileconsumer.
@@ -29,26 +31,9 @@ type fileInput struct {
 // persisterScope is the key prefix of the fileconsumer's checkpoints in the storage.
 const persisterScope = "tasker_logs"
 
-// getStorageClient is the client of the configured storage extension (a nop client
-// without one), as contrib's stanza adapter does it.
-func getStorageClient(ctx context.Context, host component.Host, id *component.ID, self component.ID) (storage.Client, error) {
-	if id == nil {
-		return storage.NewNopClient(), nil
-	}
-	ext, ok := host.GetExtensions()[*id]
-	if !ok {
-		return nil, fmt.Errorf("storage extension %q not found", id)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return nil, fmt.Errorf("extension %q is not a storage extension", id)
-	}
-	return se.GetClient(ctx, component.KindReceiver, self, "")
-}
-
 func (r *taskerReceiver) startFiles(ctx context.Context, host component.Host) error {
 	lc := r.cfg.Logs.Get()
-	client, err := getStorageClient(ctx, host, lc.Storage, r.set.ID)
+	client, err := storageclient.Get(ctx, host, lc.Storage, component.KindReceiver, r.set.ID)
 	if err != nil {
 		return fmt.Errorf("tasker receiver logs: %w", err)
 	}

@@ -206,6 +206,12 @@ type dedupeKey struct {
 }
 
 // dedupeWindow remembers terminal events for a window, bounded in entries.
+//
+// Not hashicorp/golang-lru/v2/expirable (checked at v2.0.7, which the module proxy
+// serves): its clock is time.Now, while the window runs on the receiver's clock and is
+// restored from the saved state with each entry's original time (state.go); and every
+// expirable.LRU starts a purge goroutine it never stops (no Close), which the components'
+// goleak tests would report at each Shutdown. The same holds for startTable.
 type dedupeWindow struct {
 	window time.Duration
 	max    int

@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // Host is a component.Host whose extensions are the started registries.
@@ -50,22 +52,23 @@ func NewHost(t testing.TB, names ...string) Host {
 	return h
 }
 
-// Registry returns the registry of the host's extension id.
+// Registry returns the registry of the host's extension id (the extension's own
+// *registryext.Registry, to inspect its events, stats and on-demand exports).
 func Registry(t testing.TB, h Host, id component.ID) *registryext.Registry {
 	t.Helper()
-	reg, err := registryext.Find(h, &id)
-	require.NoError(t, err)
-	require.NotNil(t, reg)
-	return reg
+	ext, ok := h.GetExtensions()[id].(interface{ Registry() *registryext.Registry })
+	require.Truef(t, ok, "%s is not a tasker_registry extension of the host", id)
+	require.NotNil(t, ext.Registry())
+	return ext.Registry()
 }
 
 // StaticSource is a metrics source with a fixed aggregate (stands for tasker_cache).
 type StaticSource struct{ MD pmetric.Metrics }
 
-// Snapshot implements registryext.MetricsSource.
+// Snapshot implements taskerregistry.MetricsSource.
 func (s StaticSource) Snapshot(context.Context) (pmetric.Metrics, error) { return s.MD, nil }
 
-// Info implements registryext.MetricsSource.
-func (s StaticSource) Info() registryext.SourceInfo {
-	return registryext.SourceInfo{Strategy: "local_only", SeriesCount: s.MD.DataPointCount()}
+// Info implements taskerregistry.MetricsSource.
+func (s StaticSource) Info() taskerregistry.SourceInfo {
+	return taskerregistry.SourceInfo{Strategy: "local_only", SeriesCount: s.MD.DataPointCount()}
 }

@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package registryext
+package promtext
 
 import (
 	"context"
@@ -9,18 +9,20 @@ import (
 	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
-// The built-in prometheus plugin.
+// The format, its media types and the target_info family.
 const (
-	PrometheusPluginName = "prometheus"
-	FormatPrometheus     = "prometheus"
-	// PrometheusContentType is the text exposition format 0.0.4.
-	PrometheusContentType = "text/plain; version=0.0.4; charset=utf-8"
+	// Format is the registry format the encoder serves.
+	Format = "prometheus"
+	// ContentType is the text exposition format 0.0.4.
+	ContentType = "text/plain; version=0.0.4; charset=utf-8"
 	// OpenMetricsContentType is what GET /metrics answers when the Accept header asks for
 	// application/openmetrics-text.
 	OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
-	PrometheusExtension    = "prom"
+	FileExtension          = "prom"
 	// TargetInfoName is the family of one series per resource (OpenMetrics / OpenTelemetry
 	// convention) whose labels are the resource's attributes.
 	TargetInfoName = "target_info"
@@ -37,8 +39,8 @@ const (
 	DropDuplicate       = "duplicate_series"    // same family and labels even with the resources' attributes
 )
 
-// PrometheusOptions configure the Prometheus encoder. The zero value is the default.
-type PrometheusOptions struct {
+// Options configure the Prometheus encoder. The zero value is the default.
+type Options struct {
 	// NoJobInstanceLabels leaves out the job and instance labels taken from the resource
 	// (job = service.namespace/service.name or service.name, instance = service.instance.id).
 	NoJobInstanceLabels bool
@@ -49,10 +51,10 @@ type PrometheusOptions struct {
 	NoTargetInfo bool
 }
 
-// PrometheusEncoder encodes pmetric.Metrics in the Prometheus text exposition format
+// Encoder encodes pmetric.Metrics in the Prometheus text exposition format
 // 0.0.4, or in OpenMetrics 1.0.0 for GET /metrics when the scraper asks for it, byte for
 // byte as prometheus/common/expfmt writes the same families (tested), but straight from
-// pdata (measured 5-8x faster; see promwrite.go). It is the Encoder of the built-in
+// pdata (measured faster; see the package doc). It is the Encoder of the built-in
 // prometheus plugin and can be used on its own; it is safe for concurrent use.
 //
 // Mapping (see the README for the full table): gauges → gauge; cumulative monotonic sums
@@ -65,19 +67,19 @@ type PrometheusOptions struct {
 // by reason in Result.DroppedByReason: delta and exponential histograms, points flagged
 // no-recorded-value, type conflicts, malformed histograms, and series that stay identical
 // (two identical resources). Families are written in name order; no timestamps.
-type PrometheusEncoder struct {
-	opts     PrometheusOptions
+type Encoder struct {
+	opts     Options
 	resAttrs []resAttr
 	pool     sync.Pool
 }
 
 type resAttr struct{ key, label string }
 
-var _ Encoder = (*PrometheusEncoder)(nil)
+var _ taskerregistry.Encoder = (*Encoder)(nil)
 
-// NewPrometheusEncoder makes an encoder.
-func NewPrometheusEncoder(opts PrometheusOptions) *PrometheusEncoder {
-	e := &PrometheusEncoder{opts: opts}
+// NewEncoder makes an encoder.
+func NewEncoder(opts Options) *Encoder {
+	e := &Encoder{opts: opts}
 	seen := map[string]bool{}
 	for _, k := range opts.ResourceAttributes {
 		if k == "" || seen[k] {
@@ -91,15 +93,15 @@ func NewPrometheusEncoder(opts PrometheusOptions) *PrometheusEncoder {
 }
 
 // MediaType implements Encoder.
-func (e *PrometheusEncoder) MediaType(string) MediaType {
-	return MediaType{ContentType: PrometheusContentType, FileExtension: PrometheusExtension}
+func (e *Encoder) MediaType(string) taskerregistry.MediaType {
+	return taskerregistry.MediaType{ContentType: ContentType, FileExtension: FileExtension}
 }
 
 type openMetricsKey struct{}
 
-// withOpenMetrics asks the built-in encoder for OpenMetrics text (GET /metrics, after
+// WithOpenMetrics asks the built-in encoder for OpenMetrics text (GET /metrics, after
 // content negotiation). Other encoders ignore it.
-func withOpenMetrics(ctx context.Context) context.Context {
+func WithOpenMetrics(ctx context.Context) context.Context {
 	return context.WithValue(ctx, openMetricsKey{}, true)
 }
 
@@ -110,7 +112,7 @@ func wantsOpenMetrics(ctx context.Context) bool {
 
 // Encode implements Encoder. The format argument is ignored; the output is OpenMetrics
 // when ctx asks for it (GET /metrics with an Accept header for it), else text 0.0.4.
-func (e *PrometheusEncoder) Encode(ctx context.Context, _ string, md pmetric.Metrics, w io.Writer) (Result, error) {
+func (e *Encoder) Encode(ctx context.Context, _ string, md pmetric.Metrics, w io.Writer) (taskerregistry.Result, error) {
 	st := e.pool.Get().(*convState)
 	defer func() {
 		st.reset()
@@ -120,17 +122,24 @@ func (e *PrometheusEncoder) Encode(ctx context.Context, _ string, md pmetric.Met
 	st.convert(md)
 	om := wantsOpenMetrics(ctx)
 	err := st.write(ctx, w, om)
-	res := Result{Items: st.items, Bytes: st.written, Dropped: st.dropped}
+	res := st.result()
+	res.Bytes = st.written
+	if om {
+		res.ContentType = OpenMetricsContentType
+	}
+	return res, err
+}
+
+// result is what the conversion counted: items and dropped points by reason.
+func (st *convState) result() taskerregistry.Result {
+	res := taskerregistry.Result{Items: st.items, Dropped: st.dropped}
 	if st.dropped > 0 {
 		res.DroppedByReason = make(map[string]int, len(st.reasons))
 		for k, v := range st.reasons {
 			res.DroppedByReason[k] = v
 		}
 	}
-	if om {
-		res.ContentType = OpenMetricsContentType
-	}
-	return res, err
+	return res
 }
 
 // convert groups, dedupes and lays out md.

@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package registryext
+package promtext
 
 import (
 	"io"
@@ -62,7 +62,7 @@ type nameKey struct {
 }
 
 type convState struct {
-	enc *PrometheusEncoder
+	enc *Encoder
 
 	fams   []family
 	famIdx map[string]int
@@ -82,7 +82,7 @@ type convState struct {
 	info    [][]label
 	infoFam int
 
-	// writer (promwrite.go)
+	// writer (write.go)
 	out      []byte
 	lbuf     []byte
 	w        io.Writer
@@ -207,7 +207,7 @@ func (st *convState) addResource(r pcommon.Resource) int32 {
 	ls := res.base[:0]
 	attrs := r.Attributes()
 	if !st.enc.opts.NoJobInstanceLabels {
-		if job := jobOf(attrs); job != "" {
+		if job := Job(attrs); job != "" {
 			ls = append(ls, label{name: "job", value: job, key: "service.name"})
 		}
 		if v, ok := attrs.Get("service.instance.id"); ok && v.AsString() != "" {
@@ -226,8 +226,8 @@ func (st *convState) addResource(r pcommon.Resource) int32 {
 	return int32(idx)
 }
 
-// jobOf is service.namespace/service.name, or service.name.
-func jobOf(attrs pcommon.Map) string {
+// Job is the job label of a resource: service.namespace/service.name, or service.name.
+func Job(attrs pcommon.Map) string {
 	v, ok := attrs.Get("service.name")
 	if !ok || v.AsString() == "" {
 		return ""
@@ -274,7 +274,7 @@ func (st *convState) collect(md pmetric.Metrics) {
 }
 
 func (st *convState) collectMetric(m pmetric.Metric, res int32) {
-	typ, n := kindOf(m), pointCount(m)
+	typ, n := kindOf(m), PointCount(m)
 	switch {
 	case n == 0:
 		return

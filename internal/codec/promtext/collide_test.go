@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package registryext
+package promtext_test
 
 import (
 	"bytes"
@@ -14,43 +14,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext/promtexttest"
 )
 
-// twoProcesses is the case of issue 12: two Tasker processes with the same service.name
-// and no service.instance.id report the same series; they differ in host.name and
-// process.pid. A third resource of another service does not collide.
-func twoProcesses() pmetric.Metrics {
-	md := pmetric.NewMetrics()
-	for _, r := range []struct{ svc, host, pid string }{{"tasker", "web-1", "11"}, {"tasker", "web-2", "11"}, {"other", "web-1", "12"}} {
-		rm := md.ResourceMetrics().AppendEmpty()
-		a := rm.Resource().Attributes()
-		a.PutStr("service.name", r.svc)
-		a.PutStr("host.name", r.host)
-		a.PutStr("process.pid", r.pid)
-		ms := rm.ScopeMetrics().AppendEmpty().Metrics()
-		s := ms.AppendEmpty()
-		s.SetName("tasker.task.completed")
-		sum := s.SetEmptySum()
-		sum.SetIsMonotonic(true)
-		sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-		for i, status := range []string{"ok", "failed"} {
-			dp := sum.DataPoints().AppendEmpty()
-			dp.SetIntValue(int64(10 + i))
-			dp.Attributes().PutStr("status", status)
-		}
-		// A family where only this resource reports: its series get the labels too, so
-		// every series of a resource has the same resource labels.
-		if r.host == "web-2" {
-			g := ms.AppendEmpty()
-			g.SetName("queue_depth")
-			g.SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(3)
-		}
-	}
-	return md
-}
-
 func TestPrometheusCollisionsGetResourceLabels(t *testing.T) {
-	out, res, err := encodeProm(twoProcesses(), PrometheusOptions{})
+	out, res, err := encodeProm(promtexttest.TwoProcesses(), promtext.Options{})
 	require.NoError(t, err)
 	assert.Zero(t, res.Dropped, out)
 	assert.Equal(t, 7, res.Items)
@@ -71,38 +42,38 @@ tasker_task_completed_total{host_name="web-2",job="tasker",status="failed"} 11
 tasker_task_completed_total{job="other",status="ok"} 10
 tasker_task_completed_total{job="other",status="failed"} 11
 `, out)
-	promtoolCheck(t, out)
+	promtexttest.PromtoolCheck(t, out)
 
 	// Without job/instance, service.name tells the third resource apart only when it
 	// collides: here it does (same series without job), so service_name is added too.
-	out, res, err = encodeProm(twoProcesses(), PrometheusOptions{NoJobInstanceLabels: true, NoTargetInfo: true})
+	out, res, err = encodeProm(promtexttest.TwoProcesses(), promtext.Options{NoJobInstanceLabels: true, NoTargetInfo: true})
 	require.NoError(t, err)
 	assert.Zero(t, res.Dropped)
 	assert.Contains(t, out, `tasker_task_completed_total{host_name="web-1",process_pid="11",service_name="tasker",status="ok"} 10`)
 	assert.Contains(t, out, `tasker_task_completed_total{host_name="web-1",process_pid="12",service_name="other",status="ok"} 10`)
 	assert.NotContains(t, out, "target_info")
-	promtoolCheck(t, out)
+	promtexttest.PromtoolCheck(t, out)
 }
 
 func TestPrometheusIdenticalResourcesAreCounted(t *testing.T) {
-	md := twoProcesses()
+	md := promtexttest.TwoProcesses()
 	md.ResourceMetrics().At(0).CopyTo(md.ResourceMetrics().AppendEmpty())
-	out, res, err := encodeProm(md, PrometheusOptions{})
+	out, res, err := encodeProm(md, promtext.Options{})
 	require.NoError(t, err)
 	// The copy's two series cannot be told apart from the original's: left out, counted.
 	assert.Equal(t, 2, res.Dropped)
-	assert.Equal(t, map[string]int{DropDuplicate: 2}, res.DroppedByReason)
+	assert.Equal(t, map[string]int{promtext.DropDuplicate: 2}, res.DroppedByReason)
 	assert.Equal(t, 1, strings.Count(out, `target_info{host_name="web-1",job="tasker",process_pid="11"}`))
-	promtoolCheck(t, out)
+	promtexttest.PromtoolCheck(t, out)
 }
 
 func TestPrometheusOpenMetrics(t *testing.T) {
 	var buf bytes.Buffer
-	enc := NewPrometheusEncoder(PrometheusOptions{})
-	res, err := enc.Encode(withOpenMetrics(context.Background()), FormatPrometheus, aggregate(), &buf)
+	enc := promtext.NewEncoder(promtext.Options{})
+	res, err := enc.Encode(promtext.WithOpenMetrics(context.Background()), promtext.Format, promtexttest.Aggregate(), &buf)
 	require.NoError(t, err)
 	out := buf.String()
-	assert.Equal(t, OpenMetricsContentType, res.ContentType)
+	assert.Equal(t, promtext.OpenMetricsContentType, res.ContentType)
 	assert.True(t, strings.HasSuffix(out, "\n# EOF\n"), out)
 	assert.Contains(t, out, "# TYPE task_completed counter\n")
 	assert.Contains(t, out, `task_completed_total{instance="web-1",job="billing",status="ok",tasker_task_name="order_fulfillment"} 40.0`)
@@ -111,7 +82,7 @@ func TestPrometheusOpenMetrics(t *testing.T) {
 
 	// The plain text is still the default.
 	buf.Reset()
-	res, err = enc.Encode(context.Background(), FormatPrometheus, aggregate(), &buf)
+	res, err = enc.Encode(context.Background(), promtext.Format, promtexttest.Aggregate(), &buf)
 	require.NoError(t, err)
 	assert.Empty(t, res.ContentType)
 	assert.NotContains(t, buf.String(), "# EOF")
@@ -121,20 +92,20 @@ func TestPrometheusOpenMetrics(t *testing.T) {
 // families, in both formats, on every fixture.
 func TestWriterMatchesExpfmt(t *testing.T) {
 	for name, md := range map[string]pmetric.Metrics{
-		"aggregate":     aggregate(),
+		"aggregate":     promtexttest.Aggregate(),
 		"edge_cases":    edgeCaseMetrics(),
-		"two_processes": twoProcesses(),
-		"bench":         benchAggregate(9, 20),
+		"two_processes": promtexttest.TwoProcesses(),
+		"bench":         promtexttest.BenchAggregate(9, 20),
 		"numbers":       numbersFixture(),
 	} {
 		for _, om := range []bool{false, true} {
-			enc := NewPrometheusEncoder(PrometheusOptions{ResourceAttributes: []string{"host.name"}})
+			enc := promtext.NewEncoder(promtext.Options{ResourceAttributes: []string{"host.name"}})
 			ctx := context.Background()
 			if om {
-				ctx = withOpenMetrics(ctx)
+				ctx = promtext.WithOpenMetrics(ctx)
 			}
 			var got bytes.Buffer
-			_, err := enc.Encode(ctx, FormatPrometheus, md, &got)
+			_, err := enc.Encode(ctx, promtext.Format, md, &got)
 			require.NoError(t, err)
 			want := expfmtEncode(t, enc, md, om)
 			require.Equal(t, want, got.String(), "%s, openmetrics=%v", name, om)
@@ -172,33 +143,19 @@ func numbersFixture() pmetric.Metrics {
 }
 
 // expfmtEncode converts md as the encoder does and writes it with expfmt.
-func expfmtEncode(t testing.TB, enc *PrometheusEncoder, md pmetric.Metrics, om bool) string {
-	st := newConvState()
-	st.enc = enc
-	st.convert(md)
+func expfmtEncode(t testing.TB, enc *promtext.Encoder, md pmetric.Metrics, om bool) string {
 	var buf bytes.Buffer
-	for _, f := range st.families() {
-		var err error
-		if om {
-			_, err = expfmt.MetricFamilyToOpenMetrics(&buf, f)
-		} else {
-			_, err = expfmt.MetricFamilyToText(&buf, f)
-		}
-		require.NoError(t, err)
-	}
-	if om {
-		_, err := expfmt.FinalizeOpenMetrics(&buf)
-		require.NoError(t, err)
-	}
+	_, err := enc.EncodeExpfmt(context.Background(), md, &buf, om)
+	require.NoError(t, err)
 	return buf.String()
 }
 
 func TestPrometheusTextParsesAfterCollisions(t *testing.T) {
-	out, _, err := encodeProm(twoProcesses(), PrometheusOptions{})
+	out, _, err := encodeProm(promtexttest.TwoProcesses(), promtext.Options{})
 	require.NoError(t, err)
 	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(strings.NewReader(out))
 	require.NoError(t, err)
 	assert.Len(t, fams["tasker_task_completed_total"].GetMetric(), 6)
-	assert.Len(t, fams[TargetInfoName].GetMetric(), 3)
+	assert.Len(t, fams[promtext.TargetInfoName].GetMetric(), 3)
 }

@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package registryext
+package promtext
 
 import "unicode/utf8"
 

@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package registryext
+package promtext
 
 import (
 	"slices"
@@ -132,7 +132,8 @@ func kindOf(m pmetric.Metric) famKind {
 	return 0
 }
 
-func pointCount(m pmetric.Metric) int {
+// PointCount is the number of data points of m, whatever its type.
+func PointCount(m pmetric.Metric) int {
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
 		return m.Gauge().DataPoints().Len()
