@@ -134,8 +134,9 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 
 	// Keep the lease alive while exporting and retrying.
 	renewCtx, stopRenew := context.WithCancel(bctx)
-	lost := make(chan struct{})
+	lost, renewDone := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(renewDone)
 		tick := time.NewTicker(p.cfg.LockTimeout / 3)
 		defer tick.Stop()
 		for {
@@ -153,7 +154,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 			}
 		}
 	}()
-	defer stopRenew()
+	defer func() { stopRenew(); <-renewDone }() // joined: no Renew outlives the export (or Shutdown's Close)
 
 	if md.DataPointCount() > 0 {
 		deadline := interval.Add(p.cfg.Interval) // retry until the next interval takes over

@@ -66,12 +66,13 @@ func newTestProcessor(t *testing.T, cfg *Config, next consumer.Metrics, clock *f
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	set := processortest.NewNopSettings(metadata.Type)
-	p, err := newCacheProcessor(set, cfg, next)
+	var opts []option
+	if be != nil {
+		opts = append(opts, withBackend(be))
+	}
+	p, err := newCacheProcessor(set, cfg, next, opts...)
 	require.NoError(t, err)
 	p.now = clock.Now
-	if be != nil {
-		p.testBackend = be
-	}
 	if host == nil {
 		host = componenttest.NewNopHost()
 	}
