@@ -6,7 +6,6 @@ package cacheprocessor
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -158,7 +157,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 
 	if md.DataPointCount() > 0 {
 		deadline := interval.Add(p.cfg.Interval) // retry until the next interval takes over
-		backoff := p.cfg.RetryBackoff
+		retry := p.newExportRetry()
 		for attempt := 1; ; attempt++ {
 			ectx, cancel := context.WithTimeout(bctx, p.cfg.ExportTimeout)
 			err = p.next.ConsumeMetrics(ectx, md)
@@ -166,18 +165,18 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 			if err == nil {
 				break
 			}
+			wait, again := retry.next()
 			// Nothing that this export held may expire before the retry.
 			ids := make([]series.ID, len(states))
 			for i := range states {
 				ids[i] = states[i].ID
 			}
-			until := p.now().Add(p.cfg.RetryBackoff + p.cfg.SafetyMargin)
+			until := p.now().Add(wait + p.cfg.SafetyMargin)
 			if terr := p.be.ExtendTTL(bctx, ids, until); terr != nil {
 				p.tel.ProcessorTaskerCacheBackendErrors.Add(bctx, 1)
 				p.logger.Warn("tasker_cache: extending the TTL after a failed export failed", zap.Error(terr))
 			}
-			wait := backoff/2 + rand.N(backoff/2+1)
-			if final || ctx.Err() != nil || p.now().Add(wait).After(deadline) {
+			if !again || final || ctx.Err() != nil || p.now().Add(wait).After(deadline) {
 				p.record(bctx, outcomeFailed, start)
 				p.logger.Warn("tasker_cache: export failed; the data stays in the aggregate (TTL extended) and goes out with the next export",
 					zap.Error(err), zap.Int("attempts", attempt), zap.Int("series", len(states)))
@@ -192,7 +191,6 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 				return
 			case <-time.After(wait):
 			}
-			backoff = min(2*backoff, p.cfg.MaxRetryBackoff)
 		}
 	} else if !final {
 		p.record(bctx, outcomeEmpty, start)
