@@ -242,12 +242,7 @@ func (p *cacheProcessor) build(states []series.State, now time.Time, delta bool)
 				pt.Start = s.Point.Start
 			}
 		}
-		resHash, metricHash, err := series.DescHashes(s.Desc)
-		if err != nil {
-			p.logger.Warn("tasker_cache: bad series descriptor; series skipped", zap.String("series", s.ID.String()), zap.Error(err))
-			continue
-		}
-		tmpl, err := series.DecodeDescriptor(s.Desc)
+		resHash, metricHash, tmpl, err := s.Template() // kept pdata (read only: copied from), or the descriptor decoded
 		if err != nil || tmpl.ResourceMetrics().Len() != 1 {
 			p.logger.Warn("tasker_cache: undecodable series descriptor; series skipped", zap.String("series", s.ID.String()), zap.Error(err))
 			continue
@@ -258,9 +253,9 @@ func (p *cacheProcessor) build(states []series.State, now time.Time, delta bool)
 		sm, ok := resources[resHash]
 		if !ok {
 			rm := md.ResourceMetrics().AppendEmpty()
-			trm.Resource().MoveTo(rm.Resource())
+			trm.Resource().CopyTo(rm.Resource())
 			sm = rm.ScopeMetrics().AppendEmpty()
-			tsm.Scope().MoveTo(sm.Scope())
+			tsm.Scope().CopyTo(sm.Scope())
 			resources[resHash] = sm
 		}
 		mk := metricKey{resHash, metricHash}
@@ -302,7 +297,7 @@ func (p *cacheProcessor) build(states []series.State, now time.Time, delta bool)
 				src, dst = tm.Gauge().DataPoints(), m.Gauge().DataPoints()
 			}
 			dp := dst.AppendEmpty()
-			src.At(0).Attributes().MoveTo(dp.Attributes())
+			src.At(0).Attributes().CopyTo(dp.Attributes())
 			dp.SetStartTimestamp(start)
 			dp.SetTimestamp(ts)
 			if pt.IsInt {
@@ -313,8 +308,8 @@ func (p *cacheProcessor) build(states []series.State, now time.Time, delta bool)
 		case pmetric.MetricTypeHistogram:
 			tdp := tm.Histogram().DataPoints().At(0)
 			dp := m.Histogram().DataPoints().AppendEmpty()
-			tdp.Attributes().MoveTo(dp.Attributes())
-			tdp.ExplicitBounds().MoveTo(dp.ExplicitBounds())
+			tdp.Attributes().CopyTo(dp.Attributes())
+			tdp.ExplicitBounds().CopyTo(dp.ExplicitBounds())
 			dp.SetStartTimestamp(start)
 			dp.SetTimestamp(ts)
 			dp.SetCount(pt.Count)
@@ -329,7 +324,7 @@ func (p *cacheProcessor) build(states []series.State, now time.Time, delta bool)
 		case pmetric.MetricTypeExponentialHistogram:
 			tdp := tm.ExponentialHistogram().DataPoints().At(0)
 			dp := m.ExponentialHistogram().DataPoints().AppendEmpty()
-			tdp.Attributes().MoveTo(dp.Attributes())
+			tdp.Attributes().CopyTo(dp.Attributes())
 			dp.SetStartTimestamp(start)
 			dp.SetTimestamp(ts)
 			dp.SetCount(pt.Count)

@@ -123,7 +123,7 @@ func (p *cacheProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics)
 				if !force && p.cfg.MaxSeries > 0 && !tx.Has(u.ID) && tx.Len() >= p.cfg.MaxSeries {
 					return false
 				}
-				if err := tx.Merge(u, d.describeFn); err != nil {
+				if err := tx.Merge(u, d.templateFn); err != nil {
 					p.logger.Warn("tasker_cache: cannot describe series; point dropped", zap.Error(err))
 				}
 				return true
@@ -216,7 +216,7 @@ func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge fun
 	// One describer per call, its fields set per point: a closure per point would cost
 	// two allocations per point on the hot path.
 	d := &describer{ident: p.ident}
-	d.describeFn = d.describe
+	d.describeFn, d.templateFn = d.describe, d.template
 	for _, rm := range md.ResourceMetrics().All() {
 		for _, sm := range rm.ScopeMetrics().All() {
 			scope := p.ident.Scope(rm.Resource(), sm.Scope())
@@ -249,7 +249,7 @@ func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge fun
 					if bounds.Len() > 0 {
 						p.checkBounds(ctx, &mt, attrs, u.ID)
 					}
-					*d = describer{ident: p.ident, scope: &scope, mt: &mt, res: rm.Resource(), is: sm.Scope(), m: m, attrs: attrs, bounds: bounds, overflow: p.overflow, describeFn: d.describeFn}
+					*d = describer{ident: p.ident, scope: &scope, mt: &mt, res: rm.Resource(), is: sm.Scope(), m: m, attrs: attrs, bounds: bounds, overflow: p.overflow, describeFn: d.describeFn, templateFn: d.templateFn}
 					if !merge(&u, d, false) {
 						p.tel.ProcessorTaskerCacheSeriesOverflow.Add(ctx, 1)
 						d.attrs = p.overflow
