@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configretry"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/confguard"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend/memcachedbackend"
@@ -48,9 +49,14 @@ type Config struct {
 	SafetyMargin time.Duration `mapstructure:"safety_margin"`
 	// LockTimeout is the lifetime of the export lock (renewed while an export runs).
 	LockTimeout time.Duration `mapstructure:"lock_timeout"`
-	// RetryBackoff is the first wait before retrying a failed export; doubles up to
-	// MaxRetryBackoff, with jitter. A failed export extends the TTL of what it held by
-	// RetryBackoff + SafetyMargin.
+	// RetryOnFailure is how a failed downstream export is retried (exporterhelper's
+	// retry_on_failure keys): exponential backoff with jitter, within the interval (the
+	// next interval's export takes over) and within max_elapsed_time when set. A failed
+	// export extends the TTL of what it held by the next wait + SafetyMargin.
+	RetryOnFailure configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+	// Deprecated: RetryBackoff and MaxRetryBackoff (retry_backoff, max_retry_backoff)
+	// are the keys of earlier releases; when set they override
+	// retry_on_failure::initial_interval and ::max_interval.
 	RetryBackoff    time.Duration `mapstructure:"retry_backoff"`
 	MaxRetryBackoff time.Duration `mapstructure:"max_retry_backoff"`
 	// Temporality of the exported aggregate: cumulative (default) or delta.
@@ -105,8 +111,9 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("backend %q is not supported; use %q, %q, %q or %q", c.Backend, BackendMemory, BackendRedis, BackendMemcached, BackendAuto))
 	}
-	positive := map[string]time.Duration{"interval": c.Interval, "retention": c.Retention, "export_timeout": c.ExportTimeout, "lock_timeout": c.LockTimeout, "retry_backoff": c.RetryBackoff}
-	for _, name := range []string{"interval", "retention", "export_timeout", "lock_timeout", "retry_backoff"} {
+	retry := c.retry()
+	positive := map[string]time.Duration{"interval": c.Interval, "retention": c.Retention, "export_timeout": c.ExportTimeout, "lock_timeout": c.LockTimeout}
+	for _, name := range []string{"interval", "retention", "export_timeout", "lock_timeout"} {
 		if positive[name] <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, positive[name]))
 		}
@@ -119,12 +126,22 @@ func (c *Config) Validate() error {
 		confguard.AtLeast("export_timeout", c.ExportTimeout, 100*time.Millisecond, ""),
 		confguard.AtLeast("lock_timeout", c.LockTimeout, time.Second, ""),
 		confguard.AtLeast("retry_backoff", c.RetryBackoff, 10*time.Millisecond, ""),
+		confguard.AtLeast("retry_on_failure::initial_interval", c.RetryOnFailure.InitialInterval, 10*time.Millisecond, ""),
 		confguard.AtLeast("apply_interval", c.ApplyInterval, 10*time.Millisecond, "0 applies every point at once"))
 	if c.SafetyMargin < 0 {
 		errs = append(errs, fmt.Errorf("safety_margin must not be negative, got %s", c.SafetyMargin))
 	}
-	if c.MaxRetryBackoff < c.RetryBackoff {
-		errs = append(errs, fmt.Errorf("max_retry_backoff (%s) must be at least retry_backoff (%s)", c.MaxRetryBackoff, c.RetryBackoff))
+	if retry.Enabled {
+		if retry.InitialInterval <= 0 {
+			errs = append(errs, fmt.Errorf("retry_on_failure::initial_interval must be positive, got %s", retry.InitialInterval))
+		}
+		if retry.MaxInterval < retry.InitialInterval {
+			if c.RetryBackoff != 0 || c.MaxRetryBackoff != 0 {
+				errs = append(errs, fmt.Errorf("max_retry_backoff (%s) must be at least retry_backoff (%s)", retry.MaxInterval, retry.InitialInterval))
+			} else {
+				errs = append(errs, fmt.Errorf("retry_on_failure::max_interval (%s) must be at least retry_on_failure::initial_interval (%s)", retry.MaxInterval, retry.InitialInterval))
+			}
+		}
 	}
 	// Tasker's latest_start rule: the export of an interval must finish, with the safety
 	// margin to spare, before what it exports can expire.
@@ -158,4 +175,17 @@ func (c *Config) Validate() error {
 	// The redis and memcached sections validate themselves: the collector's config
 	// walker calls their Validate and prefixes the errors with the section name.
 	return errors.Join(errs...)
+}
+
+// retry is the effective retry_on_failure: the deprecated retry_backoff and
+// max_retry_backoff, when set, override its initial_interval and max_interval.
+func (c *Config) retry() configretry.BackOffConfig {
+	r := c.RetryOnFailure
+	if c.RetryBackoff > 0 {
+		r.InitialInterval = c.RetryBackoff
+	}
+	if c.MaxRetryBackoff > 0 {
+		r.MaxInterval = c.MaxRetryBackoff
+	}
+	return r
 }

@@ -42,7 +42,13 @@ type describer struct {
 	attrs      pcommon.Map
 	bounds     pcommon.Float64Slice
 	overflow   pcommon.Map
-	describeFn func() ([]byte, error) // d.describe, made once per walk
+	describeFn func() ([]byte, error)           // d.describe, made once per walk
+	templateFn func() (*series.Template, error) // d.template, likewise
+}
+
+// template is describe as pdata (the memory backend keeps it so).
+func (d *describer) template() (*series.Template, error) {
+	return d.ident.Template(d.scope, d.mt, d.res, d.is, d.m, d.attrs, d.bounds)
 }
 
 func (d *describer) describe() ([]byte, error) {

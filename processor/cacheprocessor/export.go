@@ -5,7 +5,6 @@ package cacheprocessor
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -166,7 +165,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 
 	if md.DataPointCount() > 0 {
 		retryUntil := interval.Add(p.cfg.Interval) // retry until the next interval takes over
-		backoff := p.cfg.RetryBackoff
+		retry := p.newExportRetry()
 		for attempt := 1; ; attempt++ {
 			ectx, cancel := context.WithTimeout(bctx, p.cfg.ExportTimeout)
 			err = p.next.ConsumeMetrics(ectx, md)
@@ -174,18 +173,18 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 			if err == nil {
 				break
 			}
+			wait, again := retry.next()
 			// Nothing that this export held may expire before the retry.
 			ids := make([]series.ID, len(states))
 			for i := range states {
 				ids[i] = states[i].ID
 			}
-			until := p.now().Add(p.cfg.RetryBackoff + p.cfg.SafetyMargin)
+			until := p.now().Add(wait + p.cfg.SafetyMargin)
 			if terr := p.be.ExtendTTL(bctx, ids, until); terr != nil {
 				p.tel.ProcessorTaskerCacheBackendErrors.Add(bctx, 1)
 				p.logger.Warn("tasker_cache: extending the TTL after a failed export failed", zap.Error(terr))
 			}
-			wait := backoff/2 + rand.N(backoff/2+1)
-			if final || ctx.Err() != nil || p.now().Add(wait).After(retryUntil) {
+			if !again || final || ctx.Err() != nil || p.now().Add(wait).After(retryUntil) {
 				p.record(bctx, outcomeFailed, start)
 				p.logger.Warn("tasker_cache: export failed; the data stays in the aggregate (TTL extended) and goes out with the next export",
 					zap.Error(err), zap.Int("attempts", attempt), zap.Int("series", len(states)))
@@ -200,7 +199,6 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 				return
 			case <-time.After(wait):
 			}
-			backoff = min(2*backoff, p.cfg.MaxRetryBackoff)
 		}
 	} else if !final {
 		p.record(bctx, outcomeEmpty, start)
@@ -239,12 +237,7 @@ func (p *cacheProcessor) build(states []series.State, now time.Time, delta bool)
 				pt.Start = s.Point.Start
 			}
 		}
-		resHash, metricHash, err := series.DescHashes(s.Desc)
-		if err != nil {
-			p.logger.Warn("tasker_cache: bad series descriptor; series skipped", zap.String("series", s.ID.String()), zap.Error(err))
-			continue
-		}
-		tmpl, err := series.DecodeDescriptor(s.Desc)
+		resHash, metricHash, tmpl, err := s.Template() // kept pdata (read only: copied from), or the descriptor decoded
 		if err != nil || tmpl.ResourceMetrics().Len() != 1 {
 			p.logger.Warn("tasker_cache: undecodable series descriptor; series skipped", zap.String("series", s.ID.String()), zap.Error(err))
 			continue
@@ -255,9 +248,9 @@ func (p *cacheProcessor) build(states []series.State, now time.Time, delta bool)
 		sm, ok := resources[resHash]
 		if !ok {
 			rm := md.ResourceMetrics().AppendEmpty()
-			trm.Resource().MoveTo(rm.Resource())
+			trm.Resource().CopyTo(rm.Resource())
 			sm = rm.ScopeMetrics().AppendEmpty()
-			tsm.Scope().MoveTo(sm.Scope())
+			tsm.Scope().CopyTo(sm.Scope())
 			resources[resHash] = sm
 		}
 		mk := metricKey{resHash, metricHash}
@@ -299,7 +292,7 @@ func (p *cacheProcessor) build(states []series.State, now time.Time, delta bool)
 				src, dst = tm.Gauge().DataPoints(), m.Gauge().DataPoints()
 			}
 			dp := dst.AppendEmpty()
-			src.At(0).Attributes().MoveTo(dp.Attributes())
+			src.At(0).Attributes().CopyTo(dp.Attributes())
 			dp.SetStartTimestamp(start)
 			dp.SetTimestamp(ts)
 			if pt.IsInt {
@@ -310,8 +303,8 @@ func (p *cacheProcessor) build(states []series.State, now time.Time, delta bool)
 		case pmetric.MetricTypeHistogram:
 			tdp := tm.Histogram().DataPoints().At(0)
 			dp := m.Histogram().DataPoints().AppendEmpty()
-			tdp.Attributes().MoveTo(dp.Attributes())
-			tdp.ExplicitBounds().MoveTo(dp.ExplicitBounds())
+			tdp.Attributes().CopyTo(dp.Attributes())
+			tdp.ExplicitBounds().CopyTo(dp.ExplicitBounds())
 			dp.SetStartTimestamp(start)
 			dp.SetTimestamp(ts)
 			dp.SetCount(pt.Count)
@@ -326,7 +319,7 @@ func (p *cacheProcessor) build(states []series.State, now time.Time, delta bool)
 		case pmetric.MetricTypeExponentialHistogram:
 			tdp := tm.ExponentialHistogram().DataPoints().At(0)
 			dp := m.ExponentialHistogram().DataPoints().AppendEmpty()
-			tdp.Attributes().MoveTo(dp.Attributes())
+			tdp.Attributes().CopyTo(dp.Attributes())
 			dp.SetStartTimestamp(start)
 			dp.SetTimestamp(ts)
 			dp.SetCount(pt.Count)

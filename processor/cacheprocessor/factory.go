@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/processor"
 
@@ -33,14 +34,22 @@ func createDefaultConfig() component.Config {
 		ExportTimeout:     30 * time.Second,
 		SafetyMargin:      time.Minute,
 		LockTimeout:       90 * time.Second,
-		RetryBackoff:      5 * time.Second,
-		MaxRetryBackoff:   time.Minute,
+		RetryOnFailure:    defaultRetry(),
 		Temporality:       TemporalityCumulative,
 		MaxSeries:         100_000,
 		MaxBufferedPoints: 100_000,
 		Redis:             redisbackend.NewDefaultConfig(),
 		Memcached:         memcachedbackend.NewDefaultConfig(),
 	}
+}
+
+// defaultRetry is exporterhelper's default retry_on_failure, with the earlier
+// releases' doubling and one-minute ceiling, and no max_elapsed_time (retries end when
+// the next interval is due).
+func defaultRetry() configretry.BackOffConfig {
+	r := configretry.NewDefaultBackOffConfig()
+	r.Multiplier, r.MaxInterval, r.MaxElapsedTime = 2, time.Minute, 0
+	return r
 }
 
 func createMetrics(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {

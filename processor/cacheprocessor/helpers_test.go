@@ -70,12 +70,13 @@ func newTestProcessor(t *testing.T, cfg *Config, next consumer.Metrics, clock *f
 	set := processortest.NewNopSettings(metadata.Type)
 	// Warnings and errors show in the output of a failed test.
 	set.Logger = zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	p, err := newCacheProcessor(set, cfg, next)
+	var opts []option
+	if be != nil {
+		opts = append(opts, withBackend(be))
+	}
+	p, err := newCacheProcessor(set, cfg, next, opts...)
 	require.NoError(t, err)
 	p.now = clock.Now
-	if be != nil {
-		p.testBackend = be
-	}
 	if host == nil {
 		host = componenttest.NewNopHost()
 	}

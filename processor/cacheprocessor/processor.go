@@ -5,20 +5,15 @@ package cacheprocessor
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend"
@@ -62,16 +57,25 @@ type cacheProcessor struct {
 	storage  storageClient
 	registry *registrySource // nil without a tasker_registry
 
-	// testBackend, when set, is used instead of the configured backend (tests: several
-	// processors sharing one store stand for replicas).
-	testBackend backend.Backend
+	// backend, when set (withBackend), is used instead of the configured one.
+	backend backend.Backend
 
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	wg      sync.WaitGroup // the loops, and an export's lease-renew goroutine
 	started atomic.Bool
 }
 
-func newCacheProcessor(set processor.Settings, cfg *Config, next consumer.Metrics) (*cacheProcessor, error) {
+// option configures a processor beyond its Config.
+type option func(*cacheProcessor)
+
+// withBackend makes the processor use be instead of the configured backend (tests:
+// several processors sharing one store stand for replicas). Start starts it; Shutdown
+// and a failed Start close it.
+func withBackend(be backend.Backend) option {
+	return func(p *cacheProcessor) { p.backend = be }
+}
+
+func newCacheProcessor(set processor.Settings, cfg *Config, next consumer.Metrics, opts ...option) (*cacheProcessor, error) {
 	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
@@ -82,7 +86,7 @@ func newCacheProcessor(set processor.Settings, cfg *Config, next consumer.Metric
 	}
 	overflow := pcommon.NewMap()
 	overflow.PutBool(OverflowAttribute, true)
-	return &cacheProcessor{
+	p := &cacheProcessor{
 		cfg:        cfg,
 		logger:     set.Logger,
 		next:       next,
@@ -95,133 +99,15 @@ func newCacheProcessor(set processor.Settings, cfg *Config, next consumer.Metric
 		boundsSeen: map[series.ID]series.ID{},
 		overflow:   overflow,
 		buf:        newOutageBuffer(cfg.MaxBufferedPoints),
-	}, nil
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	return p, nil
 }
 
 func (p *cacheProcessor) Capabilities() consumer.Capabilities {
 	return consumer.Capabilities{MutatesData: false}
-}
-
-func (p *cacheProcessor) Start(ctx context.Context, host component.Host) error {
-	be, chosen := p.testBackend, p.cfg.Backend
-	if be != nil {
-		if err := be.Start(ctx); err != nil {
-			return fmt.Errorf("tasker_cache: backend %s: %w", chosen, err)
-		}
-	} else {
-		var err error
-		if be, chosen, err = openBackend(ctx, p.cfg, p.logger); err != nil {
-			return fmt.Errorf("tasker_cache: backend %s: %w", p.cfg.Backend, err)
-		}
-	}
-	p.be = be
-	p.mem, _ = be.(*backend.Memory)
-	if c, ok := be.(interface{ SetMaxSeries(int) }); ok {
-		c.SetMaxSeries(p.cfg.MaxSeries) // max_series of the shared aggregate, enforced in the store
-	}
-	caps := be.Capabilities()
-	p.logger.Info("tasker_cache backend ready",
-		zap.String("backend", chosen), zap.String("strategy", string(be.Strategy())),
-		zap.Bool("distributed", caps.Distributed), zap.Bool("atomic_increment", caps.AtomicIncrement),
-		zap.Bool("locking", caps.Locking), zap.Bool("ttl", caps.TTL), zap.String("instance", p.instance))
-	strategy := attribute.String("strategy", string(be.Strategy()))
-	if err := p.tel.RegisterProcessorTaskerCacheStrategyCallback(func(_ context.Context, o metric.Int64Observer) error {
-		o.Observe(1, metric.WithAttributes(strategy))
-		return nil
-	}); err != nil {
-		return err
-	}
-	if err := p.tel.RegisterProcessorTaskerCacheSeriesCallback(func(_ context.Context, o metric.Int64Observer) error {
-		o.Observe(p.series.Load())
-		return nil
-	}); err != nil {
-		return err
-	}
-	if err := p.tel.RegisterProcessorTaskerCacheBufferedPointsCallback(func(_ context.Context, o metric.Int64Observer) error {
-		o.Observe(int64(p.buf.points()))
-		return nil
-	}); err != nil {
-		return err
-	}
-	if p.cfg.Storage != nil {
-		if p.mem == nil {
-			return errors.New("tasker_cache: storage applies to the memory backend only")
-		}
-		client, err := openStorage(ctx, host, *p.cfg.Storage, p.set.ID)
-		if err != nil {
-			return err
-		}
-		p.storage = client
-		if n, err := p.restore(ctx); err != nil {
-			p.logger.Warn("tasker_cache: could not restore the snapshot; starting empty", zap.Error(err))
-		} else if n > 0 {
-			p.logger.Info("tasker_cache: restored aggregate from storage", zap.Int("series", n))
-		}
-	}
-	if err := p.attachRegistry(host); err != nil {
-		_ = be.Close()
-		return err
-	}
-	if p.mem == nil {
-		// Nothing acknowledged yet: ready for the current interval. Registering now
-		// makes exporters wait for this replica if it buffers during an outage.
-		now := p.now()
-		if err := be.MarkReady(ctx, p.instance, now.Truncate(p.cfg.Interval).UnixNano(), now); err != nil {
-			p.logger.Warn("tasker_cache: cannot write this replica's readiness marker", zap.Error(err))
-		}
-	}
-	loopCtx, cancel := context.WithCancel(context.Background())
-	p.cancel = cancel
-	p.wg.Add(1)
-	go p.loop(loopCtx)
-	if p.mem == nil {
-		p.wg.Add(1)
-		go p.replayLoop(loopCtx)
-		if p.cfg.ApplyInterval > 0 {
-			p.wg.Add(1)
-			go p.applyLoop(loopCtx)
-		}
-	}
-	p.started.Store(true)
-	return nil
-}
-
-func (p *cacheProcessor) Shutdown(ctx context.Context) error {
-	if !p.started.Load() {
-		return nil
-	}
-	p.cancel()
-	p.wg.Wait()
-	var errs []error
-	// Points buffered during an outage get one last chance, then the aggregate is
-	// exported once more so nothing accepted is left unexported.
-	if p.mem == nil {
-		p.flushPending(ctx)
-		p.replay(ctx)
-		if n := p.buf.points(); n > 0 {
-			p.logger.Error("tasker_cache: backend unreachable at shutdown; buffered points lost", zap.Int("points", n))
-		}
-	}
-	p.exportOnce(ctx, p.now(), true)
-	if p.mem == nil {
-		if err := p.be.ForgetReplica(ctx, p.instance); err != nil {
-			p.logger.Warn("tasker_cache: cannot remove this replica's readiness marker; the exporter will wait for it until it is a retention old", zap.Error(err))
-		}
-	}
-	if p.storage != nil {
-		if err := p.save(ctx); err != nil {
-			errs = append(errs, err)
-		}
-		errs = append(errs, p.storage.Close(ctx))
-	}
-	if p.registry != nil {
-		errs = append(errs, p.registry.handle.Unregister())
-	}
-	if p.be != nil {
-		errs = append(errs, p.be.Close())
-	}
-	p.tel.Shutdown()
-	return errors.Join(errs...)
 }
 
 // ConsumeMetrics merges every aggregatable data point into the aggregate; summaries
@@ -238,7 +124,7 @@ func (p *cacheProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics)
 				if !force && p.cfg.MaxSeries > 0 && !tx.Has(u.ID) && tx.Len() >= p.cfg.MaxSeries {
 					return false
 				}
-				if err := tx.Merge(u, d.describeFn); err != nil {
+				if err := tx.Merge(u, d.templateFn); err != nil {
 					p.logger.Warn("tasker_cache: cannot describe series; point dropped", zap.Error(err))
 				}
 				return true
@@ -331,7 +217,7 @@ func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge fun
 	// One describer per call, its fields set per point: a closure per point would cost
 	// two allocations per point on the hot path.
 	d := &describer{ident: p.ident}
-	d.describeFn = d.describe
+	d.describeFn, d.templateFn = d.describe, d.template
 	for _, rm := range md.ResourceMetrics().All() {
 		for _, sm := range rm.ScopeMetrics().All() {
 			scope := p.ident.Scope(rm.Resource(), sm.Scope())
@@ -364,7 +250,7 @@ func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge fun
 					if bounds.Len() > 0 {
 						p.checkBounds(ctx, &mt, attrs, u.ID)
 					}
-					*d = describer{ident: p.ident, scope: &scope, mt: &mt, res: rm.Resource(), is: sm.Scope(), m: m, attrs: attrs, bounds: bounds, overflow: p.overflow, describeFn: d.describeFn}
+					*d = describer{ident: p.ident, scope: &scope, mt: &mt, res: rm.Resource(), is: sm.Scope(), m: m, attrs: attrs, bounds: bounds, overflow: p.overflow, describeFn: d.describeFn, templateFn: d.templateFn}
 					if !merge(&u, d, false) {
 						p.tel.ProcessorTaskerCacheSeriesOverflow.Add(ctx, 1)
 						d.attrs = p.overflow

@@ -47,58 +47,29 @@ func (m *Memory) LastExported(context.Context) (int64, error) {
 	return m.lastExp, nil
 }
 
+// Apply is the batched transaction of the Backend interface: the updates merge under
+// one lock acquisition, through the same Tx the processor's hot path uses.
 func (m *Memory) Apply(_ context.Context, batchID string, ups []series.Update, now time.Time) error {
-	n := now.UnixNano()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if batchID != "" {
-		if exp, seen := m.batches[batchID]; seen && exp > n {
-			return nil
+	m.Tx(now, func(tx *Tx) {
+		if batchID != "" {
+			if exp, seen := m.batches[batchID]; seen && exp > tx.now {
+				return
+			}
+			m.batches[batchID] = tx.expiry
 		}
-		m.batches[batchID] = n + int64(m.retention)
-	}
-	expiry := n + int64(m.retention)
-	for i := range ups {
-		u := &ups[i]
-		e := m.series[u.ID]
-		if e == nil {
-			e = &entry{state: series.State{ID: u.ID, Kind: u.Kind, FirstSeen: n}}
-			m.series[u.ID] = e
+		for i := range ups {
+			tx.merge(&ups[i], ups[i].Desc, nil)
 		}
-		if e.state.Desc == nil && u.Desc != nil {
-			e.state.Desc = u.Desc
-		}
-		series.Merge(u.Kind, &e.state.Point, &u.Point)
-		e.state.LastUpdate = n
-		e.expiry = max(e.expiry, expiry)
-	}
+	})
 	return nil
 }
 
-// ApplyOne merges a single update without a batch marker: the processor's hot path for
-// the memory backend (no slice, no lock per batch beyond this call).
-func (m *Memory) ApplyOne(u *series.Update, now int64) {
-	m.mu.Lock()
-	e := m.series[u.ID]
-	if e == nil {
-		e = &entry{state: series.State{ID: u.ID, Kind: u.Kind, FirstSeen: now}}
-		m.series[u.ID] = e
-	}
-	if e.state.Desc == nil && u.Desc != nil {
-		e.state.Desc = u.Desc
-	}
-	series.Merge(u.Kind, &e.state.Point, &u.Point)
-	e.state.LastUpdate = now
-	e.expiry = max(e.expiry, now+int64(m.retention))
-	m.mu.Unlock()
-}
-
-// Has reports whether the series exists (the processor uses it to skip descriptors).
+// Has reports whether the series exists with its descriptor.
 func (m *Memory) Has(id series.ID) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e := m.series[id]
-	return e != nil && e.state.Desc != nil
+	return e != nil && e.state.Described()
 }
 
 func (m *Memory) Snapshot(_ context.Context, now time.Time) ([]series.State, int, error) {
@@ -111,7 +82,7 @@ func (m *Memory) Snapshot(_ context.Context, now time.Time) ([]series.State, int
 		if e.expiry <= n {
 			continue
 		}
-		if e.state.Desc == nil {
+		if !e.state.Described() {
 			missing++
 			continue
 		}
@@ -279,33 +250,43 @@ func (m *Memory) Tx(now time.Time, fn func(tx *Tx)) {
 // Has reports whether the series is held (with its descriptor).
 func (tx *Tx) Has(id series.ID) bool {
 	e := tx.m.series[id]
-	return e != nil && e.state.Desc != nil
+	return e != nil && e.state.Described()
 }
 
 // Len is the number of series held.
 func (tx *Tx) Len() int { return len(tx.m.series) }
 
-// Merge merges u; desc is called when the series has no descriptor yet. It returns
-// desc's error, in which case nothing was merged.
-func (tx *Tx) Merge(u *series.Update, desc func() ([]byte, error)) error {
-	e := tx.m.series[u.ID]
-	if e == nil || e.state.Desc == nil {
-		d, err := desc()
+// Merge merges u; desc is called when the series has no descriptor yet, and what it
+// returns is kept as pdata (never encoded). It returns desc's error, in which case
+// nothing was merged.
+func (tx *Tx) Merge(u *series.Update, desc func() (*series.Template, error)) error {
+	if e := tx.m.series[u.ID]; e == nil || !e.state.Described() {
+		t, err := desc()
 		if err != nil {
 			return err
 		}
-		if e == nil {
-			e = &entry{state: series.State{ID: u.ID, Kind: u.Kind, FirstSeen: tx.now}}
-			tx.m.series[u.ID] = e
-		}
-		e.state.Desc = d
+		tx.merge(u, nil, t)
+		return nil
+	}
+	tx.merge(u, nil, nil)
+	return nil
+}
+
+// merge merges u, giving a new (or undescribed) series the descriptor desc or tmpl.
+func (tx *Tx) merge(u *series.Update, desc []byte, tmpl *series.Template) {
+	e := tx.m.series[u.ID]
+	if e == nil {
+		e = &entry{state: series.State{ID: u.ID, Kind: u.Kind, FirstSeen: tx.now}}
+		tx.m.series[u.ID] = e
+	}
+	if !e.state.Described() {
+		e.state.Desc, e.state.Tmpl = desc, tmpl
 	}
 	series.Merge(u.Kind, &e.state.Point, &u.Point)
 	e.state.LastUpdate = tx.now
 	if e.expiry < tx.expiry {
 		e.expiry = tx.expiry
 	}
-	return nil
 }
 
 // SavedState is the memory backend's state as snapshotted to a storage extension.
@@ -332,6 +313,12 @@ func (m *Memory) Save() SavedState {
 			p := clone(e.state.Exported)
 			s.Exported = &p
 		}
+		if s.Desc == nil && s.Tmpl != nil {
+			if d, err := s.Tmpl.Encode(); err == nil {
+				s.Desc = d
+			}
+		}
+		s.Tmpl = nil
 		out.Series = append(out.Series, SavedSeries{State: s, Expiry: e.expiry})
 	}
 	return out

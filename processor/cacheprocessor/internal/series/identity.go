@@ -195,12 +195,19 @@ func (id *Identifier) writeValue(d *xxhash.Digest, v pcommon.Value) {
 // value. The hashes let the exporter group series back into resources and metrics.
 const descHeader = 16
 
-var protoMarshaler = &pmetric.ProtoMarshaler{}
-var protoUnmarshaler = &pmetric.ProtoUnmarshaler{}
-
 // Descriptor builds the descriptor of a series from its resource, scope, metric and
-// point attributes (dropped attributes removed).
+// point attributes (dropped attributes removed): its Template, encoded.
 func (id *Identifier) Descriptor(s *Scope, m *Metric, res pcommon.Resource, scope pcommon.InstrumentationScope, metric pmetric.Metric, attrs pcommon.Map, bounds pcommon.Float64Slice) ([]byte, error) {
+	t, err := id.Template(s, m, res, scope, metric, attrs, bounds)
+	if err != nil {
+		return nil, err
+	}
+	return t.Encode()
+}
+
+// Template builds what a descriptor holds, as pdata (the memory backend keeps it so,
+// and never encodes it on the hot path).
+func (id *Identifier) Template(s *Scope, m *Metric, res pcommon.Resource, scope pcommon.InstrumentationScope, metric pmetric.Metric, attrs pcommon.Map, bounds pcommon.Float64Slice) (*Template, error) {
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
 	copyWithout(res.Attributes(), rm.Resource().Attributes(), id.dropResource)
@@ -233,14 +240,7 @@ func (id *Identifier) Descriptor(s *Scope, m *Metric, res pcommon.Resource, scop
 		return nil, errors.New("series: kind not aggregated")
 	}
 	copyWithout(attrs, pointAttrs, id.dropPoint)
-	body, err := protoMarshaler.MarshalMetrics(md)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, descHeader, descHeader+len(body))
-	binary.LittleEndian.PutUint64(out[0:], s.ResHash)
-	binary.LittleEndian.PutUint64(out[8:], m.MetricHash)
-	return append(out, body...), nil
+	return &Template{ResHash: s.ResHash, MetricHash: m.MetricHash, MD: md}, nil
 }
 
 func copyWithout(src, dst pcommon.Map, drop map[string]struct{}) {
@@ -259,12 +259,4 @@ func DescHashes(desc []byte) (res, metric uint64, err error) {
 		return 0, 0, errors.New("series: descriptor too short")
 	}
 	return binary.LittleEndian.Uint64(desc[0:]), binary.LittleEndian.Uint64(desc[8:]), nil
-}
-
-// DecodeDescriptor returns the one-point Metrics a descriptor holds.
-func DecodeDescriptor(desc []byte) (pmetric.Metrics, error) {
-	if len(desc) < descHeader {
-		return pmetric.Metrics{}, errors.New("series: descriptor too short")
-	}
-	return protoUnmarshaler.UnmarshalMetrics(desc[descHeader:])
 }

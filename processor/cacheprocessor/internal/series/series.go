@@ -138,9 +138,12 @@ func (u *Update) Refuse() {
 
 // State is a series as a backend holds it.
 type State struct {
-	ID    ID
-	Kind  Kind
-	Desc  []byte
+	ID   ID
+	Kind Kind
+	Desc []byte
+	// Tmpl is the descriptor kept as pdata (the memory backend's hot path); when set,
+	// Desc may be nil.
+	Tmpl  *Template `json:"-"`
 	Point Point
 	// FirstSeen is when the backend first saw the series (the start time of
 	// cumulative output for additive kinds); LastUpdate the last Apply that touched it.
