@@ -32,9 +32,9 @@ const (
 
 var defs = [numMetrics]def{
 	mTaskOutcomes: {name: "tasker.task.outcomes", unit: "{task}", description: "Task runs that ended, by task name and outcome (terminal events after de-duplication)."},
-	mTaskDuration: {name: "tasker.task.duration", unit: "s", histogram: true, description: "Duration of task runs in seconds, by task name and outcome. Buckets: Tasker's defaults 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10."},
+	mTaskDuration: {name: "tasker.task.duration", unit: "s", histogram: true, description: "Duration of task runs in seconds, by task name and outcome."},
 	mStepOutcomes: {name: "tasker.step.outcomes", unit: "{attempt}", step: true, description: "Step attempts that ended, by task name, step name and outcome (terminal events after de-duplication)."},
-	mStepDuration: {name: "tasker.step.duration", unit: "s", histogram: true, step: true, description: "Duration of step attempts in seconds, by task name, step name and outcome. Buckets as tasker.task.duration."},
+	mStepDuration: {name: "tasker.step.duration", unit: "s", histogram: true, step: true, description: "Duration of step attempts in seconds, by task name, step name and outcome."},
 }
 
 type seriesKey struct {
