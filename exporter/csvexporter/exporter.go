@@ -97,23 +97,29 @@ func newCSVExporter(cfg *Config, signal string, set exporter.Settings) (*csvExpo
 func (e *csvExporter) start(_ context.Context, host component.Host) error {
 	reg, err := taskerregistry.Find(host, e.cfg.Registry)
 	if err != nil {
-		return fmt.Errorf("%s (%s): %w", e.id, e.o.signal, err)
+		return e.startError(err)
 	}
 	p, err := newPlugin(e.cfg, e.id, e.version)
 	if err != nil {
-		return fmt.Errorf("%s (%s): %w", e.id, e.o.signal, err)
+		return e.startError(err)
 	}
 	// The collector makes one instance per signal with the same id: they share the plugin.
 	h, err := reg.Register(p, taskerregistry.WithShared())
 	if err != nil {
-		return fmt.Errorf("%s (%s): registering with tasker_registry: %w", e.id, e.o.signal, err)
+		return e.startError(fmt.Errorf("registering with tasker_registry: %w", err))
 	}
 	if err := e.out.Start(); err != nil {
 		_ = h.Unregister()
-		return fmt.Errorf("tasker_csv (%s): %w", e.o.signal, err)
+		return e.startError(err)
 	}
 	e.handle = h
 	return nil
+}
+
+// startError prefixes an error of start with the component type, then the instance and
+// its signal: "tasker_csv: tasker_csv/x (metrics): ...".
+func (e *csvExporter) startError(err error) error {
+	return fmt.Errorf("%s: %s (%s): %w", metadata.Type, e.id, e.o.signal, err)
 }
 
 func (e *csvExporter) shutdown(context.Context) error {

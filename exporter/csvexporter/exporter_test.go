@@ -443,7 +443,7 @@ func TestStartFailsBelowRegularFile(t *testing.T) {
 			require.NoError(t, err)
 			err = c.Start(context.Background(), componenttest.NewNopHost())
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "tasker_csv ("+name+")")
+			assert.Regexp(t, `^tasker_csv: tasker_csv/\S+ \(`+name+`\): `, err.Error())
 			assert.Contains(t, err.Error(), file)
 			assert.Contains(t, err.Error(), "not a directory")
 			require.NoError(t, c.Shutdown(context.Background()))

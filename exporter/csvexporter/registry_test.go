@@ -347,7 +347,7 @@ func TestRegistryFind(t *testing.T) {
 	t.Run("configured id missing", func(t *testing.T) {
 		e, _, err := start(t, newRegistryHost(t, ""), func(c *Config) { c.Registry = &missing })
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), `tasker_csv/f (logs): registry "tasker_registry/missing": no such extension is running`)
+		assert.Contains(t, err.Error(), `tasker_csv: tasker_csv/f (logs): registry "tasker_registry/missing": no such extension is running`)
 		require.NoError(t, e.Shutdown(ctx))
 	})
 	t.Run("configured id missing, no extensions", func(t *testing.T) {
@@ -391,7 +391,7 @@ func TestRegistryFind(t *testing.T) {
 		e, _, err := start(t, host, nil)
 		require.Error(t, err)
 		assert.True(t, errors.Is(err, taskerregistry.ErrAlreadyRegistered), "%v", err)
-		assert.Contains(t, err.Error(), "tasker_csv/f (logs): registering with tasker_registry")
+		assert.Contains(t, err.Error(), "tasker_csv: tasker_csv/f (logs): registering with tasker_registry")
 		require.NoError(t, e.Shutdown(ctx))
 	})
 }

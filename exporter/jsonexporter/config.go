@@ -68,6 +68,9 @@ type Config struct {
 	// Unset: the only tasker_registry extension running, if any (several: Start fails);
 	// none running: the exporter works without registering.
 	Registry *component.ID `mapstructure:"registry"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
 }
 
 // Validate checks the configuration and reports every problem at once.

@@ -110,19 +110,25 @@ type worker struct {
 func (e *jsonExporter) start(_ context.Context, host component.Host) error {
 	reg, err := taskerregistry.Find(host, e.cfg.Registry)
 	if err != nil {
-		return fmt.Errorf("%s (%s): %w", e.id, e.signal, err)
+		return e.startError(err)
 	}
 	// The collector makes one instance per signal with the same id: they share the plugin.
 	h, err := reg.Register(newPlugin(e.cfg, e.id, e.version), taskerregistry.WithShared())
 	if err != nil {
-		return fmt.Errorf("%s (%s): registering with tasker_registry: %w", e.id, e.signal, err)
+		return e.startError(fmt.Errorf("registering with tasker_registry: %w", err))
 	}
 	if err := e.out.Start(); err != nil {
 		_ = h.Unregister()
-		return err
+		return e.startError(err)
 	}
 	e.handle = h
 	return nil
+}
+
+// startError prefixes an error of start with the component type, then the instance and
+// its signal: "tasker_json: tasker_json/x (metrics): ...".
+func (e *jsonExporter) startError(err error) error {
+	return fmt.Errorf("%s: %s (%s): %w", metadata.Type, e.id, e.signal, err)
 }
 
 func (e *jsonExporter) shutdown(context.Context) error {

@@ -116,6 +116,7 @@ func TestStartFailsOnUnwritablePath(t *testing.T) {
 	err = e.Start(ctx, componenttest.NewNopHost())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), blocker)
+	assert.Regexp(t, `^tasker_json: tasker_json/\S+ \(logs\): `, err.Error())
 	require.NoError(t, e.Shutdown(ctx))
 }
 

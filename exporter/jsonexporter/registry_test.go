@@ -338,7 +338,7 @@ func TestRegistryFind(t *testing.T) {
 	t.Run("configured id missing", func(t *testing.T) {
 		e, _, err := start(t, newRegistryHost(t, ""), func(c *Config) { c.Registry = &missing })
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), `tasker_json/f (metrics): registry "tasker_registry/missing": no such extension is running`)
+		assert.Contains(t, err.Error(), `tasker_json: tasker_json/f (metrics): registry "tasker_registry/missing": no such extension is running`)
 		require.NoError(t, e.Shutdown(ctx))
 	})
 	t.Run("configured id missing, no extensions", func(t *testing.T) {
@@ -382,7 +382,7 @@ func TestRegistryFind(t *testing.T) {
 		e, _, err := start(t, host, nil)
 		require.Error(t, err)
 		assert.True(t, errors.Is(err, taskerregistry.ErrAlreadyRegistered), "%v", err)
-		assert.Contains(t, err.Error(), "tasker_json/f (metrics): registering with tasker_registry")
+		assert.Contains(t, err.Error(), "tasker_json: tasker_json/f (metrics): registering with tasker_registry")
 		require.NoError(t, e.Shutdown(ctx))
 	})
 }

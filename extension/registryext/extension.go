@@ -6,6 +6,7 @@ package registryext
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -96,13 +97,13 @@ func (e *registryExtension) Start(ctx context.Context, host component.Host) erro
 	defer e.mu.Unlock()
 	ln, err := e.cfg.ServerConfig.ToListener(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("tasker_registry: %w", err)
 	}
 	handler := newHandler(e.reg, e.cfg, e.set.Logger, e.tel)
 	srv, err := e.cfg.ServerConfig.ToServer(ctx, host.GetExtensions(), e.set.TelemetrySettings, handler)
 	if err != nil {
 		_ = ln.Close()
-		return err
+		return fmt.Errorf("tasker_registry: %w", err)
 	}
 	e.server, e.addr, e.done = srv, ln.Addr(), make(chan struct{})
 	if e.cfg.Token == "" && !e.cfg.ServerConfig.Auth.HasValue() && !isLoopback(ln.Addr()) {

@@ -472,7 +472,9 @@ func TestStartFailsOnBusyPort(t *testing.T) {
 	cfg2.ServerConfig.NetAddr.Endpoint = first.Addr().String()
 	second, err := newExtension(cfg2, extensionSettings())
 	require.NoError(t, err)
-	require.Error(t, second.Start(context.Background(), componenttest.NewNopHost()))
+	err = second.Start(context.Background(), componenttest.NewNopHost())
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "tasker_registry: "), err.Error())
 	require.NoError(t, second.Shutdown(context.Background()))
 }
 

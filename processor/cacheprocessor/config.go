@@ -93,6 +93,9 @@ type Config struct {
 	Redis redisbackend.Config `mapstructure:"redis"`
 	// Memcached configures backend memcached (and the second probe of auto).
 	Memcached memcachedbackend.Config `mapstructure:"memcached"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
 }
 
 func defaultInstanceID() string {
