@@ -16,10 +16,6 @@ import (
 
 const benchBatch = 1000
 
-func reportItems(b *testing.B, items int) {
-	b.ReportMetric(float64(b.N*items)/b.Elapsed().Seconds(), "items/s")
-}
-
 // BenchmarkEncodeMetrics encodes 1,000 Tasker-shaped data points (counters with three
 // labels and histograms with Tasker's 11 buckets) as the exporter does per export:
 // scan for the label keys and bounds, choose the layout, encode the rows.
@@ -48,7 +44,7 @@ func BenchmarkEncodeMetrics(b *testing.B) {
 				}
 				n = len(enc.encodeMetrics(md, &groups[0], cached))
 			}
-			reportItems(b, benchBatch)
+			testgen.ReportItems(b, benchBatch)
 			b.ReportMetric(float64(n)/benchBatch, "B/item")
 		})
 	}
@@ -66,7 +62,7 @@ func BenchmarkEncodeLogs(b *testing.B) {
 		groups := enc.split(rls.Len(), func(i int) pcommon.Resource { return rls.At(i).Resource() })
 		n = len(enc.encodeLogs(ld, &groups[0], o.fixed))
 	}
-	reportItems(b, benchBatch)
+	testgen.ReportItems(b, benchBatch)
 	b.ReportMetric(float64(n)/benchBatch, "B/item")
 }
 
@@ -82,7 +78,7 @@ func BenchmarkEncodeSpans(b *testing.B) {
 		groups := enc.split(rss.Len(), func(i int) pcommon.Resource { return rss.At(i).Resource() })
 		n = len(enc.encodeTraces(td, &groups[0], o.fixed))
 	}
-	reportItems(b, benchBatch)
+	testgen.ReportItems(b, benchBatch)
 	b.ReportMetric(float64(n)/benchBatch, "B/item")
 }
 
@@ -104,7 +100,7 @@ func BenchmarkExportMetrics(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportItems(b, benchBatch)
+	testgen.ReportItems(b, benchBatch)
 	b.StopTimer()
 	require.NoError(b, exp.Shutdown(ctx))
 }

@@ -423,7 +423,7 @@ func BenchmarkExportMetricsRegistry(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportItems(b, benchBatch)
+	testgen.ReportItems(b, benchBatch)
 	b.StopTimer()
 	reg := registrytest.Registry(b, host, set.ID)
 	require.EqualValues(b, b.N+1, reg.Stats().Plugins["tasker_csv"].Exports)

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/ndjson"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 )
 
@@ -71,6 +72,24 @@ type Config struct {
 
 	// prevent unkeyed literal initialization
 	_ struct{}
+}
+
+// codecOptions are the encoding settings of the configuration.
+func (c *Config) codecOptions() ndjson.Options {
+	o := ndjson.Options{
+		FieldMapping:     c.FieldMapping,
+		AdditionalFields: c.AdditionalFields,
+		FlattenLabels:    c.Labels == LabelsFlatten,
+		LabelPrefix:      c.LabelPrefix,
+		LabelSeparator:   c.LabelSeparator,
+		Tasker:           c.Format == FormatTasker,
+		IncludeMetadata:  c.IncludeMetadata,
+		Pretty:           c.Pretty,
+	}
+	if c.GroupBy != nil {
+		o.GroupBy = c.GroupBy.ResourceAttribute
+	}
+	return o
 }
 
 // Validate checks the configuration and reports every problem at once.

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/jsonexporter/internal/metadata"
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/ndjson"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
 
@@ -43,7 +44,6 @@ type jsonExporter struct {
 	logger  *zap.Logger
 	out     *filewriter.Output
 	tel     *metadata.TelemetryBuilder
-	keys    *keyTable
 	pool    sync.Pool
 
 	// format is what the signal is written as (reported to the registry): tasker for
@@ -75,34 +75,19 @@ func newJSONExporter(cfg *Config, signal string, set exporter.Settings) (*jsonEx
 		version: set.BuildInfo.Version,
 		logger:  set.Logger,
 		out:     out,
-		keys:    newKeyTable(cfg.FieldMapping, cfg.AdditionalFields),
 		format:  FormatNDJSON,
 	}
-	taskerDoc := cfg.Format == FormatTasker && signal == signalMetrics
-	if taskerDoc {
+	o := cfg.codecOptions()
+	o.Tasker = o.Tasker && signal == signalMetrics
+	if o.Tasker {
 		e.format = FormatTasker
 		if cfg.Pretty { // indented documents: no line is a record
 			out.SetFraming(filewriter.FramingNone)
 		}
 	}
-	entryKeys := e.keys
-	if taskerDoc {
-		entryKeys = newKeyTable(cfg.FieldMapping, nil)
-	}
-	e.pool.New = func() any {
-		w := &worker{enc: newEncoder(cfg, entryKeys)}
-		if taskerDoc {
-			w.doc = newTaskerDoc(cfg, e.keys)
-		}
-		return w
-	}
+	codec := ndjson.New(o)
+	e.pool.New = func() any { return codec.NewEncoder() }
 	return e, nil
-}
-
-// worker is the pooled per-call state.
-type worker struct {
-	enc *encoder
-	doc *taskerDoc
 }
 
 // start finds the tasker_registry (the configured one, else the only one running, if
@@ -151,23 +136,23 @@ func (e *jsonExporter) report(start time.Time, items int, bytes int64, err error
 // write writes every group and returns the bytes written. On failure it also returns
 // the names of the groups not written (nil when none was written, so the whole batch is
 // retried).
-func (e *jsonExporter) write(groups []groupBuf) (int64, map[string]bool, error) {
+func (e *jsonExporter) write(groups []ndjson.Group) (int64, map[string]bool, error) {
 	var n int64
 	for i, g := range groups {
-		if len(g.buf) == 0 {
+		if len(g.Buf) == 0 {
 			continue
 		}
-		if err := e.out.Write(g.name, nil, g.buf); err != nil {
+		if err := e.out.Write(g.Name, nil, g.Buf); err != nil {
 			if i == 0 {
 				return n, nil, err
 			}
 			left := map[string]bool{}
 			for _, r := range groups[i:] {
-				left[r.name] = true
+				left[r.Name] = true
 			}
 			return n, left, err
 		}
-		n += int64(len(g.buf))
+		n += int64(len(g.Buf))
 	}
 	return n, nil, nil
 }
@@ -185,15 +170,9 @@ func (e *jsonExporter) inGroups(left map[string]bool) func(pcommon.Map) bool {
 
 func (e *jsonExporter) consumeMetrics(_ context.Context, md pmetric.Metrics) error {
 	start := time.Now()
-	w := e.pool.Get().(*worker)
-	defer e.pool.Put(w)
-	var groups []groupBuf
-	if w.doc != nil {
-		groups = w.doc.encode(w.enc, md)
-	} else {
-		groups = w.enc.encodeMetrics(md)
-	}
-	n, left, err := e.write(groups)
+	enc := e.pool.Get().(*ndjson.Encoder)
+	defer e.pool.Put(enc)
+	n, left, err := e.write(enc.Metrics(md))
 	e.report(start, md.DataPointCount(), n, err)
 	if err != nil {
 		if left != nil { // retry only the groups that were not written
@@ -213,9 +192,9 @@ func (e *jsonExporter) consumeMetrics(_ context.Context, md pmetric.Metrics) err
 
 func (e *jsonExporter) consumeLogs(_ context.Context, ld plog.Logs) error {
 	start := time.Now()
-	w := e.pool.Get().(*worker)
-	defer e.pool.Put(w)
-	n, left, err := e.write(w.enc.encodeLogs(ld))
+	enc := e.pool.Get().(*ndjson.Encoder)
+	defer e.pool.Put(enc)
+	n, left, err := e.write(enc.Logs(ld))
 	e.report(start, ld.LogRecordCount(), n, err)
 	if err != nil {
 		if left != nil {
@@ -235,9 +214,9 @@ func (e *jsonExporter) consumeLogs(_ context.Context, ld plog.Logs) error {
 
 func (e *jsonExporter) consumeTraces(_ context.Context, td ptrace.Traces) error {
 	start := time.Now()
-	w := e.pool.Get().(*worker)
-	defer e.pool.Put(w)
-	n, left, err := e.write(w.enc.encodeTraces(td))
+	enc := e.pool.Get().(*ndjson.Encoder)
+	defer e.pool.Put(enc)
+	n, left, err := e.write(enc.Traces(td))
 	e.report(start, td.SpanCount(), n, err)
 	if err != nil {
 		if left != nil {

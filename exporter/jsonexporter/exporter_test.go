@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/jsonexporter/internal/metadata"
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/ndjson/ndjsontest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
 )
@@ -65,7 +66,7 @@ func TestExportAllSignalsToFiles(t *testing.T) {
 	for signal, n := range map[string]int{"metrics": 150, "logs": 70, "traces": 30} {
 		raw, err := os.ReadFile(filepath.Join(dir, signal+".json"))
 		require.NoError(t, err)
-		lines := splitLines(raw)
+		lines := ndjsontest.Lines(raw)
 		require.Len(t, lines, n, signal)
 		for _, l := range lines {
 			require.True(t, json.Valid(l))
@@ -133,7 +134,7 @@ func TestGroupByRetriesOnlyUnwrittenGroups(t *testing.T) {
 	e, err := NewFactory().CreateMetrics(ctx, exportertest.NewNopSettings(metadata.Type), cfg)
 	require.NoError(t, err)
 	require.NoError(t, e.Start(ctx, componenttest.NewNopHost()))
-	md := fixtureMetrics()
+	md := ndjsontest.Metrics()
 	err = e.ConsumeMetrics(ctx, md)
 	require.Error(t, err)
 	var me consumererror.Metrics
@@ -145,5 +146,5 @@ func TestGroupByRetriesOnlyUnwrittenGroups(t *testing.T) {
 	require.NoError(t, e.Shutdown(ctx))
 	raw, err := os.ReadFile(filepath.Join(dir, "billing", "metrics.json"))
 	require.NoError(t, err)
-	assert.Len(t, splitLines(raw), md.DataPointCount()/2)
+	assert.Len(t, ndjsontest.Lines(raw), md.DataPointCount()/2)
 }

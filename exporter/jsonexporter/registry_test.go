@@ -25,6 +25,7 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/exporter/jsonexporter/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/ndjson/ndjsontest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
 
@@ -124,7 +125,7 @@ func TestRegistryRegistersAndReports(t *testing.T) {
 	for signal, items := range map[string]int{"metrics": 150, "logs": 70, "traces": 30} {
 		raw, err := os.ReadFile(filepath.Join(dir, signal+".json"))
 		require.NoError(t, err)
-		assert.Len(t, splitLines(raw), items, signal)
+		assert.Len(t, ndjsontest.Lines(raw), items, signal)
 	}
 
 	// The plugin lives until its last instance shuts down.
@@ -152,7 +153,7 @@ func TestRegistryReportsFailures(t *testing.T) {
 	e, err := NewFactory().CreateMetrics(ctx, exporterSettings(""), cfg)
 	require.NoError(t, err)
 	require.NoError(t, e.Start(ctx, host))
-	require.Error(t, e.ConsumeMetrics(ctx, fixtureMetrics()))
+	require.Error(t, e.ConsumeMetrics(ctx, ndjsontest.Metrics()))
 	defer func() { require.NoError(t, e.Shutdown(ctx)) }()
 
 	st := reg.Stats().Plugins["tasker_json"]
@@ -208,7 +209,7 @@ func TestRegistryExportMatchesFile(t *testing.T) {
 			defer func() { require.NoError(t, e.Shutdown(ctx)) }()
 			assert.Len(t, regA.Plugins(), 1, "only the built-in prometheus plugin in the other registry")
 
-			md := fixtureMetrics()
+			md := ndjsontest.Metrics()
 			require.NoError(t, e.ConsumeMetrics(ctx, md))
 			var file []byte
 			require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
@@ -236,7 +237,7 @@ func TestRegistryExportMatchesFile(t *testing.T) {
 					got, want = maskExportTime(t, got), maskExportTime(t, want)
 				}
 				if cfg.GroupBy != nil { // one file per group; the export is all of them
-					assert.ElementsMatch(t, splitLines(want), splitLines(got))
+					assert.ElementsMatch(t, ndjsontest.Lines(want), ndjsontest.Lines(got))
 					assert.Len(t, got, len(want))
 					continue
 				}
@@ -291,14 +292,14 @@ func TestRegistryEncoderGolden(t *testing.T) {
 		t.Run(tc.golden, func(t *testing.T) {
 			cfg := testConfig(tc.mut)
 			enc := newMetricsEncoder(cfg)
-			enc.now = func() time.Time { return time.Date(2026, 11, 23, 1, 2, 3, 0, time.UTC) }
+			enc.Now = func() time.Time { return time.Date(2026, 11, 23, 1, 2, 3, 0, time.UTC) }
 			var buf bytes.Buffer
-			res, err := enc.Encode(context.Background(), "json", fixtureMetrics(), &buf)
+			res, err := enc.Encode(context.Background(), "json", ndjsontest.Metrics(), &buf)
 			require.NoError(t, err)
-			want, err := os.ReadFile(filepath.Join("testdata", "golden", tc.golden))
+			want, err := os.ReadFile(filepath.Join(goldenDir, tc.golden))
 			require.NoError(t, err)
 			assert.Equal(t, string(want), buf.String())
-			assert.Equal(t, taskerregistry.Result{Items: fixtureMetrics().DataPointCount(), Bytes: int64(buf.Len())}, res)
+			assert.Equal(t, taskerregistry.Result{Items: ndjsontest.Metrics().DataPointCount(), Bytes: int64(buf.Len())}, res)
 		})
 	}
 
@@ -318,7 +319,7 @@ func TestRegistryEncoderGolden(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	buf.Reset()
-	_, err = newMetricsEncoder(testConfig(nil)).Encode(ctx, "json", fixtureMetrics(), &buf)
+	_, err = newMetricsEncoder(testConfig(nil)).Encode(ctx, "json", ndjsontest.Metrics(), &buf)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Empty(t, buf.Bytes())
 }
@@ -372,7 +373,7 @@ func TestRegistryFind(t *testing.T) {
 		require.NoError(t, e.Shutdown(ctx))
 		raw, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
 		require.NoError(t, err)
-		assert.Len(t, splitLines(raw), 10)
+		assert.Len(t, ndjsontest.Lines(raw), 10)
 	})
 	t.Run("name taken", func(t *testing.T) {
 		host := newRegistryHost(t, "")
@@ -414,7 +415,7 @@ func BenchmarkExportMetricsRegistry(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportItems(b, benchBatch)
+	testgen.ReportItems(b, benchBatch)
 	b.StopTimer()
 	reg := registrytest.Registry(b, host, set.ID)
 	require.EqualValues(b, b.N+1, reg.Stats().Plugins["tasker_json"].Exports)

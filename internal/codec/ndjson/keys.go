@@ -1,10 +1,12 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package jsonexporter
+package ndjson
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
 )
@@ -125,8 +127,8 @@ func newKeyTable(mapping flatten.FieldMapping, additional map[string]any) *keyTa
 			t.skip[f] = true
 		}
 	}
-	for _, k := range sortedKeys(additional) {
-		v, err := json.Marshal(additional[k]) // checked by Config.Validate
+	for _, k := range slices.Sorted(maps.Keys(additional)) {
+		v, err := json.Marshal(additional[k]) // checked by the component's Config.Validate
 		if err != nil {
 			continue
 		}

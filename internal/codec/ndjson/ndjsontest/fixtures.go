@@ -1,9 +1,13 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package jsonexporter
+// Package ndjsontest holds the fixtures of the ndjson codec's goldens, shared with the
+// tasker_json exporter's tests.
+package ndjsontest
 
 import (
+	"bufio"
+	"bytes"
 	"math"
 	"time"
 
@@ -17,9 +21,9 @@ var t0 = time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC)
 
 func tsAt(d time.Duration) pcommon.Timestamp { return pcommon.NewTimestampFromTime(t0.Add(d)) }
 
-// fixtureMetrics covers every metric type, int and double values, non-finite doubles,
+// Metrics covers every metric type, int and double values, non-finite doubles,
 // nested attributes, escaping and two resources (for group_by).
-func fixtureMetrics() pmetric.Metrics {
+func Metrics() pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	for r, svc := range []string{"billing", "shipping"} {
 		rm := md.ResourceMetrics().AppendEmpty()
@@ -120,7 +124,8 @@ func fixtureMetrics() pmetric.Metrics {
 	return md
 }
 
-func fixtureLogs() plog.Logs {
+// Logs covers bodies of every kind, severities, trace context and escaping.
+func Logs() plog.Logs {
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
 	rl.Resource().Attributes().PutStr("service.name", "billing")
@@ -147,7 +152,8 @@ func fixtureLogs() plog.Logs {
 	return ld
 }
 
-func fixtureTraces() ptrace.Traces {
+// Traces covers span kinds, statuses, events, links and a parent.
+func Traces() ptrace.Traces {
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()
 	rs.Resource().Attributes().PutStr("service.name", "billing")
@@ -182,4 +188,15 @@ func fixtureTraces() ptrace.Traces {
 	l.SetSpanID(pcommon.SpanID{3, 3, 3, 3, 3, 3, 3, 3})
 	l.Attributes().PutStr("tasker.link", "previous_attempt")
 	return td
+}
+
+// Lines splits NDJSON output into its lines (copies, without the newlines).
+func Lines(b []byte) [][]byte {
+	var lines [][]byte
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, append([]byte(nil), sc.Bytes()...))
+	}
+	return lines
 }

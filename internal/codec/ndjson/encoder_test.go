@@ -1,10 +1,9 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package jsonexporter
+package ndjson
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -24,41 +23,43 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/ndjson/ndjsontest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-func testConfig(mut func(*Config)) *Config {
-	cfg := createDefaultConfig().(*Config)
+const (
+	signalMetrics = "metrics"
+	signalLogs    = "logs"
+	signalTraces  = "traces"
+)
+
+// testOptions are the options of tasker_json's default configuration, changed by mut.
+func testOptions(mut func(*Options)) *Options {
+	o := &Options{LabelPrefix: "label_", LabelSeparator: ".", IncludeMetadata: true}
 	if mut != nil {
-		mut(cfg)
+		mut(o)
 	}
-	return cfg
+	return o
 }
 
 // encodeAll runs the encoder for a signal the way the exporter does and joins the groups.
-func encodeAll(t *testing.T, cfg *Config, signal string, data any) []byte {
+func encodeAll(t *testing.T, o *Options, signal string, data any) []byte {
 	t.Helper()
-	keys := newKeyTable(cfg.FieldMapping, cfg.AdditionalFields)
-	var groups []groupBuf
+	enc := New(*o).NewEncoder()
+	enc.SetNow(func() time.Time { return time.Date(2026, 11, 23, 1, 2, 3, 0, time.UTC) })
+	var groups []Group
 	switch signal {
 	case signalMetrics:
-		if cfg.Format == FormatTasker {
-			doc := newTaskerDoc(cfg, keys)
-			doc.now = func() time.Time { return time.Date(2026, 11, 23, 1, 2, 3, 0, time.UTC) }
-			groups = doc.encode(newEncoder(cfg, newKeyTable(cfg.FieldMapping, nil)), data.(pmetric.Metrics))
-		} else {
-			groups = newEncoder(cfg, keys).encodeMetrics(data.(pmetric.Metrics))
-		}
+		groups = enc.Metrics(data.(pmetric.Metrics))
 	case signalLogs:
-		groups = newEncoder(cfg, keys).encodeLogs(data.(plog.Logs))
+		groups = enc.Logs(data.(plog.Logs))
 	case signalTraces:
-		groups = newEncoder(cfg, keys).encodeTraces(data.(ptrace.Traces))
+		groups = enc.Traces(data.(ptrace.Traces))
 	}
 	var out []byte
 	for _, g := range groups {
-		out = append(out, g.buf...)
+		out = append(out, g.Buf...)
 	}
 	return out
 }
@@ -80,41 +81,40 @@ func TestGolden(t *testing.T) {
 		name   string
 		signal string
 		data   any
-		mut    func(*Config)
+		mut    func(*Options)
 	}{
-		{"metrics.ndjson", signalMetrics, fixtureMetrics(), nil},
-		{"metrics_flatten.ndjson", signalMetrics, fixtureMetrics(), func(c *Config) { c.Labels = LabelsFlatten }},
-		{"metrics_mapped.ndjson", signalMetrics, fixtureMetrics(), func(c *Config) {
+		{"metrics.ndjson", signalMetrics, ndjsontest.Metrics(), nil},
+		{"metrics_flatten.ndjson", signalMetrics, ndjsontest.Metrics(), func(c *Options) { c.FlattenLabels = true }},
+		{"metrics_mapped.ndjson", signalMetrics, ndjsontest.Metrics(), func(c *Options) {
 			c.FieldMapping = map[string]string{"timestamp": "@timestamp", "value": "v"}
 			c.AdditionalFields = map[string]any{"env": "prod", "type": "overridden", "team": map[string]any{"id": 7}}
 		}},
-		{"metrics_tasker.json", signalMetrics, fixtureMetrics(), func(c *Config) { c.Format = FormatTasker }},
-		{"metrics_tasker_pretty.json", signalMetrics, fixtureMetrics(), func(c *Config) {
-			c.Format = FormatTasker
+		{"metrics_tasker.json", signalMetrics, ndjsontest.Metrics(), func(c *Options) { c.Tasker = true }},
+		{"metrics_tasker_pretty.json", signalMetrics, ndjsontest.Metrics(), func(c *Options) {
+			c.Tasker = true
 			c.Pretty = true
 			c.FieldMapping = map[string]string{"metrics": "data"}
 			c.AdditionalFields = map[string]any{"source": "otelcol-tasker"}
 		}},
-		{"metrics_tasker_nometa.json", signalMetrics, fixtureMetrics(), func(c *Config) {
-			c.Format = FormatTasker
+		{"metrics_tasker_nometa.json", signalMetrics, ndjsontest.Metrics(), func(c *Options) {
+			c.Tasker = true
 			c.IncludeMetadata = false
 		}},
-		{"logs.ndjson", signalLogs, fixtureLogs(), nil},
-		{"logs_flatten.ndjson", signalLogs, fixtureLogs(), func(c *Config) {
-			c.Labels = LabelsFlatten
+		{"logs.ndjson", signalLogs, ndjsontest.Logs(), nil},
+		{"logs_flatten.ndjson", signalLogs, ndjsontest.Logs(), func(c *Options) {
+			c.FlattenLabels = true
 			c.LabelPrefix = "attr."
 			c.LabelSeparator = "/"
 		}},
-		{"traces.ndjson", signalTraces, fixtureTraces(), nil},
+		{"traces.ndjson", signalTraces, ndjsontest.Traces(), nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := testConfig(tc.mut)
-			require.NoError(t, cfg.Validate())
+			cfg := testOptions(tc.mut)
 			out := encodeAll(t, cfg, tc.signal, tc.data)
 			golden(t, tc.name, out)
 			// Every line (ndjson) or the whole document (tasker) is valid JSON.
-			if cfg.Format == FormatTasker {
+			if cfg.Tasker {
 				var doc map[string]any
 				require.NoError(t, json.Unmarshal(out, &doc))
 				return
@@ -130,9 +130,9 @@ func TestGolden(t *testing.T) {
 // value with the pdata it came from, exactly.
 func TestRoundTripMetrics(t *testing.T) {
 	roundTripT = t
-	md := fixtureMetrics()
-	out := encodeAll(t, testConfig(nil), signalMetrics, md)
-	lines := splitLines(out)
+	md := ndjsontest.Metrics()
+	out := encodeAll(t, testOptions(nil), signalMetrics, md)
+	lines := ndjsontest.Lines(out)
 	i := 0
 	forEachPoint(md, func(m pmetric.Metric, attrs pcommon.Map, ts pcommon.Timestamp, check func(map[string]any)) {
 		require.Less(t, i, len(lines))
@@ -280,16 +280,6 @@ func normalize(v any) any {
 	}
 }
 
-func splitLines(b []byte) [][]byte {
-	var lines [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, append([]byte(nil), sc.Bytes()...))
-	}
-	return lines
-}
-
 // TestPythonRoundTrip has Python's json module read the NDJSON and the tasker document
 // and write back the numbers it parsed; Go compares them bit for bit with the pdata.
 func TestPythonRoundTrip(t *testing.T) {
@@ -301,13 +291,13 @@ func TestPythonRoundTrip(t *testing.T) {
 		t.Skip("python3 not found")
 	}
 	dir := t.TempDir()
-	md := fixtureMetrics()
+	md := ndjsontest.Metrics()
 	ndjson := filepath.Join(dir, "m.ndjson")
-	require.NoError(t, os.WriteFile(ndjson, encodeAll(t, testConfig(nil), signalMetrics, md), 0o644))
+	require.NoError(t, os.WriteFile(ndjson, encodeAll(t, testOptions(nil), signalMetrics, md), 0o644))
 	doc := filepath.Join(dir, "m.json")
-	require.NoError(t, os.WriteFile(doc, encodeAll(t, testConfig(func(c *Config) { c.Format = FormatTasker; c.Pretty = true }), signalMetrics, md), 0o644))
+	require.NoError(t, os.WriteFile(doc, encodeAll(t, testOptions(func(c *Options) { c.Tasker = true; c.Pretty = true }), signalMetrics, md), 0o644))
 	logs := filepath.Join(dir, "l.ndjson")
-	require.NoError(t, os.WriteFile(logs, encodeAll(t, testConfig(nil), signalLogs, fixtureLogs()), 0o644))
+	require.NoError(t, os.WriteFile(logs, encodeAll(t, testOptions(nil), signalLogs, ndjsontest.Logs()), 0o644))
 
 	script := `
 import json, sys
@@ -376,8 +366,8 @@ func keysOf(entries [][]any) []string {
 }
 
 func TestAdditionalFieldsReplaceStandardKeys(t *testing.T) {
-	cfg := testConfig(func(c *Config) { c.AdditionalFields = map[string]any{"name": "fixed"} })
-	for _, line := range splitLines(encodeAll(t, cfg, signalMetrics, fixtureMetrics())) {
+	cfg := testOptions(func(c *Options) { c.AdditionalFields = map[string]any{"name": "fixed"} })
+	for _, line := range ndjsontest.Lines(encodeAll(t, cfg, signalMetrics, ndjsontest.Metrics())) {
 		require.Empty(t, duplicateTopLevelKeys(t, line), "no duplicate keys: %s", line)
 		var o map[string]any
 		require.NoError(t, json.Unmarshal(line, &o))
@@ -386,18 +376,17 @@ func TestAdditionalFieldsReplaceStandardKeys(t *testing.T) {
 }
 
 func TestGroupBySplitsByResource(t *testing.T) {
-	cfg := testConfig(func(c *Config) {
-		c.Path = "./out/{group}/{signal}.json"
-		c.GroupBy = &filewriter.GroupByConfig{ResourceAttribute: "service.name", MaxOpenFiles: 10}
+	cfg := testOptions(func(c *Options) {
+		c.GroupBy = "service.name"
 	})
 	keys := newKeyTable(nil, nil)
-	groups := newEncoder(cfg, keys).encodeMetrics(fixtureMetrics())
+	groups := newEncoder(cfg, keys).encodeMetrics(ndjsontest.Metrics())
 	require.Len(t, groups, 2)
-	assert.Equal(t, "billing", groups[0].name)
-	assert.Equal(t, "shipping", groups[1].name)
+	assert.Equal(t, "billing", groups[0].Name)
+	assert.Equal(t, "shipping", groups[1].Name)
 	for _, g := range groups {
-		for _, line := range splitLines(g.buf) {
-			assert.Contains(t, string(line), `"service.name":"`+g.name+`"`)
+		for _, line := range ndjsontest.Lines(g.Buf) {
+			assert.Contains(t, string(line), `"service.name":"`+g.Name+`"`)
 		}
 	}
 }

@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package jsonexporter
+package ndjson
 
 import (
 	"bytes"
@@ -30,12 +30,12 @@ const (
 //
 // unlike Tasker, histogram entries keep count, sum and cumulative buckets.
 type taskerDoc struct {
-	cfg     *Config
+	o       *Options
 	keys    *keyTable
 	mapping []byte // field_mapping as a JSON object, nil when empty
 	now     func() time.Time
 
-	docs  []groupBuf // one document per group
+	docs  []Group // one document per group
 	count []int
 	seen  map[uint64]int // series key hash → occurrences in this document
 	seed  maphash.Seed
@@ -44,17 +44,17 @@ type taskerDoc struct {
 	tmp   []byte
 }
 
-func newTaskerDoc(cfg *Config, keys *keyTable) *taskerDoc {
-	d := &taskerDoc{cfg: cfg, keys: keys, now: time.Now, seen: map[uint64]int{}, seed: maphash.MakeSeed()}
-	if len(cfg.FieldMapping) > 0 {
-		d.mapping, _ = json.Marshal(cfg.FieldMapping)
+func newTaskerDoc(o *Options, keys *keyTable) *taskerDoc {
+	d := &taskerDoc{o: o, keys: keys, now: time.Now, seen: map[uint64]int{}, seed: maphash.MakeSeed()}
+	if len(o.FieldMapping) > 0 {
+		d.mapping, _ = json.Marshal(o.FieldMapping)
 	}
 	return d
 }
 
 // encode returns one document per group for md. The entries are written by the
 // NDJSON encoder's field helpers so both formats render values the same way.
-func (d *taskerDoc) encode(e *encoder, md pmetric.Metrics) []groupBuf {
+func (d *taskerDoc) encode(e *encoder, md pmetric.Metrics) []Group {
 	e.reset()
 	clear(d.seen)
 	d.count = d.count[:0]
@@ -82,9 +82,9 @@ func (d *taskerDoc) encode(e *encoder, md pmetric.Metrics) []groupBuf {
 	}
 	groups := e.finish()
 	for g := range groups {
-		e.cur, e.b = g, groups[g].buf
+		e.cur, e.b = g, groups[g].Buf
 		d.close(e, d.count[g], nowTS)
-		groups[g].buf = e.b
+		groups[g].Buf = e.b
 	}
 	return groups
 }
@@ -103,7 +103,7 @@ func (d *taskerDoc) close(e *encoder, n int, now pcommon.Timestamp) {
 		e.b = append(e.b, '"')
 	}
 	e.int(fTotalMetrics, int64(n))
-	if d.cfg.IncludeMetadata && e.key(fMetadata) {
+	if d.o.IncludeMetadata && e.key(fMetadata) {
 		e.b = append(e.b, `{"exporter":"`+taskerExporterName+`","version":"`+taskerExporterVersion+`","exported_at":"`...)
 		e.b = flatten.AppendTimestamp(e.b, now)
 		e.b = append(e.b, '"')
@@ -114,7 +114,7 @@ func (d *taskerDoc) close(e *encoder, n int, now pcommon.Timestamp) {
 		e.b = append(e.b, '}')
 	}
 	e.end(false)
-	if d.cfg.Pretty {
+	if d.o.Pretty {
 		var out bytes.Buffer
 		if err := json.Indent(&out, e.b, "", "  "); err == nil {
 			e.b = append(e.b[:0], out.Bytes()...)

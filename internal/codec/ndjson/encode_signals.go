@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package jsonexporter
+package ndjson
 
 import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -13,7 +13,7 @@ import (
 )
 
 // encodeMetrics writes one NDJSON object per data point.
-func (e *encoder) encodeMetrics(md pmetric.Metrics) []groupBuf {
+func (e *encoder) encodeMetrics(md pmetric.Metrics) []Group {
 	e.reset()
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
@@ -233,7 +233,7 @@ func (e *encoder) summary(dp pmetric.SummaryDataPoint) {
 }
 
 // encodeLogs writes one NDJSON object per log record.
-func (e *encoder) encodeLogs(ld plog.Logs) []groupBuf {
+func (e *encoder) encodeLogs(ld plog.Logs) []Group {
 	e.reset()
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
@@ -276,7 +276,7 @@ func (e *encoder) encodeLog(lr plog.LogRecord) {
 }
 
 // encodeTraces writes one NDJSON object per span.
-func (e *encoder) encodeTraces(td ptrace.Traces) []groupBuf {
+func (e *encoder) encodeTraces(td ptrace.Traces) []Group {
 	e.reset()
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {

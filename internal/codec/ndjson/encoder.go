@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package jsonexporter
+package ndjson
 
 import (
 	"encoding/hex"
@@ -12,10 +12,11 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
 )
 
-// groupBuf is the encoded output of one group_by value.
-type groupBuf struct {
-	name string
-	buf  []byte
+// Group is the encoded output of one group: of one value of the GroupBy resource
+// attribute (one group named "" without GroupBy).
+type Group struct {
+	Name string
+	Buf  []byte
 }
 
 // encoder appends JSON straight from pdata into reused buffers: no reflection, no
@@ -28,7 +29,7 @@ type encoder struct {
 	groupAttr  string
 	b          []byte // the buffer being written (the current group's)
 	first      bool   // no field written yet in the current object
-	groups     []groupBuf
+	groups     []Group
 	cur        int
 	resBytes   []byte // the current resource as a JSON object, "" when it has no attributes
 	scopeBytes []byte // the current scope as a JSON object, "" when empty
@@ -40,24 +41,21 @@ type encoder struct {
 	boundKeys [][]byte
 }
 
-func newEncoder(cfg *Config, keys *keyTable) *encoder {
-	e := &encoder{
-		keys:    keys,
-		flatten: cfg.Labels == LabelsFlatten,
-		prefix:  cfg.LabelPrefix,
-		sep:     cfg.LabelSeparator,
+func newEncoder(o *Options, keys *keyTable) *encoder {
+	return &encoder{
+		keys:      keys,
+		flatten:   o.FlattenLabels,
+		prefix:    o.LabelPrefix,
+		sep:       o.LabelSeparator,
+		groupAttr: o.GroupBy,
 	}
-	if cfg.GroupBy != nil {
-		e.groupAttr = cfg.GroupBy.ResourceAttribute
-	}
-	return e
 }
 
 // reset prepares the encoder for a new export, keeping buffer capacity.
 func (e *encoder) reset() {
 	for i := range e.groups {
-		e.groups[i].buf = e.groups[i].buf[:0]
-		e.groups[i].name = ""
+		e.groups[i].Buf = e.groups[i].Buf[:0]
+		e.groups[i].Name = ""
 	}
 	e.groups = e.groups[:0]
 	e.cur = -1
@@ -73,33 +71,33 @@ func (e *encoder) switchGroup(attrs pcommon.Map) {
 			name = string(e.tmp)
 		}
 	}
-	if e.cur >= 0 && e.groups[e.cur].name == name {
+	if e.cur >= 0 && e.groups[e.cur].Name == name {
 		return
 	}
 	if e.cur >= 0 {
-		e.groups[e.cur].buf = e.b
+		e.groups[e.cur].Buf = e.b
 	}
 	for i := range e.groups {
-		if e.groups[i].name == name {
+		if e.groups[i].Name == name {
 			e.cur = i
-			e.b = e.groups[i].buf
+			e.b = e.groups[i].Buf
 			return
 		}
 	}
 	if len(e.groups) < cap(e.groups) {
 		e.groups = e.groups[:len(e.groups)+1]
-		e.groups[len(e.groups)-1].name = name
+		e.groups[len(e.groups)-1].Name = name
 	} else {
-		e.groups = append(e.groups, groupBuf{name: name})
+		e.groups = append(e.groups, Group{Name: name})
 	}
 	e.cur = len(e.groups) - 1
-	e.b = e.groups[e.cur].buf[:0]
+	e.b = e.groups[e.cur].Buf[:0]
 }
 
 // finish stores the active buffer back into its group and returns the groups.
-func (e *encoder) finish() []groupBuf {
+func (e *encoder) finish() []Group {
 	if e.cur >= 0 {
-		e.groups[e.cur].buf = e.b
+		e.groups[e.cur].Buf = e.b
 	}
 	return e.groups
 }
