@@ -282,14 +282,14 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 	} else if c := out.pending[dedupeKey{span: key}]; c != nil && key.step != "" {
 		c.enrich(ev)
 		if traces {
-			c.events = append(c.events, b.spanEvent(ev, t, key.attempt))
+			c.events = append(c.events, newSpanEvent(ev, t, key.attempt))
 		}
 		return
 	}
 	if key.step == "" && len(out.tasks) > 0 {
 		if c := out.tasks[key]; c != nil {
 			if traces {
-				c.events = append(c.events, b.spanEvent(ev, t, 0))
+				c.events = append(c.events, newSpanEvent(ev, t, 0))
 			}
 			return
 		}
@@ -329,7 +329,13 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 		target.dropped++
 		return
 	}
-	target.events = append(target.events, b.spanEvent(ev, t, key.attempt))
+	if len(target.events) == target.owned {
+		out.touched = append(out.touched, target) // owned at the end of the call
+		if target.events == nil {
+			target.events = make([]spanEvent, 0, 2)
+		}
+	}
+	target.events = append(target.events, newSpanEvent(ev, t, key.attempt))
 }
 
 // ended: the step attempt k has ended already (a start copy that comes after its
@@ -337,63 +343,4 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 func (b *builder) ended(k spanKey, now time.Time) bool {
 	st := b.table.step(k.stepOf(), now, false)
 	return st != nil && st.ended && st.cur == k.attempt
-}
-
-// spanEvent is an event as a span event. It may be kept in the start table until its
-// span ends: its strings are copied (in one allocation) so that it does not keep the
-// request body or log line alive.
-func (b *builder) spanEvent(ev *tasker.Event, t time.Time, attempt int64) spanEvent {
-	var c arena
-	n := 0
-	if ev.StepID != "" {
-		c.want(ev.StepID)
-		c.want(ev.StepName)
-		n += 2
-		if ev.StepName != "" {
-			n++
-		}
-	}
-	strs := [...]string{ev.FromState, ev.ToState, ev.Message, ev.ErrorClass, ev.ErrorMessage}
-	for _, v := range strs {
-		c.want(v)
-		if v != "" {
-			n++
-		}
-	}
-	c.want(ev.Name)
-	for i := range ev.Payload {
-		switch v := ev.Payload[i].Value; v.Kind() {
-		case tasker.KindString:
-			c.want(v.Str())
-		case tasker.KindRaw:
-			c.want(v.Raw())
-		}
-	}
-	stack := ""
-	if len(ev.Backtrace) > 0 {
-		stack = strings.Join(ev.Backtrace, "\n")
-		n++
-	}
-	n += payloadAttrCount(ev)
-	c.grow()
-
-	m := pcommon.NewMap()
-	m.EnsureCapacity(n)
-	if ev.StepID != "" {
-		m.PutStr("tasker.step.id", c.clone(ev.StepID))
-		if ev.StepName != "" {
-			m.PutStr("tasker.step.name", c.clone(ev.StepName))
-		}
-		m.PutInt("tasker.attempt", attempt)
-	}
-	for i, k := range [...]string{"tasker.from_state", "tasker.to_state", "tasker.message", "exception.type", "exception.message"} {
-		if strs[i] != "" {
-			m.PutStr(k, c.clone(strs[i]))
-		}
-	}
-	if stack != "" {
-		m.PutStr("exception.stacktrace", stack)
-	}
-	b.putPayloadTo(m, ev, &c)
-	return spanEvent{name: c.clone(ev.Name), time: t, attrs: m}
 }

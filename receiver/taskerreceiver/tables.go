@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
 )
 
@@ -38,15 +36,6 @@ func (k spanKey) clone() spanKey {
 	return k
 }
 
-// maxSpanEvents bounds the span events kept per open span.
-const maxSpanEvents = 128
-
-type spanEvent struct {
-	name  string
-	time  time.Time
-	attrs pcommon.Map
-}
-
 // openSpan is an entry of the start table.
 type openSpan struct {
 	key       spanKey
@@ -58,6 +47,7 @@ type openSpan struct {
 	taskName             string
 	stepName             string
 	events               []spanEvent
+	owned                int    // events[:owned] no longer point into their input (spanevent.go)
 	dropped              uint32 // span events over maxSpanEvents
 	added                time.Time
 	elem                 *list.Element

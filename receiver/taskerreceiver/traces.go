@@ -130,22 +130,27 @@ func (b *builder) emitSpan(c *completion) {
 			numberAttr(a, f[1], c.nums[i])
 		}
 	}
-	copyEvents(span, c.entry, c.events)
+	b.copyEvents(span, c.entry, c.events)
 	setOutcomeStatus(span, c)
 	if c.outcome == tasker.OutcomeFailed && !hasEvent(span, "exception") {
 		addException(span, c, c.end)
 	}
 }
 
-func copyEvents(span ptrace.Span, s *openSpan, later []spanEvent) {
+func (b *builder) copyEvents(span ptrace.Span, s *openSpan, later []spanEvent) {
+	n := len(later)
 	if s != nil {
-		for _, e := range s.events {
-			appendSpanEvent(span, e)
+		n += len(s.events)
+	}
+	span.Events().EnsureCapacity(n + 1) // + an exception event
+	if s != nil {
+		for i := range s.events {
+			b.appendSpanEvent(span, &s.events[i])
 		}
 		span.SetDroppedEventsCount(s.dropped)
 	}
-	for _, e := range later {
-		appendSpanEvent(span, e)
+	for i := range later {
+		b.appendSpanEvent(span, &later[i])
 	}
 }
 
@@ -158,13 +163,6 @@ func hasEvent(span ptrace.Span, name string) bool {
 		}
 	}
 	return false
-}
-
-func appendSpanEvent(span ptrace.Span, e spanEvent) {
-	se := span.Events().AppendEmpty()
-	se.SetName(e.name)
-	se.SetTimestamp(pcommon.NewTimestampFromTime(e.time))
-	e.attrs.MoveTo(se.Attributes())
 }
 
 func setOutcomeStatus(span ptrace.Span, c *completion) {
