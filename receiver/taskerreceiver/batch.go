@@ -112,7 +112,7 @@ func (b *builder) resourceForKey(out *batch, k resKey) *resBuf {
 		out.lastKey, out.lastRes = k, rb
 		return rb
 	}
-	rb := &resBuf{}
+	rb := &resBuf{agg: metricAgg{pool: &b.points}}
 	if b.wantLogs {
 		rl := out.logs.ResourceLogs().AppendEmpty()
 		b.fillResource(k, rl.Resource())
@@ -203,6 +203,7 @@ func (b *builder) finish(out *batch, now time.Time) {
 		sm.Scope().SetName(metadata.ScopeName)
 		sm.Scope().SetVersion(b.version)
 		rb.agg.emit(sm, pcommon.NewTimestampFromTime(start), pcommon.NewTimestampFromTime(now))
+		b.points.put(&rb.agg)
 		emitted = true
 	}
 	if emitted {

@@ -45,6 +45,7 @@ type builder struct {
 	stepKey   spanKey
 	stepSpan  pcommon.SpanID
 	table     *startTable
+	points    pointPool // metric points of emitted batches, for the next (metrics.go)
 	dedupe    *dedupeWindow
 	waiting   map[dedupeKey]*waiting // thin task ends (taskend.go)
 	lastEmit  time.Time
