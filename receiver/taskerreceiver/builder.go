@@ -45,6 +45,7 @@ type builder struct {
 	stepKey   spanKey
 	stepSpan  pcommon.SpanID
 	table     *startTable
+	spare     spareMaps // a call's completion maps, emptied, for the next call (traces.go)
 	points    pointPool // metric points of emitted batches, for the next (metrics.go)
 	dedupe    *dedupeWindow
 	waiting   map[dedupeKey]*waiting // thin task ends (taskend.go)
@@ -215,16 +216,22 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 // addPending adds a completion of this call.
 func (b *builder) addPending(out *batch, dk dedupeKey, c *completion) {
 	if out.pending == nil {
-		out.pending = map[dedupeKey]*completion{}
+		out.pending, b.spare.pending = b.spare.pending, nil
+		if out.pending == nil {
+			out.pending = map[dedupeKey]*completion{}
+		}
 	}
 	out.pending[dk] = c
 	if c.entity == tasker.EntityTask {
 		if out.tasks == nil {
-			out.tasks = map[spanKey]*completion{}
+			out.tasks, b.spare.tasks = b.spare.tasks, nil
+			if out.tasks == nil {
+				out.tasks = map[spanKey]*completion{}
+			}
 		}
 		out.tasks[dk.span] = c
 	}
-	out.done = append(out.done, c)
+	b.appendDone(out, c)
 }
 
 // startOf fills a new completion from the start table: the observed start, the

@@ -69,6 +69,6 @@ func (b *builder) releaseWaiting(out *batch, now time.Time, all bool) {
 		c := w.c
 		c.rb = b.resourceForKey(out, w.res)
 		b.dedupe.seen(k, now) // a finalizer copy after this is a duplicate
-		out.done = append(out.done, c)
+		b.appendDone(out, c)
 	}
 }
