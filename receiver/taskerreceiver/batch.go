@@ -173,7 +173,7 @@ func (b *builder) finish(out *batch, now time.Time) {
 	b.emitCompletions(out)
 	for _, s := range out.touched { // the spans that stay open keep copies (spanevent.go)
 		if b.table.get(s.key) == s {
-			b.ownEvents(s)
+			b.ownEntry(s)
 		}
 	}
 	out.touched = nil

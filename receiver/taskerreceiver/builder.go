@@ -4,7 +4,6 @@
 package taskerreceiver
 
 import (
-	"strings"
 	"sync"
 	"time"
 
@@ -194,7 +193,7 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 	case terminal:
 		c := newCompletion(dk, entity, info, rb, ev, t)
 		c.traces, c.metric = wantTraces, wantMetrics
-		b.startOf(c, key, t, now, &out.stats)
+		b.startOf(out, c, key, t, now)
 		if out.http && c.entry != nil {
 			out.undo.ended = append(out.undo.ended, c.entry)
 		}
@@ -236,7 +235,7 @@ func (b *builder) addPending(out *batch, dk dedupeKey, c *completion) {
 
 // startOf fills a new completion from the start table: the observed start, the
 // names, the span events; the entry is removed. A step's end widens its task's entry.
-func (b *builder) startOf(c *completion, key spanKey, t, now time.Time, st *stats) {
+func (b *builder) startOf(out *batch, c *completion, key spanKey, t, now time.Time) {
 	taskKey := key.taskOf()
 	task := b.table.get(taskKey)
 	if key.step == "" {
@@ -263,8 +262,8 @@ func (b *builder) startOf(c *completion, key spanKey, t, now time.Time, st *stat
 	}
 	if task == nil {
 		var ev int
-		task, ev = b.table.open(taskKey, now)
-		st.evictions += int64(ev)
+		task, ev = b.open(out, taskKey, now)
+		out.stats.evictions += int64(ev)
 		task.firstSeen = t
 		if c.startKnown {
 			task.firstSeen = c.start
@@ -302,17 +301,17 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 			return
 		}
 	}
-	task, evicted := b.table.open(key.taskOf(), now)
+	task, evicted := b.open(out, key.taskOf(), now)
 	out.stats.evictions += int64(evicted)
 	task.firstSeen = sooner(task.firstSeen, t)
 	if task.taskName == "" && ev.TaskName != "" {
-		task.taskName = strings.Clone(ev.TaskName)
+		task.taskName = b.keep(task, ev.TaskName)
 	}
 	target := task
 	if key.step != "" {
 		step := b.table.get(key)
 		if step == nil && info.Start && !b.ended(key, now) {
-			step, evicted = b.table.open(key, now)
+			step, evicted = b.open(out, key, now)
 			out.stats.evictions += int64(evicted)
 			// From log lines, the attempt began with the execution_starting line that
 			// announced it (step_executor.rb:159-163).
@@ -325,7 +324,7 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 				step.start = sooner(step.start, t)
 			}
 			if step.stepName == "" && ev.StepName != "" {
-				step.stepName = strings.Clone(ev.StepName)
+				step.stepName = b.keep(step, ev.StepName)
 			}
 			target = step
 		}

@@ -63,6 +63,51 @@ func newSpanEvent(ev *tasker.Event, t time.Time, attempt int64) spanEvent {
 	}
 }
 
+// open is the table's entry for k, opened if needed (see startTable.open); a new entry
+// is owned at the end of the call. Called with b.mu held.
+func (b *builder) open(out *batch, k spanKey, now time.Time) (*openSpan, int) {
+	s, evicted := b.table.open(k, now)
+	if s.borrowed && len(s.events) == 0 {
+		out.touched = append(out.touched, s)
+	}
+	return s, evicted
+}
+
+// keep is v to be kept in s: v itself while s points into its call's input (it is
+// copied with s's key), else a copy.
+func (b *builder) keep(s *openSpan, v string) string {
+	if s.borrowed {
+		return v
+	}
+	return strings.Clone(v)
+}
+
+// ownEntry makes s point into its call's input no more: its key and names (copied in
+// one allocation, and the table re-keyed) and its span events. Called with b.mu held.
+func (b *builder) ownEntry(s *openSpan) {
+	if s == nil {
+		return
+	}
+	if s.borrowed {
+		in := b.table.get(s.key) == s
+		if in {
+			delete(b.table.m, s.key)
+		}
+		var c arena
+		for _, v := range [...]string{s.key.dep, s.key.task, s.key.step, s.taskName, s.stepName} {
+			c.want(v)
+		}
+		c.grow()
+		s.key.dep, s.key.task, s.key.step = c.clone(s.key.dep), c.clone(s.key.task), c.clone(s.key.step)
+		s.taskName, s.stepName = c.clone(s.taskName), c.clone(s.stepName)
+		s.borrowed = false
+		if in {
+			b.table.m[s.key] = s
+		}
+	}
+	b.ownEvents(s)
+}
+
 // own copies the strings of e (in one allocation) and resolves its payload, so that it
 // no longer points into its input. Called with b.mu held.
 func (b *builder) own(e *spanEvent) {

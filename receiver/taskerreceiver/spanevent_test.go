@@ -48,17 +48,17 @@ func TestSpanEventOwnedSameAttributes(t *testing.T) {
 				assert.Equal(t, ev.Name, span.Events().At(0).Name())
 				assert.Equal(t, time.Unix(100, 5).UnixNano(), span.Events().At(0).Timestamp().AsTime().UnixNano())
 				if ev.Name != "" {
-					assert.NotEqual(t, uintptr(unsafe.Pointer(unsafe.StringData(ev.Name))), uintptr(unsafe.Pointer(unsafe.StringData(owned.name))))
+					assert.NotEqual(t, addr(ev.Name), addr(owned.name))
 				}
 				for i, s := range in.strs {
 					if s != "" {
-						assert.NotEqual(t, uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(owned.strs[i]))))
+						assert.NotEqual(t, addr(s), addr(owned.strs[i]))
 					}
 				}
 				for i := range owned.attrs {
 					if owned.attrs[i].s != "" {
 						for j := range ev.Payload {
-							assert.NotEqual(t, uintptr(unsafe.Pointer(unsafe.StringData(ev.Payload[j].Value.Text()))), uintptr(unsafe.Pointer(unsafe.StringData(owned.attrs[i].s))))
+							assert.NotEqual(t, addr(ev.Payload[j].Value.Text()), addr(owned.attrs[i].s))
 						}
 					}
 				}
@@ -76,3 +76,45 @@ func TestSpanEventOwnedSameAttributes(t *testing.T) {
 	require.Positive(t, withPayload, "the fixtures have payload attributes")
 	t.Logf("%d events, %d with payload attributes, %d with a backtrace", n, withPayload, withStack)
 }
+
+// TestOpenSpansOwnedAfterCall: the entries a call leaves open keep copies of their key,
+// names and span events, not the strings of the call's input (which the call's log
+// records share).
+func TestOpenSpansOwnedAfterCall(t *testing.T) {
+	tokens := splitEntries(t, string(readFixture(t, "tasker/failure_retry.log")))
+	b := testBuilder(t, nil)
+	first := b.buildLines(tokens[:8], logAttrs)
+	input := map[uintptr]bool{} // the string data of the records' attributes
+	lrs := first.logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	for i := 0; i < lrs.Len(); i++ {
+		for _, v := range lrs.At(i).Attributes().All() {
+			if v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
+				input[addr(v.Str())] = true
+			}
+		}
+	}
+	require.NotEmpty(t, input)
+	require.Positive(t, b.table.len())
+	events := 0
+	for k, s := range b.table.m {
+		assert.False(t, s.borrowed)
+		assert.Equal(t, len(s.events), s.owned)
+		for _, v := range []string{k.dep, k.task, k.step, s.key.task, s.taskName, s.stepName} {
+			if v != "" {
+				assert.False(t, input[addr(v)], "%q points into the input", v)
+			}
+		}
+		for i := range s.events {
+			events++
+			assert.True(t, s.events[i].owned)
+			for _, v := range s.events[i].strs {
+				if v != "" {
+					assert.False(t, input[addr(v)], "%q points into the input", v)
+				}
+			}
+		}
+	}
+	require.Positive(t, events)
+}
+
+func addr(s string) uintptr { return uintptr(unsafe.Pointer(unsafe.StringData(s))) }

@@ -129,6 +129,7 @@ func (b *builder) restore(data []byte) error {
 	}
 	for _, o := range st.Open {
 		s, _ := b.table.open(o.key(), fromNanos(o.Added))
+		s.borrowed = false // the strings are the decoded state's
 		s.start, s.firstSeen = fromNanos(o.Start), fromNanos(o.FirstSeen)
 		s.childStart, s.childEnd = fromNanos(o.ChildStart), fromNanos(o.ChildEnd)
 		s.taskName, s.stepName = o.TaskName, o.StepName

@@ -47,6 +47,7 @@ type openSpan struct {
 	stepName             string
 	events               []spanEvent
 	owned                int    // events[:owned] no longer point into their input (spanevent.go)
+	borrowed             bool   // key and names point into the input of the call that opened it
 	dropped              uint32 // span events over maxSpanEvents
 	added                time.Time
 	ln                   links[openSpan] // the table's order
@@ -101,8 +102,7 @@ func (t *startTable) open(k spanKey, now time.Time) (s *openSpan, evicted int) {
 		t.remove(t.order.head)
 		evicted++
 	}
-	k = k.clone()
-	s = &openSpan{key: k, added: now}
+	s = &openSpan{key: k, added: now, borrowed: true} // owned at the end of the call (spanevent.go)
 	t.order.pushBack(s)
 	t.m[k] = s
 	return s, evicted

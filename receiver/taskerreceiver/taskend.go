@@ -41,7 +41,7 @@ func (b *builder) holdThin(c *completion, res resKey, now time.Time) bool {
 		b.waiting = map[dedupeKey]*waiting{}
 	}
 	c.key.span = c.key.span.clone() // it outlives the call
-	b.ownEvents(c.entry)
+	b.ownEntry(c.entry)
 	b.waiting[c.key] = &waiting{c: c, res: res, deadline: now.Add(wait)}
 	return true
 }

@@ -30,7 +30,7 @@ func (b *builder) undo(out *batch) {
 		b.dedupe.forget(k)
 	}
 	for _, s := range out.undo.ended {
-		b.ownEvents(s) // its span events pointed into the request (spanevent.go)
+		b.ownEntry(s) // it pointed into the request (spanevent.go)
 		b.table.reopen(s)
 	}
 	for i := range out.undo.taken {
