@@ -123,10 +123,34 @@ func fieldsAttrCount(fields []tasker.Field) int {
 	return n
 }
 
-func putTime(m pcommon.Map, k string, t time.Time) {
+// putTime puts t as RFC 3339 text. Called with b.mu held.
+func (b *builder) putTime(m pcommon.Map, k string, t time.Time) {
 	if !t.IsZero() {
-		m.PutStr(k, t.UTC().Format(time.RFC3339Nano))
+		m.PutStr(k, b.times.format(t))
 	}
+}
+
+// timeChunk holds formatted times, many per allocation. Its memory is only ever
+// appended to, within its capacity, so the strings it gave stay valid; when full, a
+// new chunk starts.
+type timeChunk struct {
+	buf strings.Builder
+}
+
+// timeChunkSize is the size of a chunk: about 70 times.
+const timeChunkSize = 2048
+
+// format is t.UTC().Format(time.RFC3339Nano).
+func (c *timeChunk) format(t time.Time) string {
+	var tmp [64]byte
+	f := t.UTC().AppendFormat(tmp[:0], time.RFC3339Nano)
+	if c.buf.Cap()-c.buf.Len() < len(f) {
+		c.buf = strings.Builder{}
+		c.buf.Grow(max(timeChunkSize, len(f)))
+	}
+	i := c.buf.Len()
+	c.buf.Write(f)
+	return c.buf.String()[i:]
 }
 
 // numberAttr puts a numeric payload value: a number, or a numeric string (Tasker's

@@ -46,6 +46,7 @@ type builder struct {
 	table     *startTable
 	spare     spareMaps // a call's completion maps, emptied, for the next call (traces.go)
 	points    pointPool // metric points of emitted batches, for the next (metrics.go)
+	times     timeChunk // formatted times (attrs.go)
 	dedupe    *dedupeWindow
 	waiting   map[dedupeKey]*waiting // thin task ends (taskend.go)
 	lastEmit  time.Time
