@@ -118,3 +118,44 @@ func TestOpenSpansOwnedAfterCall(t *testing.T) {
 }
 
 func addr(s string) uintptr { return uintptr(unsafe.Pointer(unsafe.StringData(s))) }
+
+// TestUndoKeepsSpanEvents: a span whose batch was refused and undone is rebuilt by the
+// retry with the same span events, attributes included (they are copied when its entry
+// is reopened, and not moved into the refused batch).
+func TestUndoKeepsSpanEvents(t *testing.T) {
+	parse := func(lines ...string) []tasker.Event {
+		var evs []tasker.Event
+		for _, l := range lines {
+			ev, err := tasker.ParseEvent([]byte(l))
+			require.NoError(t, err)
+			evs = append(evs, ev)
+		}
+		return evs
+	}
+	b := testBuilder(t, nil)
+	start := `{"event":"step.execution_requested","task_id":1,"step_id":2,"step_name":"a","attempt_number":0,"timestamp":"2026-01-10T09:59:58Z","queue":"q1","priority":3}`
+	before := `{"event":"step.before_handle","task_id":1,"step_id":2,"step_name":"a","attempt_number":0,"timestamp":"2026-01-10T09:59:59Z","handler_class":"H"}`
+	done := `{"event":"step.completed","task_id":1,"step_id":2,"step_name":"a","attempt_number":1,"completed_at":"2026-01-10T10:00:00Z","timestamp":"2026-01-10T10:00:00Z"}`
+	b.build(parse(start, before), "", true) // a request that was written
+	events := func(td ptrace.Traces) []any {
+		var out []any
+		for _, rs := range td.ResourceSpans().All() {
+			for _, ss := range rs.ScopeSpans().All() {
+				for _, sp := range ss.Spans().All() {
+					for _, e := range sp.Events().All() {
+						out = append(out, e.Name(), e.Attributes().AsRaw())
+					}
+				}
+			}
+		}
+		return out
+	}
+	refused := b.build(parse(done), "", true)
+	first := events(refused.traces)
+	require.Len(t, first, 4, "two span events")
+	_, ok := first[1].(map[string]any)["tasker.payload.queue"]
+	require.True(t, ok, "%v", first)
+	b.undo(refused)
+	retry := b.build(parse(done), "", true)
+	assert.Equal(t, first, events(retry.traces))
+}
