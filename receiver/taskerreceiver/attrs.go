@@ -82,24 +82,19 @@ func (b *builder) payloadKey(key string) string {
 }
 
 // putPayload writes the remaining payload as tasker.payload.* attributes.
-func (b *builder) putPayload(m pcommon.Map, ev *tasker.Event) { b.putPayloadTo(m, ev, nil) }
+func (b *builder) putPayload(m pcommon.Map, ev *tasker.Event) { b.putFields(m, ev.Payload) }
 
-// putPayloadTo is putPayload, with the strings copied into c when c is not nil.
-func (b *builder) putPayloadTo(m pcommon.Map, ev *tasker.Event, c *arena) {
-	clone := c != nil
-	for i := range ev.Payload {
-		f := &ev.Payload[i]
+// putFields writes payload fields as tasker.payload.* attributes.
+func (b *builder) putFields(m pcommon.Map, fields []tasker.Field) {
+	for i := range fields {
+		f := &fields[i]
 		if resourcePayloadKey(f.Key) {
 			continue
 		}
 		k := b.payloadKey(f.Key)
 		switch f.Value.Kind() {
 		case tasker.KindString:
-			s := f.Value.Str()
-			if clone {
-				s = c.clone(s)
-			}
-			m.PutStr(k, s)
+			m.PutStr(k, f.Value.Str())
 		case tasker.KindInt:
 			m.PutInt(k, f.Value.Int())
 		case tasker.KindFloat:
@@ -107,11 +102,7 @@ func (b *builder) putPayloadTo(m pcommon.Map, ev *tasker.Event, c *arena) {
 		case tasker.KindBool:
 			m.PutBool(k, f.Value.Bool())
 		case tasker.KindRaw:
-			s := f.Value.Raw()
-			if clone {
-				s = c.clone(s)
-			}
-			m.PutStr(k, s)
+			m.PutStr(k, f.Value.Raw())
 		case tasker.KindNull:
 			// Tasker drops nil labels; an empty attribute carries no information.
 		}
@@ -119,20 +110,47 @@ func (b *builder) putPayloadTo(m pcommon.Map, ev *tasker.Event, c *arena) {
 }
 
 // payloadAttrCount is the number of attributes putPayload puts.
-func payloadAttrCount(ev *tasker.Event) int {
+func payloadAttrCount(ev *tasker.Event) int { return fieldsAttrCount(ev.Payload) }
+
+// fieldsAttrCount is the number of attributes putFields puts.
+func fieldsAttrCount(fields []tasker.Field) int {
 	n := 0
-	for i := range ev.Payload {
-		if !resourcePayloadKey(ev.Payload[i].Key) && ev.Payload[i].Value.Kind() != tasker.KindNull {
+	for i := range fields {
+		if !resourcePayloadKey(fields[i].Key) && fields[i].Value.Kind() != tasker.KindNull {
 			n++
 		}
 	}
 	return n
 }
 
-func putTime(m pcommon.Map, k string, t time.Time) {
+// putTime puts t as RFC 3339 text. Called with b.mu held.
+func (b *builder) putTime(m pcommon.Map, k string, t time.Time) {
 	if !t.IsZero() {
-		m.PutStr(k, t.UTC().Format(time.RFC3339Nano))
+		m.PutStr(k, b.times.format(t))
 	}
+}
+
+// timeChunk holds formatted times, many per allocation. Its memory is only ever
+// appended to, within its capacity, so the strings it gave stay valid; when full, a
+// new chunk starts.
+type timeChunk struct {
+	buf strings.Builder
+}
+
+// timeChunkSize is the size of a chunk: about 70 times.
+const timeChunkSize = 2048
+
+// format is t.UTC().Format(time.RFC3339Nano).
+func (c *timeChunk) format(t time.Time) string {
+	var tmp [64]byte
+	f := t.UTC().AppendFormat(tmp[:0], time.RFC3339Nano)
+	if c.buf.Cap()-c.buf.Len() < len(f) {
+		c.buf = strings.Builder{}
+		c.buf.Grow(max(timeChunkSize, len(f)))
+	}
+	i := c.buf.Len()
+	c.buf.Write(f)
+	return c.buf.String()[i:]
 }
 
 // numberAttr puts a numeric payload value: a number, or a numeric string (Tasker's

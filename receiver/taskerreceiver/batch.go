@@ -42,6 +42,8 @@ type batch struct {
 	pending map[dedupeKey]*completion
 	tasks   map[spanKey]*completion // the task completions of pending, by task
 	done    []*completion
+	// touched are the open spans that got span events pointing into this call's input.
+	touched []*openSpan
 	// undo is what the call took from the builder's state (undo.go).
 	undo undoLog
 }
@@ -110,7 +112,7 @@ func (b *builder) resourceForKey(out *batch, k resKey) *resBuf {
 		out.lastKey, out.lastRes = k, rb
 		return rb
 	}
-	rb := &resBuf{}
+	rb := &resBuf{agg: metricAgg{pool: &b.points}}
 	if b.wantLogs {
 		rl := out.logs.ResourceLogs().AppendEmpty()
 		b.fillResource(k, rl.Resource())
@@ -169,6 +171,12 @@ func (b *builder) addPlain(out *batch, ev *tasker.Event, line string, parseErr e
 // finish emits the completions held during the call, then the call's metrics.
 func (b *builder) finish(out *batch, now time.Time) {
 	b.emitCompletions(out)
+	for _, s := range out.touched { // the spans that stay open keep copies (spanevent.go)
+		if b.table.get(s.key) == s {
+			b.ownEntry(s)
+		}
+	}
+	out.touched = nil
 	b.stepKey = spanKey{} // it points into this call's input
 	// A resource whose events made no span (or no record: routes) sends nothing.
 	out.traces.ResourceSpans().RemoveIf(func(rs ptrace.ResourceSpans) bool { return rs.ScopeSpans().At(0).Spans().Len() == 0 })
@@ -195,6 +203,7 @@ func (b *builder) finish(out *batch, now time.Time) {
 		sm.Scope().SetName(metadata.ScopeName)
 		sm.Scope().SetVersion(b.version)
 		rb.agg.emit(sm, pcommon.NewTimestampFromTime(start), pcommon.NewTimestampFromTime(now))
+		b.points.put(&rb.agg)
 		emitted = true
 	}
 	if emitted {

@@ -4,7 +4,6 @@
 package taskerreceiver
 
 import (
-	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +44,9 @@ type builder struct {
 	stepKey   spanKey
 	stepSpan  pcommon.SpanID
 	table     *startTable
+	spare     spareMaps // a call's completion maps, emptied, for the next call (traces.go)
+	points    pointPool // metric points of emitted batches, for the next (metrics.go)
+	times     timeChunk // formatted times (attrs.go)
 	dedupe    *dedupeWindow
 	waiting   map[dedupeKey]*waiting // thin task ends (taskend.go)
 	lastEmit  time.Time
@@ -192,7 +194,7 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 	case terminal:
 		c := newCompletion(dk, entity, info, rb, ev, t)
 		c.traces, c.metric = wantTraces, wantMetrics
-		b.startOf(c, key, t, now, &out.stats)
+		b.startOf(out, c, key, t, now)
 		if out.http && c.entry != nil {
 			out.undo.ended = append(out.undo.ended, c.entry)
 		}
@@ -214,21 +216,27 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 // addPending adds a completion of this call.
 func (b *builder) addPending(out *batch, dk dedupeKey, c *completion) {
 	if out.pending == nil {
-		out.pending = map[dedupeKey]*completion{}
+		out.pending, b.spare.pending = b.spare.pending, nil
+		if out.pending == nil {
+			out.pending = map[dedupeKey]*completion{}
+		}
 	}
 	out.pending[dk] = c
 	if c.entity == tasker.EntityTask {
 		if out.tasks == nil {
-			out.tasks = map[spanKey]*completion{}
+			out.tasks, b.spare.tasks = b.spare.tasks, nil
+			if out.tasks == nil {
+				out.tasks = map[spanKey]*completion{}
+			}
 		}
 		out.tasks[dk.span] = c
 	}
-	out.done = append(out.done, c)
+	b.appendDone(out, c)
 }
 
 // startOf fills a new completion from the start table: the observed start, the
 // names, the span events; the entry is removed. A step's end widens its task's entry.
-func (b *builder) startOf(c *completion, key spanKey, t, now time.Time, st *stats) {
+func (b *builder) startOf(out *batch, c *completion, key spanKey, t, now time.Time) {
 	taskKey := key.taskOf()
 	task := b.table.get(taskKey)
 	if key.step == "" {
@@ -255,8 +263,8 @@ func (b *builder) startOf(c *completion, key spanKey, t, now time.Time, st *stat
 	}
 	if task == nil {
 		var ev int
-		task, ev = b.table.open(taskKey, now)
-		st.evictions += int64(ev)
+		task, ev = b.open(out, taskKey, now)
+		out.stats.evictions += int64(ev)
 		task.firstSeen = t
 		if c.startKnown {
 			task.firstSeen = c.start
@@ -282,29 +290,29 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 	} else if c := out.pending[dedupeKey{span: key}]; c != nil && key.step != "" {
 		c.enrich(ev)
 		if traces {
-			c.events = append(c.events, b.spanEvent(ev, t, key.attempt))
+			c.events = append(c.events, newSpanEvent(ev, t, key.attempt))
 		}
 		return
 	}
 	if key.step == "" && len(out.tasks) > 0 {
 		if c := out.tasks[key]; c != nil {
 			if traces {
-				c.events = append(c.events, b.spanEvent(ev, t, 0))
+				c.events = append(c.events, newSpanEvent(ev, t, 0))
 			}
 			return
 		}
 	}
-	task, evicted := b.table.open(key.taskOf(), now)
+	task, evicted := b.open(out, key.taskOf(), now)
 	out.stats.evictions += int64(evicted)
 	task.firstSeen = sooner(task.firstSeen, t)
 	if task.taskName == "" && ev.TaskName != "" {
-		task.taskName = strings.Clone(ev.TaskName)
+		task.taskName = b.keep(task, ev.TaskName)
 	}
 	target := task
 	if key.step != "" {
 		step := b.table.get(key)
 		if step == nil && info.Start && !b.ended(key, now) {
-			step, evicted = b.table.open(key, now)
+			step, evicted = b.open(out, key, now)
 			out.stats.evictions += int64(evicted)
 			// From log lines, the attempt began with the execution_starting line that
 			// announced it (step_executor.rb:159-163).
@@ -317,7 +325,7 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 				step.start = sooner(step.start, t)
 			}
 			if step.stepName == "" && ev.StepName != "" {
-				step.stepName = strings.Clone(ev.StepName)
+				step.stepName = b.keep(step, ev.StepName)
 			}
 			target = step
 		}
@@ -329,7 +337,13 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 		target.dropped++
 		return
 	}
-	target.events = append(target.events, b.spanEvent(ev, t, key.attempt))
+	if len(target.events) == target.owned {
+		out.touched = append(out.touched, target) // owned at the end of the call
+		if target.events == nil {
+			target.events = make([]spanEvent, 0, 2)
+		}
+	}
+	target.events = append(target.events, newSpanEvent(ev, t, key.attempt))
 }
 
 // ended: the step attempt k has ended already (a start copy that comes after its
@@ -337,63 +351,4 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 func (b *builder) ended(k spanKey, now time.Time) bool {
 	st := b.table.step(k.stepOf(), now, false)
 	return st != nil && st.ended && st.cur == k.attempt
-}
-
-// spanEvent is an event as a span event. It may be kept in the start table until its
-// span ends: its strings are copied (in one allocation) so that it does not keep the
-// request body or log line alive.
-func (b *builder) spanEvent(ev *tasker.Event, t time.Time, attempt int64) spanEvent {
-	var c arena
-	n := 0
-	if ev.StepID != "" {
-		c.want(ev.StepID)
-		c.want(ev.StepName)
-		n += 2
-		if ev.StepName != "" {
-			n++
-		}
-	}
-	strs := [...]string{ev.FromState, ev.ToState, ev.Message, ev.ErrorClass, ev.ErrorMessage}
-	for _, v := range strs {
-		c.want(v)
-		if v != "" {
-			n++
-		}
-	}
-	c.want(ev.Name)
-	for i := range ev.Payload {
-		switch v := ev.Payload[i].Value; v.Kind() {
-		case tasker.KindString:
-			c.want(v.Str())
-		case tasker.KindRaw:
-			c.want(v.Raw())
-		}
-	}
-	stack := ""
-	if len(ev.Backtrace) > 0 {
-		stack = strings.Join(ev.Backtrace, "\n")
-		n++
-	}
-	n += payloadAttrCount(ev)
-	c.grow()
-
-	m := pcommon.NewMap()
-	m.EnsureCapacity(n)
-	if ev.StepID != "" {
-		m.PutStr("tasker.step.id", c.clone(ev.StepID))
-		if ev.StepName != "" {
-			m.PutStr("tasker.step.name", c.clone(ev.StepName))
-		}
-		m.PutInt("tasker.attempt", attempt)
-	}
-	for i, k := range [...]string{"tasker.from_state", "tasker.to_state", "tasker.message", "exception.type", "exception.message"} {
-		if strs[i] != "" {
-			m.PutStr(k, c.clone(strs[i]))
-		}
-	}
-	if stack != "" {
-		m.PutStr("exception.stacktrace", stack)
-	}
-	b.putPayloadTo(m, ev, &c)
-	return spanEvent{name: c.clone(ev.Name), time: t, attrs: m}
 }

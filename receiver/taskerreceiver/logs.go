@@ -80,8 +80,8 @@ func (b *builder) appendLog(lr plog.LogRecord, ev *tasker.Event, info tasker.Inf
 			a.PutStr(f.k, f.v)
 		}
 	}
-	putTime(a, "tasker.started_at", ev.StartedAt)
-	putTime(a, "tasker.completed_at", ev.CompletedAt)
+	b.putTime(a, "tasker.started_at", ev.StartedAt)
+	b.putTime(a, "tasker.completed_at", ev.CompletedAt)
 	if info.Outcome != tasker.OutcomeNone {
 		a.PutStr("tasker.outcome", info.Outcome.String())
 	}

@@ -186,6 +186,6 @@ func TestLogsExceptionInLaterCall(t *testing.T) {
 	require.NotNil(t, task)
 	last := task.events[len(task.events)-1] // after the lines before the attempt began
 	assert.Equal(t, "exception", last.name)
-	v, _ := last.attrs.Get("exception.type")
+	v, _ := spanEventAttrs(b, &last).Get("exception.type")
 	assert.Equal(t, "Payments::CardDeclined", v.Str())
 }

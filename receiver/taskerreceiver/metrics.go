@@ -55,7 +55,62 @@ type point struct {
 // metricAgg aggregates the metrics of one resource in one batch.
 type metricAgg struct {
 	points map[string]*point
-	key    []byte // scratch for series keys
+	key    []byte     // scratch for series keys
+	pool   *pointPool // the builder's, where points and maps come from (nil: none)
+}
+
+// pointPool keeps the points and maps of emitted aggregates for the next batches (a
+// batch makes about one series per two or three lines). Used with b.mu held.
+type pointPool struct {
+	points []*point
+	maps   []map[string]*point
+	keys   []string // emit's scratch
+}
+
+// maxPooledPoints bounds the points a pool keeps.
+const maxPooledPoints = 1024
+
+// put takes back the points and the map of m, which was emitted, and empties m.
+func (pp *pointPool) put(m *metricAgg) {
+	if m.points == nil {
+		return
+	}
+	for _, p := range m.points {
+		if len(pp.points) >= maxPooledPoints {
+			break
+		}
+		clear(p.attrs) // they point into the batch's input
+		*p = point{attrs: p.attrs[:0], bucket: p.bucket[:0]}
+		pp.points = append(pp.points, p)
+	}
+	if len(m.points) <= maxPooledPoints && len(pp.maps) < 16 {
+		clear(m.points)
+		pp.maps = append(pp.maps, m.points)
+	}
+	m.points = nil
+}
+
+// newPoint is a point of d with attrs, from the pool if it has one.
+func (m *metricAgg) newPoint(d metricDesc, attrs []kv) *point {
+	var p *point
+	if pp := m.pool; pp != nil && len(pp.points) > 0 {
+		p = pp.points[len(pp.points)-1]
+		pp.points = pp.points[:len(pp.points)-1]
+	} else {
+		p = &point{}
+	}
+	p.desc = d
+	p.attrs = append(p.attrs[:0], attrs...)
+	if d.histogram {
+		n := len(taskerBuckets) + 1
+		if cap(p.bucket) >= n {
+			p.bucket = p.bucket[:n]
+			clear(p.bucket)
+		} else {
+			p.bucket = make([]uint64, n)
+		}
+	}
+	return p
 }
 
 // appendSeriesKey appends the key of a series: the name and the attributes.
@@ -75,15 +130,17 @@ func appendSeriesKey(b []byte, name string, attrs []kv) []byte {
 // the batch, whose log records share the same input memory.
 func (m *metricAgg) get(d metricDesc, attrs []kv) *point {
 	if m.points == nil {
-		m.points = map[string]*point{}
+		if pp := m.pool; pp != nil && len(pp.maps) > 0 {
+			m.points = pp.maps[len(pp.maps)-1]
+			pp.maps = pp.maps[:len(pp.maps)-1]
+		} else {
+			m.points = map[string]*point{}
+		}
 	}
 	m.key = appendSeriesKey(m.key[:0], d.name, attrs)
 	p := m.points[string(m.key)] // no allocation: the conversion is only a lookup key
 	if p == nil {
-		p = &point{desc: d, attrs: append([]kv(nil), attrs...)}
-		if d.histogram {
-			p.bucket = make([]uint64, len(taskerBuckets)+1)
-		}
+		p = m.newPoint(d, attrs)
 		m.points[string(m.key)] = p
 	}
 	return p
@@ -112,7 +169,11 @@ func (m *metricAgg) empty() bool { return len(m.points) == 0 }
 // emit appends the aggregate to sm, metrics and series in name order, delta over
 // [start, ts].
 func (m *metricAgg) emit(sm pmetric.ScopeMetrics, start, ts pcommon.Timestamp) {
-	keys := make([]string, 0, len(m.points))
+	var keys []string
+	if m.pool != nil {
+		keys = m.pool.keys[:0]
+		defer func() { clear(keys); m.pool.keys = keys[:0] }()
+	}
 	for k := range m.points {
 		keys = append(keys, k)
 	}

@@ -94,16 +94,14 @@ func (b *builder) snapshot() ([]byte, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	st := savedState{Version: 1}
-	for e := b.dedupe.order.Front(); e != nil; e = e.Next() {
-		en := e.Value.(dedupeEntry)
+	for en := b.dedupe.order.head; en != nil; en = b.dedupe.order.next(en) {
 		st.Dedupe = append(st.Dedupe, savedDedupe{savedKey: toSaved(en.key.span), Outcome: en.key.outcome, Seen: en.seen.UnixNano()})
 	}
-	for s := b.table.sorder.head; s != nil; s = s.next {
+	for s := b.table.sorder.head; s != nil; s = b.table.sorder.next(s) {
 		st.Steps = append(st.Steps, savedStep{savedKey: toSaved(s.key), Cur: s.cur, Ended: s.ended, Outcome: uint8(s.outcome),
 			Announced: s.announced, AnnouncedAt: nanos(s.announcedAt), Touched: s.touched.UnixNano()})
 	}
-	for e := b.table.order.Front(); e != nil; e = e.Next() {
-		s := e.Value.(*openSpan)
+	for s := b.table.order.head; s != nil; s = b.table.order.next(s) {
 		st.Open = append(st.Open, savedOpen{savedKey: toSaved(s.key), Start: nanos(s.start), FirstSeen: nanos(s.firstSeen),
 			ChildStart: nanos(s.childStart), ChildEnd: nanos(s.childEnd), TaskName: s.taskName, StepName: s.stepName, Added: s.added.UnixNano()})
 	}
@@ -131,6 +129,7 @@ func (b *builder) restore(data []byte) error {
 	}
 	for _, o := range st.Open {
 		s, _ := b.table.open(o.key(), fromNanos(o.Added))
+		s.borrowed = false // the strings are the decoded state's
 		s.start, s.firstSeen = fromNanos(o.Start), fromNanos(o.FirstSeen)
 		s.childStart, s.childEnd = fromNanos(o.ChildStart), fromNanos(o.ChildEnd)
 		s.taskName, s.stepName = o.TaskName, o.StepName

@@ -4,11 +4,8 @@
 package taskerreceiver
 
 import (
-	"container/list"
 	"strings"
 	"time"
-
-	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
 )
@@ -38,15 +35,6 @@ func (k spanKey) clone() spanKey {
 	return k
 }
 
-// maxSpanEvents bounds the span events kept per open span.
-const maxSpanEvents = 128
-
-type spanEvent struct {
-	name  string
-	time  time.Time
-	attrs pcommon.Map
-}
-
 // openSpan is an entry of the start table.
 type openSpan struct {
 	key       spanKey
@@ -58,10 +46,14 @@ type openSpan struct {
 	taskName             string
 	stepName             string
 	events               []spanEvent
+	owned                int    // events[:owned] no longer point into their input (spanevent.go)
+	borrowed             bool   // key and names point into the input of the call that opened it
 	dropped              uint32 // span events over maxSpanEvents
 	added                time.Time
-	elem                 *list.Element
+	ln                   links[openSpan] // the table's order
 }
+
+func (s *openSpan) lru() *links[openSpan] { return &s.ln }
 
 // stepState is what the receiver knows of a step's attempts (see attempts.go).
 type stepState struct {
@@ -77,40 +69,10 @@ type stepState struct {
 	announced   int64
 	announcedAt time.Time
 	touched     time.Time
-	prev, next  *stepState // the LRU order, intrusive (no allocation per entry)
+	ln          links[stepState] // the LRU order
 }
 
-// stepLRU is the steps' order, least recently touched first.
-type stepLRU struct {
-	head, tail *stepState
-	n          int
-}
-
-func (l *stepLRU) pushBack(st *stepState) {
-	st.prev, st.next = l.tail, nil
-	if l.tail != nil {
-		l.tail.next = st
-	} else {
-		l.head = st
-	}
-	l.tail = st
-	l.n++
-}
-
-func (l *stepLRU) remove(st *stepState) {
-	if st.prev != nil {
-		st.prev.next = st.next
-	} else {
-		l.head = st.next
-	}
-	if st.next != nil {
-		st.next.prev = st.prev
-	} else {
-		l.tail = st.prev
-	}
-	st.prev, st.next = nil, nil
-	l.n--
-}
+func (st *stepState) lru() *links[stepState] { return &st.ln }
 
 // startTable is the bounded table of open spans, oldest first, and of the steps'
 // attempt states (bounded alike).
@@ -118,13 +80,13 @@ type startTable struct {
 	maxOpen int
 	maxAge  time.Duration
 	m       map[spanKey]*openSpan
-	order   *list.List
+	order   lru[openSpan, *openSpan]
 	steps   map[spanKey]*stepState
-	sorder  stepLRU
+	sorder  lru[stepState, *stepState]
 }
 
 func newStartTable(maxOpen int, maxAge time.Duration) *startTable {
-	return &startTable{maxOpen: maxOpen, maxAge: maxAge, m: map[spanKey]*openSpan{}, order: list.New(),
+	return &startTable{maxOpen: maxOpen, maxAge: maxAge, m: map[spanKey]*openSpan{},
 		steps: map[spanKey]*stepState{}}
 }
 
@@ -136,13 +98,12 @@ func (t *startTable) open(k spanKey, now time.Time) (s *openSpan, evicted int) {
 	if s = t.m[k]; s != nil {
 		return s, 0
 	}
-	for t.order.Len() >= t.maxOpen {
-		t.remove(t.order.Front().Value.(*openSpan))
+	for t.order.n >= t.maxOpen {
+		t.remove(t.order.head)
 		evicted++
 	}
-	k = k.clone()
-	s = &openSpan{key: k, added: now}
-	s.elem = t.order.PushBack(s)
+	s = &openSpan{key: k, added: now, borrowed: true} // owned at the end of the call (spanevent.go)
+	t.order.pushBack(s)
 	t.m[k] = s
 	return s, evicted
 }
@@ -152,7 +113,7 @@ func (t *startTable) remove(s *openSpan) {
 		return
 	}
 	delete(t.m, s.key)
-	t.order.Remove(s.elem)
+	t.order.remove(s)
 }
 
 // step is the attempt state of a step (k.attempt must be 0), created if create is set.
@@ -182,11 +143,7 @@ func (t *startTable) step(k spanKey, now time.Time, create bool) *stepState {
 // expire evicts open spans added, and step states untouched, before now - maxAge.
 func (t *startTable) expire(now time.Time) (evicted int) {
 	limit := now.Add(-t.maxAge)
-	for e := t.order.Front(); e != nil; e = t.order.Front() {
-		s := e.Value.(*openSpan)
-		if !s.added.Before(limit) {
-			break
-		}
+	for s := t.order.head; s != nil && s.added.Before(limit); s = t.order.head {
 		t.remove(s)
 		evicted++
 	}
@@ -215,17 +172,20 @@ type dedupeKey struct {
 type dedupeWindow struct {
 	window time.Duration
 	max    int
-	m      map[dedupeKey]*list.Element
-	order  *list.List // of dedupeEntry, oldest first
+	m      map[dedupeKey]*dedupeEntry
+	order  lru[dedupeEntry, *dedupeEntry] // oldest first
 }
 
 type dedupeEntry struct {
 	key  dedupeKey
 	seen time.Time
+	ln   links[dedupeEntry]
 }
 
+func (e *dedupeEntry) lru() *links[dedupeEntry] { return &e.ln }
+
 func newDedupeWindow(window time.Duration, maxEntries int) *dedupeWindow {
-	return &dedupeWindow{window: window, max: maxEntries, m: map[dedupeKey]*list.Element{}, order: list.New()}
+	return &dedupeWindow{window: window, max: maxEntries, m: map[dedupeKey]*dedupeEntry{}}
 }
 
 // seen reports whether k was seen within the window, and remembers it if not.
@@ -234,23 +194,21 @@ func (d *dedupeWindow) seen(k dedupeKey, now time.Time) bool {
 		return false
 	}
 	limit := now.Add(-d.window)
-	for e := d.order.Front(); e != nil; e = d.order.Front() {
-		en := e.Value.(dedupeEntry)
-		if !en.seen.Before(limit) {
-			break
-		}
-		delete(d.m, en.key)
-		d.order.Remove(e)
+	for e := d.order.head; e != nil && e.seen.Before(limit); e = d.order.head {
+		delete(d.m, e.key)
+		d.order.remove(e)
 	}
 	if _, ok := d.m[k]; ok {
 		return true
 	}
-	for d.order.Len() >= d.max {
-		e := d.order.Front()
-		delete(d.m, e.Value.(dedupeEntry).key)
-		d.order.Remove(e)
+	for d.order.n >= d.max {
+		e := d.order.head
+		delete(d.m, e.key)
+		d.order.remove(e)
 	}
 	k.span = k.span.clone() // the window outlives its input
-	d.m[k] = d.order.PushBack(dedupeEntry{key: k, seen: now})
+	e := &dedupeEntry{key: k, seen: now}
+	d.order.pushBack(e)
+	d.m[k] = e
 	return false
 }

@@ -41,6 +41,7 @@ func (b *builder) holdThin(c *completion, res resKey, now time.Time) bool {
 		b.waiting = map[dedupeKey]*waiting{}
 	}
 	c.key.span = c.key.span.clone() // it outlives the call
+	b.ownEntry(c.entry)
 	b.waiting[c.key] = &waiting{c: c, res: res, deadline: now.Add(wait)}
 	return true
 }
@@ -68,6 +69,6 @@ func (b *builder) releaseWaiting(out *batch, now time.Time, all bool) {
 		c := w.c
 		c.rb = b.resourceForKey(out, w.res)
 		b.dedupe.seen(k, now) // a finalizer copy after this is a duplicate
-		out.done = append(out.done, c)
+		b.appendDone(out, c)
 	}
 }

@@ -30,6 +30,7 @@ func (b *builder) undo(out *batch) {
 		b.dedupe.forget(k)
 	}
 	for _, s := range out.undo.ended {
+		b.ownEntry(s) // it pointed into the request (spanevent.go)
 		b.table.reopen(s)
 	}
 	for i := range out.undo.taken {
@@ -54,7 +55,7 @@ func (b *builder) undo(out *batch) {
 func (d *dedupeWindow) forget(k dedupeKey) {
 	if e, ok := d.m[k]; ok {
 		delete(d.m, k)
-		d.order.Remove(e)
+		d.order.remove(e)
 	}
 }
 
@@ -64,6 +65,6 @@ func (t *startTable) reopen(s *openSpan) {
 	if t.m[s.key] != nil {
 		return
 	}
-	s.elem = t.order.PushBack(s)
+	t.order.pushBack(s)
 	t.m[s.key] = s
 }
