@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/csv"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 )
 
@@ -96,16 +95,58 @@ type Config struct {
 	_ struct{}
 }
 
+// Default column sets (the codec's).
+var (
+	// DefaultColumns are Tasker's CsvExporter columns (timestamp, name, type, value,
+	// labels) plus what a row needs to be read alone: the start of the interval and the
+	// temporality of sums and histograms.
+	// resource_id tells apart rows of resources that agree on the resource columns.
+	DefaultColumns = csv.DefaultColumns
+	// DefaultResourceColumns are the resource attributes of the default metric rows.
+	DefaultResourceColumns = csv.DefaultResourceColumns
+	// DefaultLogColumns are the default log record columns.
+	DefaultLogColumns = csv.DefaultLogColumns
+	// DefaultSpanColumns are the default span columns.
+	DefaultSpanColumns = csv.DefaultSpanColumns
+)
+
+// codecOptions are the encoding settings of the configuration for a signal.
+func (c *Config) codecOptions(signal string) csv.Options {
+	o := csv.Options{
+		Signal:             signal,
+		Separator:          c.Separator,
+		CRLF:               c.LineEnding == LineEndingCRLF,
+		EscapeFormulas:     c.EscapeFormulas,
+		IncludeHeaders:     c.IncludeHeaders,
+		FieldMapping:       c.FieldMapping,
+		PrefixedLabelNames: c.LabelNames == LabelNamesPrefixed,
+		FlattenLabels:      c.FlattenLabels,
+		UnknownLabelsJSON:  c.UnknownLabels == UnknownLabelsJSON,
+	}
+	switch signal {
+	case signalMetrics:
+		o.Columns, o.ResourceColumns = c.Columns, c.ResourceColumns
+	case signalLogs:
+		o.Columns = c.LogColumns
+	default:
+		o.Columns = c.SpanColumns
+	}
+	if c.GroupBy != nil {
+		o.GroupBy = c.GroupBy.ResourceAttribute
+	}
+	return o
+}
+
 // Validate checks the configuration and reports every problem at once.
 func (c *Config) Validate() error {
 	var errs []error
 	if err := c.Config.ValidateOutput(); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, validateColumns("columns", c.Columns, metricColumns)...)
-	errs = append(errs, validateColumns("log_columns", c.LogColumns, logColumns)...)
-	errs = append(errs, validateColumns("span_columns", c.SpanColumns, spanColumns)...)
-	if _, err := separatorRune(c.Separator); err != nil {
+	errs = append(errs, validateColumns("columns", c.Columns, signalMetrics)...)
+	errs = append(errs, validateColumns("log_columns", c.LogColumns, signalLogs)...)
+	errs = append(errs, validateColumns("span_columns", c.SpanColumns, signalTraces)...)
+	if _, err := csv.Separator(c.Separator); err != nil {
 		errs = append(errs, err)
 	}
 	switch c.LineEnding {
@@ -128,15 +169,15 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func validateColumns(option string, cols []string, defs []columnDef) []error {
+func validateColumns(option string, cols []string, signal string) []error {
 	if len(cols) == 0 {
-		return []error{fmt.Errorf("%s must not be empty; valid columns: %s", option, columnNames(defs))}
+		return []error{fmt.Errorf("%s must not be empty; valid columns: %s", option, csv.ColumnNames(signal))}
 	}
 	var errs []error
 	seen := make(map[string]bool, len(cols))
 	for _, col := range cols {
-		if lookupColumn(defs, col) == fNone {
-			errs = append(errs, fmt.Errorf("%s: unknown column %q; valid columns: %s", option, col, columnNames(defs)))
+		if !csv.IsColumn(signal, col) {
+			errs = append(errs, fmt.Errorf("%s: unknown column %q; valid columns: %s", option, col, csv.ColumnNames(signal)))
 			continue
 		}
 		if seen[col] {
@@ -145,23 +186,6 @@ func validateColumns(option string, cols []string, defs []columnDef) []error {
 		seen[col] = true
 	}
 	return errs
-}
-
-// separatorRune checks the separator: exactly one character that is not a quote,
-// CR or LF (the characters CSV itself uses).
-func separatorRune(s string) (rune, error) {
-	r, size := utf8.DecodeRuneInString(s)
-	switch {
-	case s == "":
-		return 0, errors.New(`separator must be one character, got ""`)
-	case size != len(s):
-		return 0, fmt.Errorf("separator %q must be exactly one character", s)
-	case r == utf8.RuneError:
-		return 0, fmt.Errorf("separator %q is not valid UTF-8", s)
-	case r == '"' || r == '\r' || r == '\n' || r == 0:
-		return 0, fmt.Errorf("separator %q cannot be a double quote, CR, LF or NUL", s)
-	}
-	return r, nil
 }
 
 // validateFieldMapping checks that renamed headers stay unambiguous: names are not
@@ -182,8 +206,8 @@ func (c *Config) validateFieldMapping() []error {
 			errs = append(errs, errors.New("field_mapping: empty column name"))
 		case v == "":
 			errs = append(errs, fmt.Errorf("field_mapping: %q maps to an empty name", k))
-		case generatedName(v) && !generatedName(k):
-			errs = append(errs, fmt.Errorf("field_mapping: %q maps to %q, but names starting with %q or %q are reserved for generated columns", k, v, labelPrefix, bucketPrefix))
+		case csv.GeneratedName(v) && !csv.GeneratedName(k):
+			errs = append(errs, fmt.Errorf("field_mapping: %q maps to %q, but names starting with %q or %q are reserved for generated columns", k, v, csv.LabelPrefix, csv.BucketPrefix))
 		}
 		if prev, dup := byValue[v]; dup && v != "" {
 			errs = append(errs, fmt.Errorf("field_mapping: %q and %q both map to %q", prev, k, v))
@@ -193,12 +217,11 @@ func (c *Config) validateFieldMapping() []error {
 	for _, s := range []struct {
 		option string
 		cols   []string
-		defs   []columnDef
 		extra  []string
 	}{
-		{"columns", c.Columns, metricColumns, append([]string{"count", "sum", labelsName}, resourceColumnNames(c.ResourceColumns)...)},
-		{"log_columns", c.LogColumns, logColumns, nil},
-		{"span_columns", c.SpanColumns, spanColumns, nil},
+		{"columns", c.Columns, append([]string{"count", "sum", csv.LabelsName}, csv.ResourceColumnNames(c.ResourceColumns)...)},
+		{"log_columns", c.LogColumns, nil},
+		{"span_columns", c.SpanColumns, nil},
 	} {
 		out := map[string]string{}
 		names := append(append([]string(nil), s.cols...), s.extra...)
@@ -223,7 +246,7 @@ func (c *Config) validateResourceColumns() []error {
 			errs = append(errs, errors.New("resource_columns: empty attribute name"))
 			continue
 		}
-		name := sqlName(k)
+		name := csv.SQLName(k)
 		if prev, dup := seen[name]; dup {
 			errs = append(errs, fmt.Errorf("resource_columns: %q and %q would both be the column %q", prev, k, name))
 		}
@@ -233,10 +256,6 @@ func (c *Config) validateResourceColumns() []error {
 		}
 	}
 	return errs
-}
-
-func generatedName(s string) bool {
-	return strings.HasPrefix(s, labelPrefix) || strings.HasPrefix(s, bucketPrefix)
 }
 
 // name returns the output (header) name of a column.

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter/internal/metadata"
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/csv"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 )
 
@@ -191,10 +192,10 @@ func TestValidateAccepts(t *testing.T) {
 		"rename generated": func(c *Config) { c.FieldMapping = map[string]string{"label_task": "task", "le_inf": "le_+Inf"} },
 		"rename columns":   func(c *Config) { c.FieldMapping = map[string]string{"timestamp": "time", "end_timestamp": "end"} },
 		"every column": func(c *Config) {
-			c.Columns = allColumns(metricColumns)
+			c.Columns = csv.Columns(signalMetrics)
 			c.ResourceColumns = []string{"service.instance.id"}
-			c.LogColumns = allColumns(logColumns)
-			c.SpanColumns = allColumns(spanColumns)
+			c.LogColumns = csv.Columns(signalLogs)
+			c.SpanColumns = csv.Columns(signalTraces)
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

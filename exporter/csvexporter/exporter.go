@@ -21,7 +21,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter/internal/metadata"
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/csv"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
+	"github.com/tasker-systems/otelcol-tasker/internal/partial"
 
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
@@ -39,7 +41,8 @@ const (
 // two exports never fight over the header of the same file; other groups, logs and
 // spans are not held up.
 type csvExporter struct {
-	o       *options
+	o       *csv.Codec
+	signal  string
 	cfg     *Config
 	id      component.ID
 	version string
@@ -60,11 +63,11 @@ type csvExporter struct {
 // groupState is the layout of one group's current file, as far as this exporter knows.
 type groupState struct {
 	mu     sync.Mutex
-	layout *layout
+	layout *csv.Layout
 }
 
 func newCSVExporter(cfg *Config, signal string, set exporter.Settings) (*csvExporter, error) {
-	o, err := newOptions(cfg, signal)
+	o, err := csv.New(cfg.codecOptions(signal))
 	if err != nil {
 		return nil, err
 	}
@@ -82,13 +85,13 @@ func newCSVExporter(cfg *Config, signal string, set exporter.Settings) (*csvExpo
 		TornRepaired: func(int64) { tel.ExporterTaskerTornRecordsRepaired.Add(context.Background(), 1) },
 	})
 	e := &csvExporter{
-		o: o, cfg: cfg, id: set.ID, version: set.BuildInfo.Version, tel: tel,
+		o: o, signal: signal, cfg: cfg, id: set.ID, version: set.BuildInfo.Version, tel: tel,
 		out: out, logger: set.Logger, states: map[string]*groupState{}, maxStates: 1024,
 	}
 	if cfg.GroupBy != nil && 4*cfg.GroupBy.MaxOpenFiles > e.maxStates {
 		e.maxStates = 4 * cfg.GroupBy.MaxOpenFiles
 	}
-	e.pool.New = func() any { return newEncoder(o) }
+	e.pool.New = func() any { return o.NewEncoder() }
 	return e, nil
 }
 
@@ -119,7 +122,7 @@ func (e *csvExporter) start(_ context.Context, host component.Host) error {
 // startError prefixes an error of start with the component type, then the instance and
 // its signal: "tasker_csv: tasker_csv/x (metrics): ...".
 func (e *csvExporter) startError(err error) error {
-	return fmt.Errorf("%s: %s (%s): %w", metadata.Type, e.id, e.o.signal, err)
+	return fmt.Errorf("%s: %s (%s): %w", metadata.Type, e.id, e.signal, err)
 }
 
 func (e *csvExporter) shutdown(context.Context) error {
@@ -135,12 +138,12 @@ func (e *csvExporter) report(start time.Time, items int, bytes int64, err error)
 		Bytes:    bytes,
 		Duration: time.Since(start),
 		Err:      err,
-		Signal:   e.o.signal,
+		Signal:   e.signal,
 	})
 }
 
-func (e *csvExporter) put(enc *encoder) {
-	enc.trim()
+func (e *csvExporter) put(enc *csv.Encoder) {
+	enc.Trim()
 	e.pool.Put(enc)
 }
 
@@ -167,30 +170,14 @@ func (e *csvExporter) state(name string) *groupState {
 // fresh reports whether the write starts a file, which then begins with the header:
 // always in per_export mode; in append mode when there is no current file (or it is
 // empty) or its header is not the layout's.
-func (e *csvExporter) chooseLayout(st *groupState, name string, n *needs) (l *layout, fresh bool) {
-	o := e.o
-	if o.mode == filewriter.ModePerExport {
-		if st.layout == nil || !o.same(st.layout, n) {
-			st.layout = o.layoutFor(nil, n)
-		}
+func (e *csvExporter) chooseLayout(st *groupState, name string, n *csv.Needs) (l *csv.Layout, fresh bool) {
+	if e.cfg.Mode == filewriter.ModePerExport {
+		st.layout = e.o.PerExportLayout(st.layout, n)
 		return st.layout, true
 	}
-	cur := st.layout
 	h := e.out.Header(name)
-	if h != nil && (cur == nil || !bytes.Equal(h, cur.header)) {
-		// A file this exporter did not start (an earlier run) or a layout it no
-		// longer knows: read its header back. nil when it is not ours.
-		cur = o.parseLayout(h)
-	}
-	switch {
-	case cur == nil:
-		st.layout = o.layoutFor(nil, n)
-	case o.covers(cur, n):
-		st.layout = cur
-	default:
-		st.layout = o.layoutFor(cur, n)
-	}
-	return st.layout, !bytes.Equal(h, st.layout.header)
+	st.layout = e.o.AppendLayout(st.layout, h, n)
+	return st.layout, !bytes.Equal(h, st.layout.Header())
 }
 
 // startsFile reports whether writing to group with a fixed header starts a file (see
@@ -200,7 +187,7 @@ func (e *csvExporter) startsFile(group string, header []byte) bool {
 	switch {
 	case header == nil || e.handle == nil:
 		return false
-	case e.o.mode == filewriter.ModePerExport:
+	case e.cfg.Mode == filewriter.ModePerExport:
 		return true
 	}
 	return !bytes.Equal(e.out.Header(group), header)
@@ -208,34 +195,34 @@ func (e *csvExporter) startsFile(group string, header []byte) bool {
 
 func (e *csvExporter) consumeMetrics(_ context.Context, md pmetric.Metrics) error {
 	start := time.Now()
-	enc := e.pool.Get().(*encoder)
+	enc := e.pool.Get().(*csv.Encoder)
 	defer e.put(enc)
 	rms := md.ResourceMetrics()
-	groups := enc.split(rms.Len(), func(i int) pcommon.Resource { return rms.At(i).Resource() })
+	groups := enc.Split(rms.Len(), func(i int) pcommon.Resource { return rms.At(i).Resource() })
 	var written int64
 	for gi := range groups {
 		n, err := e.writeMetrics(enc, md, &groups[gi])
 		written += n
 		if err != nil {
 			e.report(start, md.DataPointCount(), written, err)
-			return consumererror.NewMetrics(err, failedMetrics(md, groups, gi))
+			return consumererror.NewMetrics(err, failed(md, groups, gi))
 		}
 	}
 	e.report(start, md.DataPointCount(), written, nil)
 	return nil
 }
 
-func (e *csvExporter) writeMetrics(enc *encoder, md pmetric.Metrics, g *group) (int64, error) {
-	if l := e.o.fixed; l != nil {
-		data := enc.encodeMetrics(md, g, l)
-		return e.write(g.name, l.header, data, len(data) > 0 && e.startsFile(g.name, l.header))
+func (e *csvExporter) writeMetrics(enc *csv.Encoder, md pmetric.Metrics, g *csv.Group) (int64, error) {
+	if l := e.o.Fixed(); l != nil {
+		data := enc.EncodeMetrics(md, g, l)
+		return e.write(g.Name(), l.Header(), data, len(data) > 0 && e.startsFile(g.Name(), l.Header()))
 	}
-	n := enc.scanMetrics(md, g)
-	st := e.state(g.name)
+	n := enc.ScanMetrics(md, g)
+	st := e.state(g.Name())
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	l, fresh := e.chooseLayout(st, g.name, n)
-	return e.write(g.name, l.header, enc.encodeMetrics(md, g, l), fresh)
+	l, fresh := e.chooseLayout(st, g.Name(), n)
+	return e.write(g.Name(), l.Header(), enc.EncodeMetrics(md, g, l), fresh)
 }
 
 // write writes the rows of one group and returns the bytes written (uncompressed): the
@@ -256,19 +243,20 @@ func (e *csvExporter) write(group string, header, data []byte, fresh bool) (int6
 
 func (e *csvExporter) consumeLogs(_ context.Context, ld plog.Logs) error {
 	start := time.Now()
-	enc := e.pool.Get().(*encoder)
+	enc := e.pool.Get().(*csv.Encoder)
 	defer e.put(enc)
 	rls := ld.ResourceLogs()
-	groups := enc.split(rls.Len(), func(i int) pcommon.Resource { return rls.At(i).Resource() })
-	l := e.o.fixed
+	groups := enc.Split(rls.Len(), func(i int) pcommon.Resource { return rls.At(i).Resource() })
+	l := e.o.Fixed()
 	var written int64
 	for gi := range groups {
-		data := enc.encodeLogs(ld, &groups[gi], l)
-		n, err := e.write(groups[gi].name, l.header, data, len(data) > 0 && e.startsFile(groups[gi].name, l.header))
+		g := &groups[gi]
+		data := enc.EncodeLogs(ld, g, l)
+		n, err := e.write(g.Name(), l.Header(), data, len(data) > 0 && e.startsFile(g.Name(), l.Header()))
 		written += n
 		if err != nil {
 			e.report(start, ld.LogRecordCount(), written, err)
-			return consumererror.NewLogs(err, failedLogs(ld, groups, gi))
+			return consumererror.NewLogs(err, failed(ld, groups, gi))
 		}
 	}
 	e.report(start, ld.LogRecordCount(), written, nil)
@@ -277,62 +265,35 @@ func (e *csvExporter) consumeLogs(_ context.Context, ld plog.Logs) error {
 
 func (e *csvExporter) consumeTraces(_ context.Context, td ptrace.Traces) error {
 	start := time.Now()
-	enc := e.pool.Get().(*encoder)
+	enc := e.pool.Get().(*csv.Encoder)
 	defer e.put(enc)
 	rss := td.ResourceSpans()
-	groups := enc.split(rss.Len(), func(i int) pcommon.Resource { return rss.At(i).Resource() })
-	l := e.o.fixed
+	groups := enc.Split(rss.Len(), func(i int) pcommon.Resource { return rss.At(i).Resource() })
+	l := e.o.Fixed()
 	var written int64
 	for gi := range groups {
-		data := enc.encodeTraces(td, &groups[gi], l)
-		n, err := e.write(groups[gi].name, l.header, data, len(data) > 0 && e.startsFile(groups[gi].name, l.header))
+		g := &groups[gi]
+		data := enc.EncodeTraces(td, g, l)
+		n, err := e.write(g.Name(), l.Header(), data, len(data) > 0 && e.startsFile(g.Name(), l.Header()))
 		written += n
 		if err != nil {
 			e.report(start, td.SpanCount(), written, err)
-			return consumererror.NewTraces(err, failedTraces(td, groups, gi))
+			return consumererror.NewTraces(err, failed(td, groups, gi))
 		}
 	}
 	e.report(start, td.SpanCount(), written, nil)
 	return nil
 }
 
-// failedMetrics returns the data of groups[from:], the groups not written yet, so a
-// retry does not write the groups that succeeded twice.
-func failedMetrics(md pmetric.Metrics, groups []group, from int) pmetric.Metrics {
+// failed returns the data of groups[from:], the groups not written yet, so a retry does
+// not write the groups that succeeded twice.
+func failed[T partial.Signal](data T, groups []csv.Group, from int) T {
 	if from == 0 {
-		return md
+		return data
 	}
-	out := pmetric.NewMetrics()
+	var idx []int
 	for _, g := range groups[from:] {
-		for _, ri := range g.res {
-			md.ResourceMetrics().At(ri).CopyTo(out.ResourceMetrics().AppendEmpty())
-		}
+		idx = append(idx, g.Resources()...)
 	}
-	return out
-}
-
-func failedLogs(ld plog.Logs, groups []group, from int) plog.Logs {
-	if from == 0 {
-		return ld
-	}
-	out := plog.NewLogs()
-	for _, g := range groups[from:] {
-		for _, ri := range g.res {
-			ld.ResourceLogs().At(ri).CopyTo(out.ResourceLogs().AppendEmpty())
-		}
-	}
-	return out
-}
-
-func failedTraces(td ptrace.Traces, groups []group, from int) ptrace.Traces {
-	if from == 0 {
-		return td
-	}
-	out := ptrace.NewTraces()
-	for _, g := range groups[from:] {
-		for _, ri := range g.res {
-			td.ResourceSpans().At(ri).CopyTo(out.ResourceSpans().AppendEmpty())
-		}
-	}
-	return out
+	return partial.Pick(data, idx)
 }

@@ -53,30 +53,6 @@ func startMetrics(t testing.TB, cfg *Config) exporter.Metrics {
 	return exp
 }
 
-// labeled builds a gauge batch named name with one point per label set.
-func labeled(name string, sets ...map[string]string) pmetric.Metrics {
-	md := pmetric.NewMetrics()
-	rm := md.ResourceMetrics().AppendEmpty()
-	rm.Resource().Attributes().PutStr("service.name", "billing")
-	g := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
-	g.SetName(name)
-	dps := g.SetEmptyGauge().DataPoints()
-	for i, set := range sets {
-		dp := dps.AppendEmpty()
-		dp.SetTimestamp(ts(t0))
-		dp.SetIntValue(int64(i))
-		keys := make([]string, 0, len(set))
-		for k := range set {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			dp.Attributes().PutStr(k, set[k])
-		}
-	}
-	return md
-}
-
 // csvFiles reads every file in dir: name → content.
 func csvFiles(t *testing.T, dir string) map[string]string {
 	t.Helper()
@@ -134,7 +110,7 @@ func TestExportMatchesGolden(t *testing.T) {
 			// The default configuration: queue, retries and the 1 s flush loop included.
 			cfg := testConfig(func(c *Config) { c.Path = filepath.Join(dir, "{signal}.csv") })
 			tt.consume(t, cfg)
-			want, err := os.ReadFile(filepath.Join("testdata", "golden", tt.golden))
+			want, err := os.ReadFile(filepath.Join(goldenDir, tt.golden))
 			require.NoError(t, err)
 			got, err := os.ReadFile(filepath.Join(dir, tt.signal+".csv"))
 			require.NoError(t, err)
@@ -258,8 +234,7 @@ func TestAppendRestart(t *testing.T) {
 		require.NoError(t, exp.Shutdown(ctx))
 		files := csvFiles(t, dir)
 		require.Len(t, files, 1, "same header: appended, no new file")
-		header, _, err := parseRecord([]byte(first), []byte(cfg.Separator))
-		require.NoError(t, err)
+		header := readCSV(t, []byte(first), rune(cfg.Separator[0]))[0]
 		assert.Equal(t, 1, strings.Count(files["metrics.csv"], header[0]), "header written once")
 		recs := readCSV(t, []byte(files["metrics.csv"]), rune(cfg.Separator[0]))
 		require.Len(t, recs, 3)

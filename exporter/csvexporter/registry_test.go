@@ -23,6 +23,7 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/csv"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
 
@@ -195,7 +196,9 @@ func TestRegistryExportMatchesFile(t *testing.T) {
 	}{
 		{"per_export", nil, "text/csv; charset=utf-8; header=present"},
 		{"append", func(c *Config) { c.Mode = filewriter.ModeAppend }, "text/csv; charset=utf-8; header=present"},
-		{"all_columns", func(c *Config) { c.Columns, c.ResourceColumns = allMetricColumns(), []string{"service.instance.id"} }, "text/csv; charset=utf-8; header=present"},
+		{"all_columns", func(c *Config) {
+			c.Columns, c.ResourceColumns = csv.Columns(signalMetrics), []string{"service.instance.id"}
+		}, "text/csv; charset=utf-8; header=present"},
 		{"json_labels", func(c *Config) { c.FlattenLabels = false }, "text/csv; charset=utf-8; header=present"},
 		{"unknown_labels_json", func(c *Config) { c.UnknownLabels = UnknownLabelsJSON }, "text/csv; charset=utf-8; header=present"},
 		{"semicolon_crlf_mapped", func(c *Config) {
@@ -289,7 +292,7 @@ func TestRegistryEncoder(t *testing.T) {
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			got, res := encode(t, testConfig(tc.mod), testMetrics())
-			want, err := os.ReadFile(filepath.Join("testdata", "golden", tc.golden))
+			want, err := os.ReadFile(filepath.Join(goldenDir, tc.golden))
 			require.NoError(t, err)
 			assert.Equal(t, string(want), string(got))
 			assert.Equal(t, testMetrics().DataPointCount(), res.Items)
@@ -309,7 +312,8 @@ func TestRegistryEncoder(t *testing.T) {
 		assert.Equal(t, "timestamp,start_timestamp,name,type,temporality,value,status,task,resource_id,service_name,service_instance_id\n"+
 			"2024-05-01T12:00:00.123456789Z,,a,gauge,,0,,t1,ccfeb79637208dc4,billing,\n"+
 			"2024-05-01T12:00:00.123456789Z,,b,gauge,,0,ok,,db9ebc2f4dca93a3,shipping,\n", string(got))
-		assert.Equal(t, string(encodeAll(t, testConfig(nil), signalMetrics, md)), string(got))
+		whole, _ := encode(t, testConfig(nil), md)
+		assert.Equal(t, string(whole), string(got))
 	})
 
 	t.Run("empty", func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/ndjson"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
+	"github.com/tasker-systems/otelcol-tasker/internal/partial"
 
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
@@ -168,6 +169,16 @@ func (e *jsonExporter) inGroups(left map[string]bool) func(pcommon.Map) bool {
 	}
 }
 
+// unwritten returns the part of data to hand back for retry: all of it when no group
+// was written, otherwise the resources of the groups left.
+func unwritten[T partial.Signal](e *jsonExporter, data T, left map[string]bool) T {
+	if left == nil {
+		return data
+	}
+	keep := e.inGroups(left)
+	return partial.Select(data, func(r pcommon.Resource) bool { return keep(r.Attributes()) })
+}
+
 func (e *jsonExporter) consumeMetrics(_ context.Context, md pmetric.Metrics) error {
 	start := time.Now()
 	enc := e.pool.Get().(*ndjson.Encoder)
@@ -175,17 +186,7 @@ func (e *jsonExporter) consumeMetrics(_ context.Context, md pmetric.Metrics) err
 	n, left, err := e.write(enc.Metrics(md))
 	e.report(start, md.DataPointCount(), n, err)
 	if err != nil {
-		if left != nil { // retry only the groups that were not written
-			keep := e.inGroups(left)
-			rest := pmetric.NewMetrics()
-			for _, rm := range md.ResourceMetrics().All() {
-				if keep(rm.Resource().Attributes()) {
-					rm.CopyTo(rest.ResourceMetrics().AppendEmpty())
-				}
-			}
-			md = rest
-		}
-		return consumererror.NewMetrics(err, md)
+		return consumererror.NewMetrics(err, unwritten(e, md, left))
 	}
 	return nil
 }
@@ -197,17 +198,7 @@ func (e *jsonExporter) consumeLogs(_ context.Context, ld plog.Logs) error {
 	n, left, err := e.write(enc.Logs(ld))
 	e.report(start, ld.LogRecordCount(), n, err)
 	if err != nil {
-		if left != nil {
-			keep := e.inGroups(left)
-			rest := plog.NewLogs()
-			for _, rl := range ld.ResourceLogs().All() {
-				if keep(rl.Resource().Attributes()) {
-					rl.CopyTo(rest.ResourceLogs().AppendEmpty())
-				}
-			}
-			ld = rest
-		}
-		return consumererror.NewLogs(err, ld)
+		return consumererror.NewLogs(err, unwritten(e, ld, left))
 	}
 	return nil
 }
@@ -219,17 +210,7 @@ func (e *jsonExporter) consumeTraces(_ context.Context, td ptrace.Traces) error 
 	n, left, err := e.write(enc.Traces(td))
 	e.report(start, td.SpanCount(), n, err)
 	if err != nil {
-		if left != nil {
-			keep := e.inGroups(left)
-			rest := ptrace.NewTraces()
-			for _, rs := range td.ResourceSpans().All() {
-				if keep(rs.Resource().Attributes()) {
-					rs.CopyTo(rest.ResourceSpans().AppendEmpty())
-				}
-			}
-			td = rest
-		}
-		return consumererror.NewTraces(err, td)
+		return consumererror.NewTraces(err, unwritten(e, td, left))
 	}
 	return nil
 }

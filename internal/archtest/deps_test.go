@@ -3,7 +3,8 @@
 
 // Package archtest checks the distribution's dependency rules with `go list -deps`:
 // components reach tasker_registry only through pkg/taskerregistry, the extension
-// imports no component, and the API package depends on nothing of ours.
+// imports no component, the API package depends on nothing of ours, and the codecs
+// (internal/codec/...) import no component.
 package archtest
 
 import (
@@ -104,4 +105,25 @@ func TestAPIPackageDependsOnNothingOfOurs(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCodecsImportNoComponent: the codec packages (internal/codec/...) are shared by the
+// exporters and tasker_registry, so they take plain options and import no component.
+func TestCodecsImportNoComponent(t *testing.T) {
+	pkgs := deps(t, "./internal/codec/...")
+	require.Contains(t, pkgs, module+"internal/codec/ndjson")
+	require.Contains(t, pkgs, module+"internal/codec/csv")
+	for pkg, ds := range pkgs {
+		for _, d := range ds {
+			for _, dir := range []string{"exporter/", "processor/", "receiver/", "extension/", "connector/"} {
+				if strings.HasPrefix(d, module+dir) {
+					t.Errorf("%s imports the component %s: codecs take plain options", pkg, d)
+				}
+			}
+		}
+	}
+	// The exporters encode with the shared codecs, not copies of them.
+	all := deps(t, "./exporter/...")
+	require.Contains(t, all[module+"exporter/jsonexporter"], module+"internal/codec/ndjson")
+	require.Contains(t, all[module+"exporter/csvexporter"], module+"internal/codec/csv")
 }

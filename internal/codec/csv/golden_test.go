@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package csvexporter
+package csv
 
 import (
 	"flag"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/csv/csvtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -39,48 +41,48 @@ func TestGolden(t *testing.T) {
 		file   string
 		signal string
 		data   any
-		mod    func(*Config)
+		mod    func(*Options)
 	}{
-		{file: "metrics.csv", signal: signalMetrics, data: testMetrics()},
-		{file: "metrics_all_columns.csv", signal: signalMetrics, data: testMetrics(), mod: func(c *Config) {
+		{file: "metrics.csv", signal: signalMetrics, data: csvtest.Metrics()},
+		{file: "metrics_all_columns.csv", signal: signalMetrics, data: csvtest.Metrics(), mod: func(c *Options) {
 			c.Columns = allMetricColumns()
 			c.ResourceColumns = []string{"service.instance.id"} // service_name is a column
 		}},
-		{file: "metrics_json_labels.csv", signal: signalMetrics, data: testMetrics(), mod: func(c *Config) {
+		{file: "metrics_json_labels.csv", signal: signalMetrics, data: csvtest.Metrics(), mod: func(c *Options) {
 			c.FlattenLabels = false
 		}},
-		{file: "metrics_unknown_labels_json.csv", signal: signalMetrics, data: testMetrics(), mod: func(c *Config) {
-			c.UnknownLabels = UnknownLabelsJSON
+		{file: "metrics_unknown_labels_json.csv", signal: signalMetrics, data: csvtest.Metrics(), mod: func(c *Options) {
+			c.UnknownLabelsJSON = true
 		}},
-		{file: "metrics_buckets_column.csv", signal: signalMetrics, data: testMetrics(), mod: func(c *Config) {
+		{file: "metrics_buckets_column.csv", signal: signalMetrics, data: csvtest.Metrics(), mod: func(c *Options) {
 			c.Columns = []string{"name", "count", "sum", "buckets", "labels"}
 		}},
-		{file: "metrics_no_headers.csv", signal: signalMetrics, data: testMetrics(), mod: func(c *Config) {
+		{file: "metrics_no_headers.csv", signal: signalMetrics, data: csvtest.Metrics(), mod: func(c *Options) {
 			c.IncludeHeaders = false
 		}},
-		{file: "metrics_semicolon_crlf_mapped.csv", signal: signalMetrics, data: testMetrics(), mod: func(c *Config) {
+		{file: "metrics_semicolon_crlf_mapped.csv", signal: signalMetrics, data: csvtest.Metrics(), mod: func(c *Options) {
 			c.Separator = ";"
-			c.LineEnding = LineEndingCRLF
+			c.CRLF = true
 			c.EscapeFormulas = false
 			c.FieldMapping = map[string]string{"timestamp": "time", "status": "Status", "le_inf": "le_+Inf"}
 		}},
-		{file: "metrics_tasker_style.csv", signal: signalMetrics, data: testMetrics(), mod: taskerStyle},
-		{file: "metrics_resource_columns.csv", signal: signalMetrics, data: testMetrics(), mod: func(c *Config) {
+		{file: "metrics_tasker_style.csv", signal: signalMetrics, data: csvtest.Metrics(), mod: taskerStyle},
+		{file: "metrics_resource_columns.csv", signal: signalMetrics, data: csvtest.Metrics(), mod: func(c *Options) {
 			c.ResourceColumns = []string{"service.name", "host.name", "deployment.environment.name"}
 		}},
-		{file: "logs.csv", signal: signalLogs, data: testLogs()},
-		{file: "logs_all_columns.csv", signal: signalLogs, data: testLogs(), mod: func(c *Config) {
-			c.LogColumns = allColumns(logColumns)
+		{file: "logs.csv", signal: signalLogs, data: csvtest.Logs()},
+		{file: "logs_all_columns.csv", signal: signalLogs, data: csvtest.Logs(), mod: func(c *Options) {
+			c.Columns = allColumns(logColumns)
 		}},
-		{file: "spans.csv", signal: signalTraces, data: testTraces()},
-		{file: "spans_all_columns.csv", signal: signalTraces, data: testTraces(), mod: func(c *Config) {
-			c.SpanColumns = allColumns(spanColumns)
+		{file: "spans.csv", signal: signalTraces, data: csvtest.Traces()},
+		{file: "spans_all_columns.csv", signal: signalTraces, data: csvtest.Traces(), mod: func(c *Options) {
+			c.Columns = allColumns(spanColumns)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			cfg := testConfig(tt.mod)
-			got := encodeAll(t, cfg, tt.signal, tt.data)
+			cfg := testOptions(tt.signal, tt.mod)
+			got := encodeAll(t, cfg, tt.data)
 			sep, err := separatorRune(cfg.Separator)
 			require.NoError(t, err)
 			recs := readCSV(t, got, sep) // every row has as many fields as the header

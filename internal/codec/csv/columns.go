@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package csvexporter
+package csv
 
 import (
 	"strings"
@@ -157,21 +157,6 @@ var spanColumns = []columnDef{
 	{"scope", fScope},
 	{"scope_version", fScopeVersion},
 }
-
-// Default column sets.
-var (
-	// DefaultColumns are Tasker's CsvExporter columns (timestamp, name, type, value,
-	// labels) plus what a row needs to be read alone: the start of the interval and the
-	// temporality of sums and histograms.
-	// resource_id tells apart rows of resources that agree on the resource columns.
-	DefaultColumns = []string{"timestamp", "start_timestamp", "name", "type", "temporality", "value", "labels", "resource_id"}
-	// DefaultResourceColumns are the resource attributes of the default metric rows.
-	DefaultResourceColumns = []string{"service.name", "service.instance.id"}
-	// DefaultLogColumns are the default log record columns.
-	DefaultLogColumns = []string{"timestamp", "observed_timestamp", "severity_text", "severity_number", "event_name", "body", "trace_id", "span_id", "service_name", "attributes"}
-	// DefaultSpanColumns are the default span columns.
-	DefaultSpanColumns = []string{"trace_id", "span_id", "parent_span_id", "name", "kind", "start_timestamp", "end_timestamp", "duration_ms", "status_code", "status_message", "service_name", "attributes"}
-)
 
 func lookupColumn(defs []columnDef, name string) field {
 	for _, d := range defs {

@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package csvexporter
+package csv
 
 import (
 	"math"
@@ -56,7 +56,7 @@ func randomKey(r *rand.Rand) string {
 // keys repeat (the key cache) and rows whose keys differ.
 func TestAttributeCellMatchesFlattenJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	o, err := newOptions(testConfig(nil), signalLogs)
+	o, err := newOptions(testOptions(signalLogs, nil))
 	require.NoError(t, err)
 	enc := newEncoder(o)
 	w := newCSVWriter(',', false, true)

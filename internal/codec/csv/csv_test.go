@@ -1,11 +1,11 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package csvexporter
+package csv
 
 import (
 	"bytes"
-	"encoding/csv"
+	stdcsv "encoding/csv"
 	"math/rand/v2"
 	"testing"
 
@@ -42,7 +42,7 @@ func TestQuotingMatchesEncodingCSV(t *testing.T) {
 				continue // encoding/csv writes a blank line here; we write "" (tested below)
 			}
 			var want bytes.Buffer
-			cw := csv.NewWriter(&want)
+			cw := stdcsv.NewWriter(&want)
 			cw.Comma = sep
 			require.NoError(t, cw.Write(rec))
 			cw.Flush()
@@ -59,7 +59,7 @@ func TestQuotingMatchesEncodingCSV(t *testing.T) {
 			got = append(got, '\n')
 			require.Equal(t, want.String(), string(got), "record %q separator %q", rec, sep)
 
-			cr := csv.NewReader(bytes.NewReader(got))
+			cr := stdcsv.NewReader(bytes.NewReader(got))
 			cr.Comma = sep
 			back, err := cr.Read()
 			require.NoError(t, err)
@@ -113,8 +113,8 @@ func TestSingleEmptyCellRow(t *testing.T) {
 	g := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty().SetEmptyGauge()
 	g.DataPoints().AppendEmpty().SetIntValue(1)
 	g.DataPoints().AppendEmpty().SetFlags(pmetric.DefaultDataPointFlags.WithNoRecordedValue(true))
-	cfg := testConfig(func(c *Config) { c.Columns, c.ResourceColumns = []string{"value"}, nil })
-	got := encodeAll(t, cfg, signalMetrics, md)
+	cfg := testOptions(signalMetrics, func(c *Options) { c.Columns, c.ResourceColumns = []string{"value"}, nil })
+	got := encodeAll(t, cfg, md)
 	assert.Equal(t, "value\n1\n\"\"\n", string(got))
 	// A reader sees two rows, not one and a blank line.
 	assert.Equal(t, [][]string{{"value"}, {"1"}, {""}}, readCSV(t, got, ','))

@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package csvexporter
+package csv
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
 )
 
@@ -22,7 +21,6 @@ type options struct {
 	crlf    bool
 	escape  bool
 	headers bool // include_headers
-	mode    filewriter.Mode
 
 	// Metrics only.
 	labels     bool // "labels" is configured
@@ -47,23 +45,21 @@ type resCol struct {
 	key, name string
 }
 
-func newOptions(cfg *Config, signal string) (*options, error) {
+func newOptions(cfg *Options) (*options, error) {
 	sep, err := separatorRune(cfg.Separator)
 	if err != nil {
 		return nil, err
 	}
+	signal := cfg.Signal
 	o := &options{
-		signal:  signal,
-		sep:     sep,
-		crlf:    cfg.LineEnding == LineEndingCRLF,
-		escape:  cfg.EscapeFormulas,
-		headers: cfg.IncludeHeaders,
-		mode:    cfg.Mode,
-		mapping: map[string]string{},
-		reverse: map[string]string{},
-	}
-	if cfg.GroupBy != nil {
-		o.groupAttr = cfg.GroupBy.ResourceAttribute
+		signal:    signal,
+		sep:       sep,
+		crlf:      cfg.CRLF,
+		escape:    cfg.EscapeFormulas,
+		headers:   cfg.IncludeHeaders,
+		mapping:   map[string]string{},
+		reverse:   map[string]string{},
+		groupAttr: cfg.GroupBy,
 	}
 	for k, v := range cfg.FieldMapping {
 		if v != "" {
@@ -71,22 +67,14 @@ func newOptions(cfg *Config, signal string) (*options, error) {
 			o.reverse[v] = k
 		}
 	}
-	var names []string
-	switch signal {
-	case signalMetrics:
-		names = cfg.Columns
-	case signalLogs:
-		names = cfg.LogColumns
-	default:
-		names = cfg.SpanColumns
-	}
+	names := cfg.Columns
 	defs := columnsFor(signal)
 	for _, n := range names {
 		f := lookupColumn(defs, n)
 		o.cols = append(o.cols, columnDef{name: n, f: f})
 		o.configured[f] = true
 	}
-	o.namer = &labelNamer{sql: cfg.LabelNames != LabelNamesPrefixed, reserved: map[string]bool{}}
+	o.namer = &labelNamer{sql: !cfg.PrefixedLabelNames, reserved: map[string]bool{}}
 	if signal == signalMetrics {
 		for _, k := range cfg.ResourceColumns {
 			o.resCols = append(o.resCols, resCol{key: k, name: sqlName(k)})
@@ -97,7 +85,7 @@ func newOptions(cfg *Config, signal string) (*options, error) {
 		}
 		o.labels = o.configured[fLabels]
 		o.flatten = o.labels && cfg.FlattenLabels && o.headers
-		o.extra = o.flatten && cfg.UnknownLabels == UnknownLabelsJSON
+		o.extra = o.flatten && cfg.UnknownLabelsJSON
 		o.histExtra = o.headers && !o.configured[fBuckets]
 	}
 	if signal != signalMetrics || !o.headers {

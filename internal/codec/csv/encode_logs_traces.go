@@ -1,7 +1,7 @@
 // Copyright otelcol-tasker authors
 // SPDX-License-Identifier: Apache-2.0
 
-package csvexporter
+package csv
 
 import (
 	"encoding/hex"
