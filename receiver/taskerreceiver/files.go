@@ -35,7 +35,7 @@ func (r *taskerReceiver) startFiles(ctx context.Context, host component.Host) er
 	lc := r.cfg.Logs.Get()
 	client, err := storageclient.Get(ctx, host, lc.Storage, component.KindReceiver, r.set.ID)
 	if err != nil {
-		return fmt.Errorf("tasker receiver logs: %w", err)
+		return fmt.Errorf("tasker: logs: %w", err)
 	}
 	var opts []fileconsumer.Option
 	if lc.JoinContinuations && lc.SplitConfig.LineStartPattern == "" && lc.SplitConfig.LineEndPattern == "" && joinableEncoding(lc.Encoding) {
@@ -52,15 +52,15 @@ func (r *taskerReceiver) startFiles(ctx context.Context, host component.Host) er
 	m, err := lc.Config.Build(r.set.TelemetrySettings, emit, opts...)
 	if err != nil {
 		_ = client.Close(ctx)
-		return fmt.Errorf("tasker receiver logs: %w", err)
+		return fmt.Errorf("tasker: logs: %w", err)
 	}
 	if err := r.b.loadState(ctx, client); err != nil {
 		// A state that does not load costs de-duplication across the restart, not data.
-		r.set.Logger.Warn("tasker receiver: saved state not loaded", zap.Error(err))
+		r.set.Logger.Warn("tasker: saved state not loaded", zap.Error(err))
 	}
 	if err := m.Start(operator.NewScopedPersister(persisterScope, persister)); err != nil {
 		_ = client.Close(ctx)
-		return fmt.Errorf("tasker receiver logs: %w", err)
+		return fmt.Errorf("tasker: logs: %w", err)
 	}
 	r.files = &fileInput{manager: m, client: client}
 	return nil
@@ -72,7 +72,7 @@ func (r *taskerReceiver) stopFiles() error {
 	}
 	err := r.files.manager.Stop()
 	if serr := r.b.saveState(context.Background(), r.files.client); serr != nil {
-		r.set.Logger.Warn("tasker receiver: state not saved", zap.Error(serr))
+		r.set.Logger.Warn("tasker: state not saved", zap.Error(serr))
 	}
 	if cerr := r.files.client.Close(context.Background()); cerr != nil && err == nil {
 		err = cerr
@@ -105,15 +105,15 @@ func (r *taskerReceiver) emitLines(ctx context.Context, tokens [][]byte, attrs m
 			(retry.MaxElapsedTime > 0 && time.Since(start)+wait > retry.MaxElapsedTime)
 		if giveUp {
 			r.tel.ReceiverTaskerEventsDropped.Add(ctx, int64(len(tokens)), inputOption(inputLogs))
-			r.set.Logger.Error("tasker receiver: pipeline refused log lines; dropped", zap.Error(err),
+			r.set.Logger.Error("tasker: pipeline refused log lines; dropped", zap.Error(err),
 				zap.Int("lines", len(tokens)), zap.Bool("permanent", consumererror.IsPermanent(err)))
 			return err
 		}
-		r.set.Logger.Warn("tasker receiver: pipeline refused log lines, retrying", zap.Error(err), zap.Duration("wait", wait))
+		r.set.Logger.Warn("tasker: pipeline refused log lines, retrying", zap.Error(err), zap.Duration("wait", wait))
 		select {
 		case <-ctx.Done():
 			r.tel.ReceiverTaskerEventsDropped.Add(context.WithoutCancel(ctx), int64(len(tokens)), inputOption(inputLogs))
-			r.set.Logger.Error("tasker receiver: stopped while the pipeline refused log lines; dropped", zap.Int("lines", len(tokens)))
+			r.set.Logger.Error("tasker: stopped while the pipeline refused log lines; dropped", zap.Int("lines", len(tokens)))
 			return err
 		case <-time.After(jitter(wait, retry.RandomizationFactor)):
 		}

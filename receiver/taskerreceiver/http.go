@@ -63,7 +63,7 @@ func (r *taskerReceiver) startHTTP(ctx context.Context, host component.Host) err
 	h := r.cfg.HTTP.Get()
 	ln, err := h.ServerConfig.ToListener(ctx)
 	if err != nil {
-		return fmt.Errorf("tasker receiver: listen on %s: %w", h.ServerConfig.NetAddr.Endpoint, err)
+		return fmt.Errorf("tasker: listen on %s: %w", h.ServerConfig.NetAddr.Endpoint, err)
 	}
 	mux := http.NewServeMux()
 	lim := newHTTPLimits(h)
@@ -83,7 +83,7 @@ func (r *taskerReceiver) startHTTP(ctx context.Context, host component.Host) err
 	}
 	r.server = srv
 	r.addr = ln.Addr().String()
-	r.set.Logger.Info("tasker receiver listening", zap.String("endpoint", ln.Addr().String()), zap.String("path", h.Path))
+	r.set.Logger.Info("tasker: listening", zap.String("endpoint", ln.Addr().String()), zap.String("path", h.Path))
 	r.serverWG.Add(1)
 	go func() {
 		defer r.serverWG.Done()

@@ -51,13 +51,13 @@ func (r *taskerReceiver) startScrape(ctx context.Context, host component.Host) e
 		}
 		client, err := cc.ToClient(ctx, host.GetExtensions(), r.set.TelemetrySettings)
 		if err != nil {
-			return fmt.Errorf("tasker receiver: scrape: targets[%d]: %w", i, err)
+			return fmt.Errorf("tasker: scrape: targets[%d]: %w", i, err)
 		}
 		u, _ := url.Parse(cc.Endpoint)
 		s.targets = append(s.targets, scrapeTarget{cfg: t, client: client, instance: u.Host})
 	}
 	if r.nextMetrics == nil {
-		r.set.Logger.Warn("tasker receiver: scrape is configured but the receiver is in no metrics pipeline; not scraping")
+		r.set.Logger.Warn("tasker: scrape is configured but the receiver is in no metrics pipeline; not scraping")
 		return nil
 	}
 	r.scrape = s
@@ -112,7 +112,7 @@ func (s *scraper) scrapeOnce(ctx context.Context, t *scrapeTarget) {
 	resp, err := t.client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {
-			r.set.Logger.Warn("tasker receiver: scrape failed", zap.String("target", t.cfg.ClientConfig.Endpoint), zap.Error(err))
+			r.set.Logger.Warn("tasker: scrape failed", zap.String("target", t.cfg.ClientConfig.Endpoint), zap.Error(err))
 			r.record(ctx, inputScrape, stats{}, 1)
 		}
 		return
@@ -121,7 +121,7 @@ func (s *scraper) scrapeOnce(ctx context.Context, t *scrapeTarget) {
 	resp.Body.Close()
 	if err != nil || resp.StatusCode != http.StatusOK {
 		// 503 {"error":"Metrics export failed", "message":"Metrics collection is disabled"}
-		r.set.Logger.Warn("tasker receiver: scrape answered an error", zap.String("target", t.cfg.ClientConfig.Endpoint),
+		r.set.Logger.Warn("tasker: scrape answered an error", zap.String("target", t.cfg.ClientConfig.Endpoint),
 			zap.Int("status", resp.StatusCode), zap.ByteString("body", body[:min(len(body), 300)]), zap.Error(err))
 		r.record(ctx, inputScrape, stats{}, 1)
 		return
@@ -129,7 +129,7 @@ func (s *scraper) scrapeOnce(ctx context.Context, t *scrapeTarget) {
 	pt, lineErrs := parsePromText(string(body))
 	r.record(ctx, inputScrape, stats{accepted: int64(len(pt.samples))}, int64(len(lineErrs)))
 	for _, e := range lineErrs {
-		r.set.Logger.Debug("tasker receiver: scrape line skipped", zap.String("target", t.cfg.ClientConfig.Endpoint),
+		r.set.Logger.Debug("tasker: scrape line skipped", zap.String("target", t.cfg.ClientConfig.Endpoint),
 			zap.Int("line", e.Line), zap.String("error", e.Message))
 	}
 	if len(pt.samples) == 0 {
@@ -141,6 +141,6 @@ func (s *scraper) scrapeOnce(ctx context.Context, t *scrapeTarget) {
 	err = r.nextMetrics.ConsumeMetrics(octx, md)
 	s.obs.EndMetricsOp(octx, "tasker_scrape", n, err)
 	if err != nil {
-		r.set.Logger.Warn("tasker receiver: the pipeline refused a scrape; the next one carries the totals", zap.Error(err))
+		r.set.Logger.Warn("tasker: the pipeline refused a scrape; the next one carries the totals", zap.Error(err))
 	}
 }
