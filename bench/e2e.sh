@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end throughput of the built binary: taskergen POSTs Tasker events to the tasker
-# receiver of otelcol-config.yaml (HTTP → logs/traces/metrics → tasker_cache → tasker_json +
-# tasker_csv + debug) as fast as it can; prints events/s (wall), events per CPU-second of
-# the collector, and its peak RSS. Usage: bench/e2e.sh [tasks] [extra --set ...]
+# receiver of otelcol-config.yaml, the shipped config (HTTP → logs/traces/metrics →
+# tasker_cache → tasker_json + tasker_csv, debug on metrics only) as fast as it can;
+# prints events/s (wall), events per CPU-second of the collector, and its peak RSS. Usage: bench/e2e.sh [tasks] [extra --set ...]
 # Run from the repository root after `make build taskergen`. Loopback only.
 set -euo pipefail
 tasks=${1:-20000}; shift || true
