@@ -9,31 +9,22 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/exporter/exportertest"
 
-	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
+	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter/internal/metadata"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport/fileexporttest"
 )
-
-const benchBatch = 1000
 
 // BenchmarkExportMetrics measures one export of 1,000 data points through the
 // exporter (exporterhelper without queue, header check, encoding) into a file.
 func BenchmarkExportMetrics(b *testing.B) {
-	md := testgen.Metrics(benchBatch)
 	dir := b.TempDir()
 	cfg := fileConfig(dir, func(c *Config) {
 		c.Path = filepath.Join(dir, "{signal}.csv")
 		c.FlushInterval = testConfig(nil).FlushInterval // the default 1 s flush loop
 	})
-	exp := startMetrics(b, cfg)
-	ctx := context.Background()
-	require.NoError(b, exp.ConsumeMetrics(ctx, md)) // the file and its header exist
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := exp.ConsumeMetrics(ctx, md); err != nil {
-			b.Fatal(err)
-		}
-	}
-	testgen.ReportItems(b, benchBatch)
-	b.StopTimer()
-	require.NoError(b, exp.Shutdown(ctx))
+	require.NoError(b, cfg.Validate())
+	exp := fileexporttest.BenchExportMetrics(b, NewFactory(), exportertest.NewNopSettings(metadata.Type), cfg, componenttest.NewNopHost())
+	require.NoError(b, exp.Shutdown(context.Background()))
 }

@@ -9,13 +9,8 @@ import (
 	"slices"
 	"sort"
 
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/csv"
-	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport"
 )
 
 // Line endings.
@@ -47,13 +42,9 @@ const (
 
 // Config is the tasker_csv exporter configuration.
 type Config struct {
-	filewriter.Config `mapstructure:",squash"`
-
-	TimeoutConfig exporterhelper.TimeoutConfig `mapstructure:",squash"`
-	// QueueConfig is the sending queue; persistent when sending_queue.storage names a
-	// storage extension.
-	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
-	RetryConfig configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+	// Config is the output, timeout, sending queue, retry and registry settings every
+	// file exporter has.
+	fileexport.Config `mapstructure:",squash"`
 
 	// Columns of metric rows (one row per data point). Default Tasker's:
 	// timestamp, name, type, value, labels.
@@ -85,12 +76,6 @@ type Config struct {
 	// EscapeFormulas prefixes text cells beginning with = + - @ TAB CR with an
 	// apostrophe. Default true.
 	EscapeFormulas bool `mapstructure:"escape_formulas"`
-	// Registry is the tasker_registry extension the exporter registers with and reports
-	// its exports to (registry: tasker_registry/x); Start fails when it is not running.
-	// Unset: the only tasker_registry extension running, if any (several: Start fails);
-	// none running: the exporter works without registering.
-	Registry *component.ID `mapstructure:"registry"`
-
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -122,6 +107,7 @@ func (c *Config) codecOptions(signal string) csv.Options {
 		PrefixedLabelNames: c.LabelNames == LabelNamesPrefixed,
 		FlattenLabels:      c.FlattenLabels,
 		UnknownLabelsJSON:  c.UnknownLabels == UnknownLabelsJSON,
+		GroupBy:            c.GroupAttribute(),
 	}
 	switch signal {
 	case signalMetrics:
@@ -131,18 +117,12 @@ func (c *Config) codecOptions(signal string) csv.Options {
 	default:
 		o.Columns = c.SpanColumns
 	}
-	if c.GroupBy != nil {
-		o.GroupBy = c.GroupBy.ResourceAttribute
-	}
 	return o
 }
 
 // Validate checks the configuration and reports every problem at once.
 func (c *Config) Validate() error {
-	var errs []error
-	if err := c.Config.ValidateOutput(); err != nil {
-		errs = append(errs, err)
-	}
+	errs := c.OutputErrors()
 	errs = append(errs, validateColumns("columns", c.Columns, signalMetrics)...)
 	errs = append(errs, validateColumns("log_columns", c.LogColumns, signalLogs)...)
 	errs = append(errs, validateColumns("span_columns", c.SpanColumns, signalTraces)...)

@@ -19,6 +19,8 @@ import (
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/csv"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport/fileexporttest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 )
 
@@ -205,20 +207,5 @@ func TestValidateAccepts(t *testing.T) {
 }
 
 func TestRegistryOption(t *testing.T) {
-	for _, tc := range []struct{ value, err string }{
-		{"tasker_registry", ""},
-		{"tasker_registry/x", ""},
-		{"tasker registry", "invalid character"},
-	} {
-		cfg := createDefaultConfig().(*Config)
-		err := confmap.NewFromStringMap(map[string]any{"registry": tc.value}).Unmarshal(cfg)
-		if tc.err != "" {
-			require.Error(t, err, tc.value)
-			assert.Contains(t, err.Error(), tc.err)
-			continue
-		}
-		require.NoError(t, err, tc.value)
-		require.NotNil(t, cfg.Registry)
-		assert.Equal(t, tc.value, cfg.Registry.String())
-	}
+	fileexporttest.CheckRegistryOption(t, func() fileexport.Configured { return createDefaultConfig().(*Config) })
 }

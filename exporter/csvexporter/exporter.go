@@ -6,22 +6,19 @@ package csvexporter
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.uber.org/zap"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/csv"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/partial"
 
@@ -29,9 +26,9 @@ import (
 )
 
 const (
-	signalMetrics = "metrics"
-	signalLogs    = "logs"
-	signalTraces  = "traces"
+	signalMetrics = fileexport.SignalMetrics
+	signalLogs    = fileexport.SignalLogs
+	signalTraces  = fileexport.SignalTraces
 	fileExt       = "csv"
 )
 
@@ -39,21 +36,13 @@ const (
 // encode in parallel. For metrics, where the header depends on the data, choosing the
 // header, encoding the rows and writing them is serialized per group (file), so that
 // two exports never fight over the header of the same file; other groups, logs and
-// spans are not held up.
+// spans are not held up. The lifecycle (registry, output, reports) is the shared one of
+// the file exporters.
 type csvExporter struct {
-	o       *csv.Codec
-	signal  string
-	cfg     *Config
-	id      component.ID
-	version string
-	out     *filewriter.Output
-	tel     *metadata.TelemetryBuilder
-	logger  *zap.Logger
-	pool    sync.Pool
-
-	// handle is the registration with tasker_registry (set by start; nil without a
-	// registry, which makes every report a no-op).
-	handle *taskerregistry.PluginHandle
+	*fileexport.Exporter
+	o    *csv.Codec
+	cfg  *Config
+	pool sync.Pool
 
 	mu        sync.Mutex
 	states    map[string]*groupState
@@ -71,75 +60,24 @@ func newCSVExporter(cfg *Config, signal string, set exporter.Settings) (*csvExpo
 	if err != nil {
 		return nil, err
 	}
-	out, err := filewriter.NewOutput(cfg.Config, signal, fileExt, set.Logger)
-	if err != nil {
-		return nil, err
-	}
-	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
-	if err != nil {
-		return nil, err
-	}
-	out.SetFraming(filewriter.FramingCSV)
-	out.SetHooks(filewriter.Hooks{
-		WriteFailed:  func() { tel.ExporterTaskerWriteFailures.Add(context.Background(), 1) },
-		TornRepaired: func(int64) { tel.ExporterTaskerTornRecordsRepaired.Add(context.Background(), 1) },
+	fe, err := fileexport.New(&cfg.Config, set, fileexport.Settings{
+		Type:      metadata.Type,
+		Signal:    signal,
+		Ext:       fileExt,
+		Format:    formatCSV,
+		Telemetry: fileexport.TelemetryOf(metadata.NewTelemetryBuilder, set.TelemetrySettings, counters),
+		Plugin:    func() (taskerregistry.Plugin, error) { return newPlugin(cfg, set.ID, set.BuildInfo.Version) },
 	})
-	e := &csvExporter{
-		o: o, signal: signal, cfg: cfg, id: set.ID, version: set.BuildInfo.Version, tel: tel,
-		out: out, logger: set.Logger, states: map[string]*groupState{}, maxStates: 1024,
+	if err != nil {
+		return nil, err
 	}
+	fe.Out.SetFraming(filewriter.FramingCSV)
+	e := &csvExporter{Exporter: fe, o: o, cfg: cfg, states: map[string]*groupState{}, maxStates: 1024}
 	if cfg.GroupBy != nil && 4*cfg.GroupBy.MaxOpenFiles > e.maxStates {
 		e.maxStates = 4 * cfg.GroupBy.MaxOpenFiles
 	}
 	e.pool.New = func() any { return o.NewEncoder() }
 	return e, nil
-}
-
-// start finds the tasker_registry (the configured one, else the only one running, if
-// any), registers the exporter with it, then opens the output.
-func (e *csvExporter) start(_ context.Context, host component.Host) error {
-	reg, err := taskerregistry.Find(host, e.cfg.Registry)
-	if err != nil {
-		return e.startError(err)
-	}
-	p, err := newPlugin(e.cfg, e.id, e.version)
-	if err != nil {
-		return e.startError(err)
-	}
-	// The collector makes one instance per signal with the same id: they share the plugin.
-	h, err := reg.Register(p, taskerregistry.WithShared())
-	if err != nil {
-		return e.startError(fmt.Errorf("registering with tasker_registry: %w", err))
-	}
-	if err := e.out.Start(); err != nil {
-		_ = h.Unregister()
-		return e.startError(err)
-	}
-	e.handle = h
-	return nil
-}
-
-// startError prefixes an error of start with the component type, then the instance and
-// its signal: "tasker_csv: tasker_csv/x (metrics): ...".
-func (e *csvExporter) startError(err error) error {
-	return fmt.Errorf("%s: %s (%s): %w", metadata.Type, e.id, e.signal, err)
-}
-
-func (e *csvExporter) shutdown(context.Context) error {
-	defer e.tel.Shutdown()
-	return errors.Join(e.handle.Unregister(), e.out.Shutdown())
-}
-
-// report tells the registry about one export (a no-op without a registry).
-func (e *csvExporter) report(start time.Time, items int, bytes int64, err error) {
-	e.handle.ReportExport(taskerregistry.ExportReport{
-		Format:   formatCSV,
-		Items:    items,
-		Bytes:    bytes,
-		Duration: time.Since(start),
-		Err:      err,
-		Signal:   e.signal,
-	})
 }
 
 func (e *csvExporter) put(enc *csv.Encoder) {
@@ -175,7 +113,7 @@ func (e *csvExporter) chooseLayout(st *groupState, name string, n *csv.Needs) (l
 		st.layout = e.o.PerExportLayout(st.layout, n)
 		return st.layout, true
 	}
-	h := e.out.Header(name)
+	h := e.Out.Header(name)
 	st.layout = e.o.AppendLayout(st.layout, h, n)
 	return st.layout, !bytes.Equal(h, st.layout.Header())
 }
@@ -185,15 +123,15 @@ func (e *csvExporter) chooseLayout(st *groupState, name string, n *csv.Needs) (l
 // mode it costs a look at the current file's header.
 func (e *csvExporter) startsFile(group string, header []byte) bool {
 	switch {
-	case header == nil || e.handle == nil:
+	case header == nil || e.Handle == nil:
 		return false
 	case e.cfg.Mode == filewriter.ModePerExport:
 		return true
 	}
-	return !bytes.Equal(e.out.Header(group), header)
+	return !bytes.Equal(e.Out.Header(group), header)
 }
 
-func (e *csvExporter) consumeMetrics(_ context.Context, md pmetric.Metrics) error {
+func (e *csvExporter) ConsumeMetrics(_ context.Context, md pmetric.Metrics) error {
 	start := time.Now()
 	enc := e.pool.Get().(*csv.Encoder)
 	defer e.put(enc)
@@ -204,11 +142,11 @@ func (e *csvExporter) consumeMetrics(_ context.Context, md pmetric.Metrics) erro
 		n, err := e.writeMetrics(enc, md, &groups[gi])
 		written += n
 		if err != nil {
-			e.report(start, md.DataPointCount(), written, err)
-			return consumererror.NewMetrics(err, failed(md, groups, gi))
+			e.Report(start, md.DataPointCount(), written, err)
+			return fileexport.Retryable(err, failed(md, groups, gi))
 		}
 	}
-	e.report(start, md.DataPointCount(), written, nil)
+	e.Report(start, md.DataPointCount(), written, nil)
 	return nil
 }
 
@@ -231,7 +169,7 @@ func (e *csvExporter) write(group string, header, data []byte, fresh bool) (int6
 	if len(data) == 0 {
 		return 0, nil
 	}
-	if err := e.out.Write(group, header, data); err != nil {
+	if err := e.Out.Write(group, header, data); err != nil {
 		return 0, err
 	}
 	n := int64(len(data))
@@ -241,7 +179,7 @@ func (e *csvExporter) write(group string, header, data []byte, fresh bool) (int6
 	return n, nil
 }
 
-func (e *csvExporter) consumeLogs(_ context.Context, ld plog.Logs) error {
+func (e *csvExporter) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 	start := time.Now()
 	enc := e.pool.Get().(*csv.Encoder)
 	defer e.put(enc)
@@ -255,15 +193,15 @@ func (e *csvExporter) consumeLogs(_ context.Context, ld plog.Logs) error {
 		n, err := e.write(g.Name(), l.Header(), data, len(data) > 0 && e.startsFile(g.Name(), l.Header()))
 		written += n
 		if err != nil {
-			e.report(start, ld.LogRecordCount(), written, err)
-			return consumererror.NewLogs(err, failed(ld, groups, gi))
+			e.Report(start, ld.LogRecordCount(), written, err)
+			return fileexport.Retryable(err, failed(ld, groups, gi))
 		}
 	}
-	e.report(start, ld.LogRecordCount(), written, nil)
+	e.Report(start, ld.LogRecordCount(), written, nil)
 	return nil
 }
 
-func (e *csvExporter) consumeTraces(_ context.Context, td ptrace.Traces) error {
+func (e *csvExporter) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
 	start := time.Now()
 	enc := e.pool.Get().(*csv.Encoder)
 	defer e.put(enc)
@@ -277,11 +215,11 @@ func (e *csvExporter) consumeTraces(_ context.Context, td ptrace.Traces) error {
 		n, err := e.write(g.Name(), l.Header(), data, len(data) > 0 && e.startsFile(g.Name(), l.Header()))
 		written += n
 		if err != nil {
-			e.report(start, td.SpanCount(), written, err)
-			return consumererror.NewTraces(err, failed(td, groups, gi))
+			e.Report(start, td.SpanCount(), written, err)
+			return fileexport.Retryable(err, failed(td, groups, gi))
 		}
 	}
-	e.report(start, td.SpanCount(), written, nil)
+	e.Report(start, td.SpanCount(), written, nil)
 	return nil
 }
 
@@ -296,4 +234,9 @@ func failed[T partial.Signal](data T, groups []csv.Group, from int) T {
 		idx = append(idx, g.Resources()...)
 	}
 	return partial.Pick(data, idx)
+}
+
+// counters are the counters of the exporter's telemetry the shared lifecycle records into.
+func counters(tel *metadata.TelemetryBuilder) (writeFailures, tornRecordsRepaired metric.Int64Counter) {
+	return tel.ExporterTaskerWriteFailures, tel.ExporterTaskerTornRecordsRepaired
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/csv"
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/csv/csvtest"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport/fileexporttest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 )
 
@@ -31,11 +32,7 @@ var (
 
 // testConfig returns the default configuration changed by mod.
 func testConfig(mod func(*Config)) *Config {
-	cfg := createDefaultConfig().(*Config)
-	if mod != nil {
-		mod(cfg)
-	}
-	return cfg
+	return fileexporttest.Apply(createDefaultConfig().(*Config), mod)
 }
 
 // taskerStyle configures the layout of Tasker's CsvExporter, the default before the

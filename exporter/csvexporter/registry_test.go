@@ -6,7 +6,6 @@ package csvexporter
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,53 +13,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/exporter/exportertest"
-	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/csv"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport/fileexporttest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
 
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
-// The registry test helpers are shared: extension/registryext/registrytest.
-type registryHost = registrytest.Host
-
-func newRegistryHost(t *testing.T, names ...string) registryHost {
-	return registrytest.NewHost(t, names...)
-}
-
-func registryOf(t *testing.T, h registryHost, id component.ID) *registryext.Registry {
-	return registrytest.Registry(t, h, id)
-}
-
+// exporterSettings are the settings of the instance tasker_csv/name.
 func exporterSettings(name string) exporter.Settings {
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.ID = component.NewIDWithName(metadata.Type, name)
-	set.BuildInfo.Version = "0.1.0"
-	return set
-}
-
-// dirBytes sums the sizes of the files under dir (rotated files included).
-func dirBytes(t *testing.T, dir string) int64 {
-	t.Helper()
-	var n int64
-	require.NoError(t, filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		fi, err := d.Info()
-		n += fi.Size()
-		return err
-	}))
-	return n
+	return fileexporttest.Settings(metadata.Type, name)
 }
 
 // TestRegistryRegistersAndReports runs the three signals of one exporter against a real
@@ -69,22 +38,14 @@ func dirBytes(t *testing.T, dir string) int64 {
 // the metrics file, and not again for a restart that appends to a file with the same
 // header); unregistered with the last instance.
 func TestRegistryRegistersAndReports(t *testing.T) {
-	host := newRegistryHost(t, "")
-	reg := registryOf(t, host, component.MustNewID("tasker_registry"))
+	host, regs := registrytest.NewHostRegistries(t, "")
+	reg := regs[0]
 	dir := t.TempDir()
 	cfg := fileConfig(dir, nil) // registry unset: the only one
 	ctx := context.Background()
 	set := exporterSettings("files")
 	f := NewFactory()
-	me, err := f.CreateMetrics(ctx, set, cfg)
-	require.NoError(t, err)
-	le, err := f.CreateLogs(ctx, set, cfg)
-	require.NoError(t, err)
-	te, err := f.CreateTraces(ctx, set, cfg)
-	require.NoError(t, err)
-	for _, c := range []component.Component{me, le, te} {
-		require.NoError(t, c.Start(ctx, host))
-	}
+	me, le, te := fileexporttest.StartAll(t, f, set, cfg, host)
 
 	p, ok := reg.Get("tasker_csv/files")
 	require.True(t, ok)
@@ -112,7 +73,7 @@ func TestRegistryRegistersAndReports(t *testing.T) {
 	assert.EqualValues(t, 7, st.Exports)
 	assert.EqualValues(t, 0, st.Failures)
 	assert.EqualValues(t, metricItems+100+30, st.Items)
-	assert.EqualValues(t, dirBytes(t, dir), st.Bytes)
+	assert.EqualValues(t, fileexporttest.DirBytes(t, dir), st.Bytes)
 
 	// Each export is an event of origin pipeline, with its signal and items.
 	page := reg.Events(registryext.EventQuery{Name: taskerregistry.EventExportCompleted})
@@ -127,18 +88,11 @@ func TestRegistryRegistersAndReports(t *testing.T) {
 	assert.Equal(t, map[string]int{"metrics": metricItems, "logs": 100, "traces": 30}, items)
 
 	// The plugin lives until its last instance shuts down.
-	require.NoError(t, me.Shutdown(ctx))
-	require.NoError(t, le.Shutdown(ctx))
-	p, ok = reg.Get("tasker_csv/files")
-	require.True(t, ok)
-	assert.Equal(t, 1, p.Instances)
-	require.NoError(t, te.Shutdown(ctx))
-	_, ok = reg.Get("tasker_csv/files")
-	assert.False(t, ok)
+	registrytest.CheckSharedPlugin(t, reg, "tasker_csv/files", me, le, te)
 
 	// A restart appends to the files: their headers are not counted again.
-	before := dirBytes(t, dir)
-	me, err = f.CreateMetrics(ctx, set, cfg)
+	before := fileexporttest.DirBytes(t, dir)
+	me, err := f.CreateMetrics(ctx, set, cfg)
 	require.NoError(t, err)
 	le, err = f.CreateLogs(ctx, set, cfg)
 	require.NoError(t, err)
@@ -148,7 +102,7 @@ func TestRegistryRegistersAndReports(t *testing.T) {
 	require.NoError(t, le.ConsumeLogs(ctx, testgen.Logs(10)))
 	st = reg.Stats().Plugins["tasker_csv/files"]
 	assert.EqualValues(t, 2, st.Exports)
-	assert.EqualValues(t, dirBytes(t, dir)-before, st.Bytes)
+	assert.EqualValues(t, fileexporttest.DirBytes(t, dir)-before, st.Bytes)
 	assert.Len(t, csvFiles(t, dir), 5, "appended, not rotated")
 	require.NoError(t, me.Shutdown(ctx))
 	require.NoError(t, le.Shutdown(ctx))
@@ -156,8 +110,8 @@ func TestRegistryRegistersAndReports(t *testing.T) {
 
 // TestRegistryReportsFailures: a failed write is reported as a failed export.
 func TestRegistryReportsFailures(t *testing.T) {
-	host := newRegistryHost(t, "")
-	reg := registryOf(t, host, component.MustNewID("tasker_registry"))
+	host, regs := registrytest.NewHostRegistries(t, "")
+	reg := regs[0]
 	dir := t.TempDir()
 	cfg := fileConfig(dir, func(c *Config) {
 		c.Path = filepath.Join(dir, "{group}.csv")
@@ -175,14 +129,7 @@ func TestRegistryReportsFailures(t *testing.T) {
 	other.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
 	require.Error(t, e.ConsumeMetrics(ctx, md))
 
-	st := reg.Stats().Plugins["tasker_csv"]
-	assert.EqualValues(t, 0, st.Exports)
-	assert.EqualValues(t, 1, st.Failures)
-	require.NotNil(t, st.LastError)
-	assert.Contains(t, *st.LastError, "shipping.csv")
-	failed := reg.Events(registryext.EventQuery{Name: taskerregistry.EventExportFailed}).Events
-	require.Len(t, failed, 1)
-	assert.Equal(t, "metrics", failed[0].Payload["signal"])
+	registrytest.CheckFailedExport(t, reg, "tasker_csv", "shipping.csv", "metrics")
 }
 
 // TestRegistryExportMatchesFile: the registry's on-demand export of an aggregate is
@@ -210,9 +157,8 @@ func TestRegistryExportMatchesFile(t *testing.T) {
 		{"no_headers", func(c *Config) { c.IncludeHeaders = false }, "text/csv; charset=utf-8; header=absent"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			host := newRegistryHost(t, "a", "b")
-			regA := registryOf(t, host, component.MustNewIDWithName("tasker_registry", "a"))
-			regB := registryOf(t, host, component.MustNewIDWithName("tasker_registry", "b"))
+			host, regs := registrytest.NewHostRegistries(t, "a", "b")
+			regA, regB := regs[0], regs[1]
 			dir := t.TempDir()
 			cfg := fileConfig(dir, func(c *Config) {
 				c.Path = dir
@@ -339,98 +285,28 @@ func TestRegistryEncoder(t *testing.T) {
 // TestRegistryFind: a configured registry that is not running fails Start; without any
 // registry the exporter works; several need the registry option.
 func TestRegistryFind(t *testing.T) {
-	ctx := context.Background()
-	start := func(t *testing.T, host component.Host, mod func(*Config)) (exporter.Logs, string, error) {
-		dir := t.TempDir()
-		e, err := NewFactory().CreateLogs(ctx, exporterSettings("f"), fileConfig(dir, mod))
-		require.NoError(t, err)
-		return e, dir, e.Start(ctx, host)
-	}
-	missing := component.MustNewIDWithName("tasker_registry", "missing")
-
-	t.Run("configured id missing", func(t *testing.T) {
-		e, _, err := start(t, newRegistryHost(t, ""), func(c *Config) { c.Registry = &missing })
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), `tasker_csv: tasker_csv/f (logs): registry "tasker_registry/missing": no such extension is running`)
-		require.NoError(t, e.Shutdown(ctx))
-	})
-	t.Run("configured id missing, no extensions", func(t *testing.T) {
-		e, _, err := start(t, componenttest.NewNopHost(), func(c *Config) { c.Registry = &missing })
-		require.Error(t, err)
-		require.NoError(t, e.Shutdown(ctx))
-	})
-	t.Run("configured id of another type", func(t *testing.T) {
-		other := component.MustNewID("health_check")
-		host := newRegistryHost(t, "")
-		host.Exts[other] = struct {
-			component.StartFunc
-			component.ShutdownFunc
-		}{}
-		e, _, err := start(t, host, func(c *Config) { c.Registry = &other })
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), `registry "health_check": extension is a`)
-		assert.Contains(t, err.Error(), "not a tasker_registry extension")
-		require.NoError(t, e.Shutdown(ctx))
-	})
-	t.Run("several, none chosen", func(t *testing.T) {
-		e, _, err := start(t, newRegistryHost(t, "a", "b"), nil)
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "several tasker_registry extensions are running")
-		require.NoError(t, e.Shutdown(ctx))
-	})
-	t.Run("no registry", func(t *testing.T) {
-		e, dir, err := start(t, componenttest.NewNopHost(), nil)
-		require.NoError(t, err)
-		require.NoError(t, e.ConsumeLogs(ctx, testgen.Logs(10)))
-		require.NoError(t, e.Shutdown(ctx))
-		raw, err := os.ReadFile(filepath.Join(dir, "logs.csv"))
-		require.NoError(t, err)
-		assert.Len(t, readCSV(t, raw, ','), 11)
-	})
-	t.Run("name taken", func(t *testing.T) {
-		host := newRegistryHost(t, "")
-		reg := registryOf(t, host, component.MustNewID("tasker_registry"))
-		_, err := reg.Register(taskerregistry.Plugin{Name: "tasker_csv/f", Formats: []string{"csv"}})
-		require.NoError(t, err)
-		e, _, err := start(t, host, nil)
-		require.Error(t, err)
-		assert.True(t, errors.Is(err, taskerregistry.ErrAlreadyRegistered), "%v", err)
-		assert.Contains(t, err.Error(), "tasker_csv: tasker_csv/f (logs): registering with tasker_registry")
-		require.NoError(t, e.Shutdown(ctx))
+	registrytest.CheckFind(t, registrytest.FindCase{
+		Factory: NewFactory(), Settings: exporterSettings("f"), Signal: signalLogs,
+		Config: func(dir string, registry *component.ID) component.Config {
+			return fileConfig(dir, func(c *Config) { c.Registry = registry })
+		},
+		Works: func(t *testing.T, e component.Component, dir string) {
+			require.NoError(t, e.(exporter.Logs).ConsumeLogs(context.Background(), testgen.Logs(10)))
+			raw, err := os.ReadFile(filepath.Join(dir, "logs.csv"))
+			require.NoError(t, err)
+			assert.Len(t, readCSV(t, raw, ','), 11)
+		},
 	})
 }
 
 // BenchmarkExportMetricsRegistry is BenchmarkExportMetrics with a tasker_registry
 // receiving a report (stats and an export_completed event) for every export.
 func BenchmarkExportMetricsRegistry(b *testing.B) {
-	md := testgen.Metrics(benchBatch)
-	dir := b.TempDir()
-	cfg := fileConfig(dir, func(c *Config) {
+	cfg := fileConfig(b.TempDir(), func(c *Config) {
 		c.FlushInterval = testConfig(nil).FlushInterval // the default 1 s flush loop
 	})
-	ctx := context.Background()
-	f := registryext.NewFactory()
-	rcfg := f.CreateDefaultConfig().(*registryext.Config)
-	rcfg.ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
-	set := extensiontest.NewNopSettings(f.Type())
-	ext, err := f.Create(ctx, set, rcfg)
-	require.NoError(b, err)
-	require.NoError(b, ext.Start(ctx, componenttest.NewNopHost()))
-	host := registryHost{Host: componenttest.NewNopHost(), Exts: map[component.ID]component.Component{set.ID: ext}}
-	exp, err := NewFactory().CreateMetrics(ctx, exporterSettings(""), cfg)
-	require.NoError(b, err)
-	require.NoError(b, exp.Start(ctx, host))
-	require.NoError(b, exp.ConsumeMetrics(ctx, md)) // the file and its header exist
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := exp.ConsumeMetrics(ctx, md); err != nil {
-			b.Fatal(err)
-		}
-	}
-	testgen.ReportItems(b, benchBatch)
-	b.StopTimer()
-	reg := registrytest.Registry(b, host, set.ID)
-	require.EqualValues(b, b.N+1, reg.Stats().Plugins["tasker_csv"].Exports)
-	require.NoError(b, exp.Shutdown(ctx))
-	require.NoError(b, ext.Shutdown(ctx))
+	host, regs := registrytest.NewHostRegistries(b, "")
+	exp := fileexporttest.BenchExportMetrics(b, NewFactory(), exporterSettings(""), cfg, host)
+	require.EqualValues(b, b.N+1, regs[0].Stats().Plugins["tasker_csv"].Exports)
+	require.NoError(b, exp.Shutdown(context.Background()))
 }

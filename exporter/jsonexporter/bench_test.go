@@ -13,31 +13,15 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/jsonexporter/internal/metadata"
-	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport/fileexporttest"
 )
-
-const benchBatch = 1000
 
 // BenchmarkExportMetrics measures one export of 1,000 data points through the exporter
 // (exporterhelper without queue, encoding, write) into an append-mode file.
 func BenchmarkExportMetrics(b *testing.B) {
-	md := testgen.Metrics(benchBatch)
-	dir := b.TempDir()
-	cfg := syncConfig(filepath.Join(dir, "{signal}.json"), func(c *Config) {
+	cfg := syncConfig(filepath.Join(b.TempDir(), "{signal}.json"), func(c *Config) {
 		c.FlushInterval = testConfig(nil).FlushInterval // the default 1 s flush loop
 	})
-	ctx := context.Background()
-	exp, err := NewFactory().CreateMetrics(ctx, exportertest.NewNopSettings(metadata.Type), cfg)
-	require.NoError(b, err)
-	require.NoError(b, exp.Start(ctx, componenttest.NewNopHost()))
-	require.NoError(b, exp.ConsumeMetrics(ctx, md))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := exp.ConsumeMetrics(ctx, md); err != nil {
-			b.Fatal(err)
-		}
-	}
-	testgen.ReportItems(b, benchBatch)
-	b.StopTimer()
-	require.NoError(b, exp.Shutdown(ctx))
+	exp := fileexporttest.BenchExportMetrics(b, NewFactory(), exportertest.NewNopSettings(metadata.Type), cfg, componenttest.NewNopHost())
+	require.NoError(b, exp.Shutdown(context.Background()))
 }

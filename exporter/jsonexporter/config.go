@@ -9,13 +9,8 @@ import (
 	"fmt"
 	"sort"
 
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/ndjson"
-	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport"
 )
 
 // Output formats.
@@ -39,11 +34,9 @@ const (
 
 // Config is the tasker_json exporter configuration.
 type Config struct {
-	filewriter.Config `mapstructure:",squash"`
-
-	TimeoutConfig exporterhelper.TimeoutConfig                             `mapstructure:",squash"`
-	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
-	RetryConfig   configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+	// Config is the output, timeout, sending queue, retry and registry settings every
+	// file exporter has.
+	fileexport.Config `mapstructure:",squash"`
 
 	// Format: ndjson (default) or tasker.
 	Format string `mapstructure:"format"`
@@ -64,12 +57,6 @@ type Config struct {
 	LabelPrefix string `mapstructure:"label_prefix"`
 	// LabelSeparator joins the keys of nested maps when flattening. Default ".".
 	LabelSeparator string `mapstructure:"label_separator"`
-	// Registry is the tasker_registry extension the exporter registers with and reports
-	// its exports to (registry: tasker_registry/x); Start fails when it is not running.
-	// Unset: the only tasker_registry extension running, if any (several: Start fails);
-	// none running: the exporter works without registering.
-	Registry *component.ID `mapstructure:"registry"`
-
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -85,19 +72,14 @@ func (c *Config) codecOptions() ndjson.Options {
 		Tasker:           c.Format == FormatTasker,
 		IncludeMetadata:  c.IncludeMetadata,
 		Pretty:           c.Pretty,
-	}
-	if c.GroupBy != nil {
-		o.GroupBy = c.GroupBy.ResourceAttribute
+		GroupBy:          c.GroupAttribute(),
 	}
 	return o
 }
 
 // Validate checks the configuration and reports every problem at once.
 func (c *Config) Validate() error {
-	var errs []error
-	if err := c.Config.ValidateOutput(); err != nil {
-		errs = append(errs, err)
-	}
+	errs := c.OutputErrors()
 	switch c.Format {
 	case FormatNDJSON, FormatTasker:
 	default:

@@ -16,6 +16,8 @@ import (
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/jsonexporter/internal/metadata"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport/fileexporttest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 )
 
@@ -125,20 +127,5 @@ func TestValidateErrors(t *testing.T) {
 }
 
 func TestRegistryOption(t *testing.T) {
-	for _, tc := range []struct{ value, err string }{
-		{"tasker_registry", ""},
-		{"tasker_registry/x", ""},
-		{"tasker registry", "invalid character"},
-	} {
-		cfg := createDefaultConfig().(*Config)
-		err := confmap.NewFromStringMap(map[string]any{"registry": tc.value}).Unmarshal(cfg)
-		if tc.err != "" {
-			require.Error(t, err, tc.value)
-			assert.Contains(t, err.Error(), tc.err)
-			continue
-		}
-		require.NoError(t, err, tc.value)
-		require.NotNil(t, cfg.Registry)
-		assert.Equal(t, tc.value, cfg.Registry.String())
-	}
+	fileexporttest.CheckRegistryOption(t, func() fileexport.Configured { return createDefaultConfig().(*Config) })
 }

@@ -15,46 +15,29 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumererror"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/jsonexporter/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/ndjson/ndjsontest"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport/fileexporttest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
 )
 
 // syncConfig writes synchronously (no queue, no retry) so a test sees each export's result.
 func syncConfig(path string, mut func(*Config)) *Config {
-	return testConfig(func(c *Config) {
+	return fileexporttest.Apply(testConfig(nil), func(c *Config) {
 		c.Path = path
-		c.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
-		c.RetryConfig.Enabled = false
-		c.FlushInterval = 0
-		if mut != nil {
-			mut(c)
-		}
-	})
+		fileexporttest.Sync(&c.Config)
+	}, mut)
 }
 
 func TestExportAllSignalsToFiles(t *testing.T) {
 	dir := t.TempDir()
 	cfg := syncConfig(filepath.Join(dir, "{signal}.json"), nil)
 	ctx := context.Background()
-	set := exportertest.NewNopSettings(metadata.Type)
-	f := NewFactory()
-	me, err := f.CreateMetrics(ctx, set, cfg)
-	require.NoError(t, err)
-	le, err := f.CreateLogs(ctx, set, cfg)
-	require.NoError(t, err)
-	te, err := f.CreateTraces(ctx, set, cfg)
-	require.NoError(t, err)
-	host := componenttest.NewNopHost()
-	require.NoError(t, me.Start(ctx, host))
-	require.NoError(t, le.Start(ctx, host))
-	require.NoError(t, te.Start(ctx, host))
+	me, le, te := fileexporttest.StartAll(t, NewFactory(), exportertest.NewNopSettings(metadata.Type), cfg, componenttest.NewNopHost())
 	require.NoError(t, me.ConsumeMetrics(ctx, testgen.Metrics(100)))
 	require.NoError(t, me.ConsumeMetrics(ctx, testgen.Metrics(50)))
 	require.NoError(t, le.ConsumeLogs(ctx, testgen.Logs(70)))

@@ -10,18 +10,16 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/ndjson"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport/fileexporttest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 )
 
 // goldenDir holds the codec's goldens (the exporter and its registry encoder write them).
 var goldenDir = filepath.Join("..", "..", "internal", "codec", "ndjson", "testdata", "golden")
 
+// testConfig returns the default configuration changed by mut.
 func testConfig(mut func(*Config)) *Config {
-	cfg := createDefaultConfig().(*Config)
-	if mut != nil {
-		mut(cfg)
-	}
-	return cfg
+	return fileexporttest.Apply(createDefaultConfig().(*Config), mut)
 }
 
 // TestCodecOptions: the configuration maps onto the codec's options (the codec's tests

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,75 +15,36 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/exporter/exportertest"
-	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/jsonexporter/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/ndjson/ndjsontest"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport/fileexporttest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
 
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
-// The registry test helpers are shared: extension/registryext/registrytest.
-type registryHost = registrytest.Host
-
-func newRegistryHost(t *testing.T, names ...string) registryHost {
-	return registrytest.NewHost(t, names...)
-}
-
-func registryOf(t *testing.T, h registryHost, id component.ID) *registryext.Registry {
-	return registrytest.Registry(t, h, id)
-}
-
+// exporterSettings are the settings of the instance tasker_json/name.
 func exporterSettings(name string) exporter.Settings {
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.ID = component.NewIDWithName(metadata.Type, name)
-	set.BuildInfo.Version = "0.1.0"
-	return set
-}
-
-// fileSizes sums the sizes of the files under dir.
-func fileSizes(t *testing.T, dir string) int64 {
-	t.Helper()
-	var n int64
-	require.NoError(t, filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		fi, err := d.Info()
-		n += fi.Size()
-		return err
-	}))
-	return n
+	return fileexporttest.Settings(metadata.Type, name)
 }
 
 // TestRegistryRegistersAndReports runs the three signals of one exporter against a real
 // registry: one shared plugin, every export reported with the items and the bytes of
 // the files written, unregistered with the last instance.
 func TestRegistryRegistersAndReports(t *testing.T) {
-	host := newRegistryHost(t, "")
-	reg := registryOf(t, host, component.MustNewID("tasker_registry"))
+	host, regs := registrytest.NewHostRegistries(t, "")
+	reg := regs[0]
 	dir := t.TempDir()
 	cfg := syncConfig(filepath.Join(dir, "{signal}.json"), nil) // registry unset: the only one
 	ctx := context.Background()
-	set := exporterSettings("files")
-	f := NewFactory()
-	me, err := f.CreateMetrics(ctx, set, cfg)
-	require.NoError(t, err)
-	le, err := f.CreateLogs(ctx, set, cfg)
-	require.NoError(t, err)
-	te, err := f.CreateTraces(ctx, set, cfg)
-	require.NoError(t, err)
-	for _, c := range []component.Component{me, le, te} {
-		require.NoError(t, c.Start(ctx, host))
-	}
+	me, le, te := fileexporttest.StartAll(t, NewFactory(), exporterSettings("files"), cfg, host)
 
 	p, ok := reg.Get("tasker_json/files")
 	require.True(t, ok)
@@ -107,7 +67,7 @@ func TestRegistryRegistersAndReports(t *testing.T) {
 	assert.EqualValues(t, 4, st.Exports)
 	assert.EqualValues(t, 0, st.Failures)
 	assert.EqualValues(t, 150+70+30, st.Items)
-	assert.EqualValues(t, fileSizes(t, dir), st.Bytes)
+	assert.EqualValues(t, fileexporttest.DirBytes(t, dir), st.Bytes)
 	require.NotNil(t, st.LastExport)
 	require.NotNil(t, st.LastDurationMs)
 
@@ -129,21 +89,14 @@ func TestRegistryRegistersAndReports(t *testing.T) {
 	}
 
 	// The plugin lives until its last instance shuts down.
-	require.NoError(t, me.Shutdown(ctx))
-	require.NoError(t, le.Shutdown(ctx))
-	p, ok = reg.Get("tasker_json/files")
-	require.True(t, ok)
-	assert.Equal(t, 1, p.Instances)
-	require.NoError(t, te.Shutdown(ctx))
-	_, ok = reg.Get("tasker_json/files")
-	assert.False(t, ok)
+	registrytest.CheckSharedPlugin(t, reg, "tasker_json/files", me, le, te)
 	assert.Len(t, reg.Events(registryext.EventQuery{Name: taskerregistry.EventPluginUnregistered}).Events, 1)
 }
 
 // TestRegistryReportsFailures: a failed write is reported as a failed export.
 func TestRegistryReportsFailures(t *testing.T) {
-	host := newRegistryHost(t, "")
-	reg := registryOf(t, host, component.MustNewID("tasker_registry"))
+	host, regs := registrytest.NewHostRegistries(t, "")
+	reg := regs[0]
 	dir := t.TempDir()
 	cfg := syncConfig(filepath.Join(dir, "{group}", "{signal}.json"), func(c *Config) {
 		c.GroupBy = &filewriter.GroupByConfig{ResourceAttribute: "service.name", MaxOpenFiles: 4, MissingValue: "unknown"}
@@ -156,14 +109,7 @@ func TestRegistryReportsFailures(t *testing.T) {
 	require.Error(t, e.ConsumeMetrics(ctx, ndjsontest.Metrics()))
 	defer func() { require.NoError(t, e.Shutdown(ctx)) }()
 
-	st := reg.Stats().Plugins["tasker_json"]
-	assert.EqualValues(t, 0, st.Exports)
-	assert.EqualValues(t, 1, st.Failures)
-	require.NotNil(t, st.LastError)
-	assert.Contains(t, *st.LastError, "shipping")
-	failed := reg.Events(registryext.EventQuery{Name: taskerregistry.EventExportFailed}).Events
-	require.Len(t, failed, 1)
-	assert.Equal(t, "metrics", failed[0].Payload["signal"])
+	registrytest.CheckFailedExport(t, reg, "tasker_json", "shipping", "metrics")
 }
 
 // TestRegistryExportMatchesFile: the registry's on-demand export of an aggregate is
@@ -189,9 +135,8 @@ func TestRegistryExportMatchesFile(t *testing.T) {
 		{"tasker", func(c *Config) { c.Format = FormatTasker }, "application/json; charset=utf-8", "json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			host := newRegistryHost(t, "a", "b")
-			regA := registryOf(t, host, component.MustNewIDWithName("tasker_registry", "a"))
-			regB := registryOf(t, host, component.MustNewIDWithName("tasker_registry", "b"))
+			host, regs := registrytest.NewHostRegistries(t, "a", "b")
+			regA, regB := regs[0], regs[1]
 			dir := t.TempDir()
 			cfg := syncConfig(dir, func(c *Config) {
 				c.Mode = filewriter.ModePerExport
@@ -327,118 +272,48 @@ func TestRegistryEncoderGolden(t *testing.T) {
 // TestRegistryFind: a configured registry that is not running fails Start; without any
 // registry the exporter works; several need the registry option.
 func TestRegistryFind(t *testing.T) {
-	ctx := context.Background()
-	start := func(t *testing.T, host component.Host, mut func(*Config)) (exporter.Metrics, string, error) {
-		dir := t.TempDir()
-		e, err := NewFactory().CreateMetrics(ctx, exporterSettings("f"), syncConfig(filepath.Join(dir, "{signal}.json"), mut))
-		require.NoError(t, err)
-		return e, dir, e.Start(ctx, host)
-	}
-	missing := component.MustNewIDWithName("tasker_registry", "missing")
-
-	t.Run("configured id missing", func(t *testing.T) {
-		e, _, err := start(t, newRegistryHost(t, ""), func(c *Config) { c.Registry = &missing })
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), `tasker_json: tasker_json/f (metrics): registry "tasker_registry/missing": no such extension is running`)
-		require.NoError(t, e.Shutdown(ctx))
-	})
-	t.Run("configured id missing, no extensions", func(t *testing.T) {
-		e, _, err := start(t, componenttest.NewNopHost(), func(c *Config) { c.Registry = &missing })
-		require.Error(t, err)
-		require.NoError(t, e.Shutdown(ctx))
-	})
-	t.Run("configured id of another type", func(t *testing.T) {
-		other := component.MustNewID("health_check")
-		host := newRegistryHost(t, "")
-		host.Exts[other] = struct {
-			component.StartFunc
-			component.ShutdownFunc
-		}{}
-		e, _, err := start(t, host, func(c *Config) { c.Registry = &other })
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), `registry "health_check": extension is a`)
-		assert.Contains(t, err.Error(), "not a tasker_registry extension")
-		require.NoError(t, e.Shutdown(ctx))
-	})
-	t.Run("several, none chosen", func(t *testing.T) {
-		e, _, err := start(t, newRegistryHost(t, "a", "b"), nil)
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "several tasker_registry extensions are running")
-		require.NoError(t, e.Shutdown(ctx))
-	})
-	t.Run("no registry", func(t *testing.T) {
-		e, dir, err := start(t, componenttest.NewNopHost(), nil)
-		require.NoError(t, err)
-		require.NoError(t, e.ConsumeMetrics(ctx, testgen.Metrics(10)))
-		require.NoError(t, e.Shutdown(ctx))
-		raw, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
-		require.NoError(t, err)
-		assert.Len(t, ndjsontest.Lines(raw), 10)
-	})
-	t.Run("name taken", func(t *testing.T) {
-		host := newRegistryHost(t, "")
-		reg := registryOf(t, host, component.MustNewID("tasker_registry"))
-		_, err := reg.Register(taskerregistry.Plugin{Name: "tasker_json/f", Formats: []string{"json"}})
-		require.NoError(t, err)
-		e, _, err := start(t, host, nil)
-		require.Error(t, err)
-		assert.True(t, errors.Is(err, taskerregistry.ErrAlreadyRegistered), "%v", err)
-		assert.Contains(t, err.Error(), "tasker_json: tasker_json/f (metrics): registering with tasker_registry")
-		require.NoError(t, e.Shutdown(ctx))
+	registrytest.CheckFind(t, registrytest.FindCase{
+		Factory: NewFactory(), Settings: exporterSettings("f"), Signal: fileexport.SignalMetrics,
+		Config: func(dir string, registry *component.ID) component.Config {
+			return syncConfig(filepath.Join(dir, "{signal}.json"), func(c *Config) { c.Registry = registry })
+		},
+		Works: func(t *testing.T, e component.Component, dir string) {
+			require.NoError(t, e.(exporter.Metrics).ConsumeMetrics(context.Background(), testgen.Metrics(10)))
+			raw, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
+			require.NoError(t, err)
+			assert.Len(t, ndjsontest.Lines(raw), 10)
+		},
 	})
 }
 
 // BenchmarkExportMetricsRegistry is BenchmarkExportMetrics with a tasker_registry
 // receiving a report (stats and an export_completed event) for every export.
 func BenchmarkExportMetricsRegistry(b *testing.B) {
-	md := testgen.Metrics(benchBatch)
-	dir := b.TempDir()
-	cfg := syncConfig(filepath.Join(dir, "{signal}.json"), func(c *Config) {
+	cfg := syncConfig(filepath.Join(b.TempDir(), "{signal}.json"), func(c *Config) {
 		c.FlushInterval = testConfig(nil).FlushInterval
 	})
-	ctx := context.Background()
-	f := registryext.NewFactory()
-	rcfg := f.CreateDefaultConfig().(*registryext.Config)
-	rcfg.ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
-	set := extensiontest.NewNopSettings(f.Type())
-	ext, err := f.Create(ctx, set, rcfg)
-	require.NoError(b, err)
-	require.NoError(b, ext.Start(ctx, componenttest.NewNopHost()))
-	host := registryHost{Host: componenttest.NewNopHost(), Exts: map[component.ID]component.Component{set.ID: ext}}
-	exp, err := NewFactory().CreateMetrics(ctx, exporterSettings(""), cfg)
-	require.NoError(b, err)
-	require.NoError(b, exp.Start(ctx, host))
-	require.NoError(b, exp.ConsumeMetrics(ctx, md))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := exp.ConsumeMetrics(ctx, md); err != nil {
-			b.Fatal(err)
-		}
-	}
-	testgen.ReportItems(b, benchBatch)
-	b.StopTimer()
-	reg := registrytest.Registry(b, host, set.ID)
-	require.EqualValues(b, b.N+1, reg.Stats().Plugins["tasker_json"].Exports)
-	require.NoError(b, exp.Shutdown(ctx))
-	require.NoError(b, ext.Shutdown(ctx))
+	host, regs := registrytest.NewHostRegistries(b, "")
+	exp := fileexporttest.BenchExportMetrics(b, NewFactory(), exporterSettings(""), cfg, host)
+	require.EqualValues(b, b.N+1, regs[0].Stats().Plugins["tasker_json"].Exports)
+	require.NoError(b, exp.Shutdown(context.Background()))
 }
 
 // BenchmarkReport is what the registry support adds to every export of 1,000 data
 // points: a time.Now pair, the item count and the report (a no-op without a registry).
 func BenchmarkReport(b *testing.B) {
-	md := testgen.Metrics(benchBatch)
+	md := testgen.Metrics(fileexporttest.BenchBatch)
 	for _, name := range []string{"no_registry", "registry"} {
 		b.Run(name, func(b *testing.B) {
-			e := &jsonExporter{signal: signalMetrics, format: FormatNDJSON}
+			e := &jsonExporter{Exporter: &fileexport.Exporter{Signal: fileexport.SignalMetrics, Format: FormatNDJSON}}
 			if name == "registry" {
 				var err error
-				e.handle, err = taskerregistry.NewRegistry(registryext.New(registryext.Options{})).Register(newPlugin(testConfig(nil), component.MustNewID("tasker_json"), "0.1.0"))
+				e.Handle, err = taskerregistry.NewRegistry(registryext.New(registryext.Options{})).Register(newPlugin(testConfig(nil), component.MustNewID("tasker_json"), "0.1.0"))
 				require.NoError(b, err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
 				start := time.Now()
-				e.report(start, md.DataPointCount(), 544_000, nil)
+				e.Report(start, md.DataPointCount(), 544_000, nil)
 			}
 		})
 	}

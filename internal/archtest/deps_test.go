@@ -4,7 +4,8 @@
 // Package archtest checks the distribution's dependency rules with `go list -deps`:
 // components reach tasker_registry only through pkg/taskerregistry, the extension
 // imports no component, the API package depends on nothing of ours, and the codecs
-// (internal/codec/...) import no component.
+// (internal/codec/...) and the file exporters' shared package (internal/fileexport/...)
+// import no component.
 package archtest
 
 import (
@@ -109,21 +110,51 @@ func TestAPIPackageDependsOnNothingOfOurs(t *testing.T) {
 
 // TestCodecsImportNoComponent: the codec packages (internal/codec/...) are shared by the
 // exporters and tasker_registry, so they take plain options and import no component.
+// The exporters encode with the shared codecs, not copies of them.
 func TestCodecsImportNoComponent(t *testing.T) {
-	pkgs := deps(t, "./internal/codec/...")
-	require.Contains(t, pkgs, module+"internal/codec/ndjson")
-	require.Contains(t, pkgs, module+"internal/codec/csv")
+	checkShared(t, "./internal/codec/...", "codecs take plain options", map[string]string{
+		"exporter/jsonexporter": "internal/codec/ndjson",
+		"exporter/csvexporter":  "internal/codec/csv",
+	})
+}
+
+// TestFileExportImportsNoComponent: internal/fileexport (the file exporters' shared
+// lifecycle, configuration and factory wiring) and its test helpers
+// (internal/fileexport/fileexporttest) import no component; both file exporters are
+// built on it rather than on copies of it.
+func TestFileExportImportsNoComponent(t *testing.T) {
+	checkShared(t, "./internal/fileexport/...", "the exporters pass in what is theirs", map[string]string{
+		"exporter/jsonexporter": "internal/fileexport",
+		"exporter/csvexporter":  "internal/fileexport",
+	})
+	require.Contains(t, deps(t, "./internal/fileexport/..."), module+"internal/fileexport/fileexporttest")
+}
+
+// checkShared checks the shared packages of pattern: every exporter of users (exporter
+// → shared package) imports its shared package, and none of pattern depends on a
+// component.
+func checkShared(t *testing.T, pattern, why string, users map[string]string) {
+	t.Helper()
+	pkgs := deps(t, pattern)
+	all := deps(t, "./exporter/...")
+	for user, shared := range users {
+		require.Contains(t, pkgs, module+shared)
+		require.Contains(t, all[module+user], module+shared, user)
+	}
+	importNoComponent(t, pkgs, why)
+}
+
+// importNoComponent fails for every package of pkgs that depends on a component
+// (exporter, processor, receiver, extension, connector), saying why it must not.
+func importNoComponent(t *testing.T, pkgs map[string][]string, why string) {
+	t.Helper()
 	for pkg, ds := range pkgs {
 		for _, d := range ds {
 			for _, dir := range []string{"exporter/", "processor/", "receiver/", "extension/", "connector/"} {
 				if strings.HasPrefix(d, module+dir) {
-					t.Errorf("%s imports the component %s: codecs take plain options", pkg, d)
+					t.Errorf("%s imports the component %s: %s", pkg, d, why)
 				}
 			}
 		}
 	}
-	// The exporters encode with the shared codecs, not copies of them.
-	all := deps(t, "./exporter/...")
-	require.Contains(t, all[module+"exporter/jsonexporter"], module+"internal/codec/ndjson")
-	require.Contains(t, all[module+"exporter/csvexporter"], module+"internal/codec/csv")
 }

@@ -3,9 +3,10 @@
 
 // Package registrytest gives components' tests a real tasker_registry: started
 // extensions (made by registryext.NewFactory, listening on free loopback ports) in a
-// component.Host, and a fixed metrics source; and headless Chromium for the status page
-// tests (DOM, Find, Attr, Text, Screenshot; the screenshots go to $TASKER_TEST_ARTIFACTS,
-// default $TMPDIR/otelcol-tasker-artifacts).
+// component.Host, a fixed metrics source, and the checks of a component that registers
+// (CheckFind, CheckSharedPlugin, CheckFailedExport); and headless Chromium for the
+// status page tests (DOM, Find, Attr, Text, Screenshot; the screenshots go to
+// $TASKER_TEST_ARTIFACTS, default $TMPDIR/otelcol-tasker-artifacts).
 package registrytest // import "github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
 
 import (
@@ -50,6 +51,18 @@ func NewHost(t testing.TB, names ...string) Host {
 		h.Exts[set.ID] = ext
 	}
 	return h
+}
+
+// NewHostRegistries is NewHost, with the registries of the extensions, in the order of
+// names.
+func NewHostRegistries(t testing.TB, names ...string) (Host, []*registryext.Registry) {
+	t.Helper()
+	h := NewHost(t, names...)
+	regs := make([]*registryext.Registry, len(names))
+	for i, name := range names {
+		regs[i] = Registry(t, h, component.NewIDWithName(registryext.NewFactory().Type(), name))
+	}
+	return h, regs
 }
 
 // Registry returns the registry of the host's extension id (the extension's own
