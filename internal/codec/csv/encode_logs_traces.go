@@ -13,9 +13,32 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
 )
 
-func (e *encoder) logRow(lr plog.LogRecord) {
+// encodeLogs appends one row per log record of group g and returns the rows. The
+// returned slice is valid until the next call.
+func (e *encoder) encodeLogs(ld plog.Logs, g *group, l *layout) []byte {
+	e.reset()
+	has := &l.has
+	rls := ld.ResourceLogs()
+	for _, ri := range g.res {
+		rl := rls.At(ri)
+		e.setResource(rl.Resource(), has)
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			sl := sls.At(j)
+			e.setScope(sl.Scope(), has)
+			lrs := sl.LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				e.logRow(l, lrs.At(k))
+			}
+		}
+	}
+	e.done()
+	return e.buf
+}
+
+func (e *encoder) logRow(l *layout, lr plog.LogRecord) {
 	rowStart := len(e.buf)
-	for i, c := range e.l.cols {
+	for i, c := range l.cols {
 		if i > 0 {
 			e.sep()
 		}
@@ -50,7 +73,7 @@ func (e *encoder) logRow(lr plog.LogRecord) {
 			e.cached(c.f)
 		}
 	}
-	e.endRow(rowStart, len(e.l.cols))
+	e.endRow(rowStart, len(l.cols))
 }
 
 // body appends a log body: a string as is (text), numbers and booleans as such,
@@ -72,9 +95,32 @@ func (e *encoder) body(v pcommon.Value) {
 	}
 }
 
-func (e *encoder) spanRow(s ptrace.Span) {
+// encodeTraces appends one row per span of group g and returns the rows. The
+// returned slice is valid until the next call.
+func (e *encoder) encodeTraces(td ptrace.Traces, g *group, l *layout) []byte {
+	e.reset()
+	has := &l.has
+	rss := td.ResourceSpans()
+	for _, ri := range g.res {
+		rs := rss.At(ri)
+		e.setResource(rs.Resource(), has)
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			ss := sss.At(j)
+			e.setScope(ss.Scope(), has)
+			spans := ss.Spans()
+			for k := 0; k < spans.Len(); k++ {
+				e.spanRow(l, spans.At(k))
+			}
+		}
+	}
+	e.done()
+	return e.buf
+}
+
+func (e *encoder) spanRow(l *layout, s ptrace.Span) {
 	rowStart := len(e.buf)
-	for i, c := range e.l.cols {
+	for i, c := range l.cols {
 		if i > 0 {
 			e.sep()
 		}
@@ -121,7 +167,7 @@ func (e *encoder) spanRow(s ptrace.Span) {
 			e.cached(c.f)
 		}
 	}
-	e.endRow(rowStart, len(e.l.cols))
+	e.endRow(rowStart, len(l.cols))
 }
 
 // events appends the span events as a JSON array of {"name","timestamp","attributes"}.

@@ -7,12 +7,9 @@ import (
 	"math"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
-	"github.com/tasker-systems/otelcol-tasker/internal/walk"
 )
 
 // scanMetrics collects what the data points of group g need of a layout: the union of
@@ -21,72 +18,91 @@ import (
 func (e *encoder) scanMetrics(md pmetric.Metrics, g *group) *needs {
 	n := &e.need
 	n.keys, n.bounds, n.agg = n.keys[:0], n.bounds[:0], aggNone
-	if !e.o.flatten && !e.o.histExtra {
+	wantKeys, wantAgg := e.o.flatten, e.o.histExtra
+	if !wantKeys && !wantAgg {
 		return n
 	}
 	clear(e.keySet)
 	clear(e.boundSet)
 	clear(e.scanSeen)
 	defer clear(e.scanSeen) // do not keep the batch's strings alive
-	walk.Metrics(md, g.res, walk.Funcs[pmetric.Metric]{Item: e.scanMetric})
-	e.prevBounds, e.hasPrev = pcommon.Float64Slice{}, false
+	rms := md.ResourceMetrics()
+	for _, ri := range g.res {
+		sms := rms.At(ri).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				m := ms.At(k)
+				switch m.Type() {
+				case pmetric.MetricTypeGauge, pmetric.MetricTypeSum:
+					if !wantKeys {
+						continue
+					}
+					dps := numberPoints(m)
+					for i := 0; i < dps.Len(); i++ {
+						e.scanAttrs(dps.At(i).Attributes())
+					}
+				case pmetric.MetricTypeHistogram:
+					dps := m.Histogram().DataPoints()
+					if wantAgg && dps.Len() > 0 {
+						n.agg = aggBuckets
+					}
+					var prev pcommon.Float64Slice
+					for i := 0; i < dps.Len(); i++ {
+						dp := dps.At(i)
+						if wantKeys {
+							e.scanAttrs(dp.Attributes())
+						}
+						if !wantAgg {
+							continue
+						}
+						bounds := dp.ExplicitBounds()
+						if i > 0 && bounds.Equal(prev) {
+							continue
+						}
+						prev = bounds
+						for b := 0; b < bounds.Len(); b++ {
+							v := bounds.At(b)
+							if _, ok := e.boundSet[v]; !ok && !math.IsNaN(v) {
+								e.boundSet[v] = struct{}{}
+								n.bounds = append(n.bounds, v)
+							}
+						}
+					}
+				case pmetric.MetricTypeExponentialHistogram:
+					dps := m.ExponentialHistogram().DataPoints()
+					if wantAgg && dps.Len() > 0 {
+						n.agg = max(n.agg, aggCount)
+					}
+					if !wantKeys {
+						continue
+					}
+					for i := 0; i < dps.Len(); i++ {
+						e.scanAttrs(dps.At(i).Attributes())
+					}
+				case pmetric.MetricTypeSummary:
+					dps := m.Summary().DataPoints()
+					if wantAgg && dps.Len() > 0 {
+						n.agg = max(n.agg, aggCount)
+					}
+					if !wantKeys {
+						continue
+					}
+					for i := 0; i < dps.Len(); i++ {
+						e.scanAttrs(dps.At(i).Attributes())
+					}
+				}
+			}
+		}
+	}
 	return n
 }
 
-// scanPoints returns the functions that scan the data points of a metric: their
-// label keys with flatten_labels, the aggregate columns and bucket bounds of
-// distributions with histogram columns.
-func (e *encoder) scanPoints() walk.Points {
-	p := walk.Points{Histogram: e.scanHistogram}
-	if e.o.histExtra || e.o.flatten {
-		p.ExpHistogram = func(dp pmetric.ExponentialHistogramDataPoint) { e.scanDistribution(dp.Attributes()) }
-		p.Summary = func(dp pmetric.SummaryDataPoint) { e.scanDistribution(dp.Attributes()) }
+func numberPoints(m pmetric.Metric) pmetric.NumberDataPointSlice {
+	if m.Type() == pmetric.MetricTypeGauge {
+		return m.Gauge().DataPoints()
 	}
-	if e.o.flatten {
-		p.Number = func(dp pmetric.NumberDataPoint) { e.scanAttrs(dp.Attributes()) }
-	}
-	return p
-}
-
-func (e *encoder) scanMetric(m pmetric.Metric) {
-	e.hasPrev = false
-	e.scan.Visit(m)
-}
-
-// scanDistribution scans an exponential histogram or summary point: count and sum
-// columns.
-func (e *encoder) scanDistribution(attrs pcommon.Map) {
-	if e.o.histExtra {
-		e.need.agg = max(e.need.agg, aggCount)
-	}
-	if e.o.flatten {
-		e.scanAttrs(attrs)
-	}
-}
-
-// scanHistogram scans a histogram point: count, sum and bucket columns, and its bounds
-// unless they are the previous point's of the metric.
-func (e *encoder) scanHistogram(dp pmetric.HistogramDataPoint) {
-	if e.o.flatten {
-		e.scanAttrs(dp.Attributes())
-	}
-	if !e.o.histExtra {
-		return
-	}
-	n := &e.need
-	n.agg = aggBuckets
-	bounds := dp.ExplicitBounds()
-	if e.hasPrev && bounds.Equal(e.prevBounds) {
-		return
-	}
-	e.prevBounds, e.hasPrev = bounds, true
-	for b := 0; b < bounds.Len(); b++ {
-		v := bounds.At(b)
-		if _, ok := e.boundSet[v]; !ok && !math.IsNaN(v) {
-			e.boundSet[v] = struct{}{}
-			n.bounds = append(n.bounds, v)
-		}
-	}
+	return m.Sum().DataPoints()
 }
 
 // scanAttrs adds the flattened keys of m to the batch's key set. Data points of a
@@ -139,17 +155,15 @@ type mpoint struct {
 	dval     float64
 	count    uint64
 	hasCount bool
-	// stat and hasStat are the sum, min and max (indexed by column - fSum) and
-	// whether the point has each.
-	stat    [3]float64
-	hasStat [3]bool
+	sum      float64
+	hasSum   bool
+	min, max float64
+	hasMin   bool
+	hasMax   bool
 
 	isHist bool
 	hist   pmetric.HistogramDataPoint
 }
-
-// The sum, min and max columns are consecutive: mpoint.stat is indexed by column - fSum.
-const _ = uint(fMax-fSum-2) + uint(fSum+2-fMax)
 
 const (
 	vkNone uint8 = iota
@@ -157,95 +171,94 @@ const (
 	vkDouble
 )
 
-// encode appends one row per log record, span or data point of the resources of
-// group g of batch (a plog.Logs, ptrace.Traces or pmetric.Metrics) in layout l, and
-// returns the rows. The returned slice is valid until the next call.
-func (e *encoder) encode(batch any, g *group, l *layout) []byte {
+// encodeMetrics appends one row per data point of group g with layout l and returns
+// the rows. The returned slice is valid until the next call.
+func (e *encoder) encodeMetrics(md pmetric.Metrics, g *group, l *layout) []byte {
 	e.reset()
 	e.use(l)
-	switch b := batch.(type) {
-	case plog.Logs:
-		walk.Logs(b, g.res, walk.Funcs[plog.LogRecord]{Resource: e.setResource, Scope: e.setScope, Item: e.logRow})
-	case ptrace.Traces:
-		walk.Spans(b, g.res, walk.Funcs[ptrace.Span]{Resource: e.setResource, Scope: e.setScope, Item: e.spanRow})
-	case pmetric.Metrics:
-		walk.Metrics(b, g.res, walk.Funcs[pmetric.Metric]{Resource: e.setResource, Scope: e.setScope, Item: e.metricRows})
-	}
-	e.done()
-	return e.buf
-}
-
-func (e *encoder) encodeMetrics(md pmetric.Metrics, g *group, l *layout) []byte {
-	return e.encode(md, g, l)
-}
-func (e *encoder) encodeLogs(ld plog.Logs, g *group, l *layout) []byte { return e.encode(ld, g, l) }
-func (e *encoder) encodeTraces(td ptrace.Traces, g *group, l *layout) []byte {
-	return e.encode(td, g, l)
-}
-
-// metricRows appends the rows of m's data points.
-func (e *encoder) metricRows(m pmetric.Metric) {
-	e.setMetric(m)
-	e.points.Visit(m)
-}
-
-// point starts the row of a data point: its times and attributes, and no value yet. It
-// reports whether the point has a value.
-func (e *encoder) point(ts, start pcommon.Timestamp, attrs pcommon.Map, flags pmetric.DataPointFlags) bool {
-	e.p = mpoint{ts: ts, start: start, attrs: attrs}
-	return !flags.NoRecordedValue()
-}
-
-// stats sets the count of a distribution point, and its sum, min and max where set.
-func (p *mpoint) stats(count uint64, sum, lo, hi float64, hasSum, hasMin, hasMax bool) {
-	p.count, p.hasCount = count, true
-	p.stat = [3]float64{sum, lo, hi}
-	p.hasStat = [3]bool{hasSum, hasMin, hasMax}
-}
-
-func (e *encoder) numberRow(dp pmetric.NumberDataPoint) {
-	if e.point(dp.Timestamp(), dp.StartTimestamp(), dp.Attributes(), dp.Flags()) {
-		switch dp.ValueType() {
-		case pmetric.NumberDataPointValueTypeInt:
-			e.p.vkind, e.p.ival = vkInt, dp.IntValue()
-		case pmetric.NumberDataPointValueTypeDouble:
-			e.p.vkind, e.p.dval = vkDouble, dp.DoubleValue()
-		}
-	}
-	e.metricRow()
-}
-
-func (e *encoder) histogramRow(dp pmetric.HistogramDataPoint) {
-	if e.point(dp.Timestamp(), dp.StartTimestamp(), dp.Attributes(), dp.Flags()) {
-		e.p.stats(dp.Count(), dp.Sum(), dp.Min(), dp.Max(), dp.HasSum(), dp.HasMin(), dp.HasMax())
-		e.p.isHist, e.p.hist = true, dp
-	}
-	e.metricRow()
-}
-
-func (e *encoder) expHistogramRow(dp pmetric.ExponentialHistogramDataPoint) {
-	if e.point(dp.Timestamp(), dp.StartTimestamp(), dp.Attributes(), dp.Flags()) {
-		e.p.stats(dp.Count(), dp.Sum(), dp.Min(), dp.Max(), dp.HasSum(), dp.HasMin(), dp.HasMax())
-	}
-	e.metricRow()
-}
-
-// summaryRow takes min and max from the 0 and 1 quantiles.
-func (e *encoder) summaryRow(dp pmetric.SummaryDataPoint) {
-	if e.point(dp.Timestamp(), dp.StartTimestamp(), dp.Attributes(), dp.Flags()) {
-		e.p.count, e.p.hasCount = dp.Count(), true
-		e.p.stat[0], e.p.hasStat[0] = dp.Sum(), true
-		qs := dp.QuantileValues()
-		for q := 0; q < qs.Len(); q++ {
-			switch qv := qs.At(q); qv.Quantile() {
-			case 0:
-				e.p.stat[1], e.p.hasStat[1] = qv.Value(), true
-			case 1:
-				e.p.stat[2], e.p.hasStat[2] = qv.Value(), true
+	has := &l.has
+	rms := md.ResourceMetrics()
+	var p mpoint
+	for _, ri := range g.res {
+		rm := rms.At(ri)
+		e.setResource(rm.Resource(), has)
+		sms := rm.ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			sm := sms.At(j)
+			e.setScope(sm.Scope(), has)
+			ms := sm.Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				m := ms.At(k)
+				e.setMetric(m, has)
+				switch m.Type() {
+				case pmetric.MetricTypeGauge, pmetric.MetricTypeSum:
+					dps := numberPoints(m)
+					for i := 0; i < dps.Len(); i++ {
+						dp := dps.At(i)
+						p = mpoint{ts: dp.Timestamp(), start: dp.StartTimestamp(), attrs: dp.Attributes()}
+						if !dp.Flags().NoRecordedValue() {
+							switch dp.ValueType() {
+							case pmetric.NumberDataPointValueTypeInt:
+								p.vkind, p.ival = vkInt, dp.IntValue()
+							case pmetric.NumberDataPointValueTypeDouble:
+								p.vkind, p.dval = vkDouble, dp.DoubleValue()
+							}
+						}
+						e.metricRow(l, &p)
+					}
+				case pmetric.MetricTypeHistogram:
+					dps := m.Histogram().DataPoints()
+					for i := 0; i < dps.Len(); i++ {
+						dp := dps.At(i)
+						p = mpoint{ts: dp.Timestamp(), start: dp.StartTimestamp(), attrs: dp.Attributes()}
+						if !dp.Flags().NoRecordedValue() {
+							p.count, p.hasCount = dp.Count(), true
+							p.sum, p.hasSum = dp.Sum(), dp.HasSum()
+							p.min, p.hasMin = dp.Min(), dp.HasMin()
+							p.max, p.hasMax = dp.Max(), dp.HasMax()
+							p.isHist, p.hist = true, dp
+						}
+						e.metricRow(l, &p)
+					}
+				case pmetric.MetricTypeExponentialHistogram:
+					dps := m.ExponentialHistogram().DataPoints()
+					for i := 0; i < dps.Len(); i++ {
+						dp := dps.At(i)
+						p = mpoint{ts: dp.Timestamp(), start: dp.StartTimestamp(), attrs: dp.Attributes()}
+						if !dp.Flags().NoRecordedValue() {
+							p.count, p.hasCount = dp.Count(), true
+							p.sum, p.hasSum = dp.Sum(), dp.HasSum()
+							p.min, p.hasMin = dp.Min(), dp.HasMin()
+							p.max, p.hasMax = dp.Max(), dp.HasMax()
+						}
+						e.metricRow(l, &p)
+					}
+				case pmetric.MetricTypeSummary:
+					dps := m.Summary().DataPoints()
+					for i := 0; i < dps.Len(); i++ {
+						dp := dps.At(i)
+						p = mpoint{ts: dp.Timestamp(), start: dp.StartTimestamp(), attrs: dp.Attributes()}
+						if !dp.Flags().NoRecordedValue() {
+							p.count, p.hasCount = dp.Count(), true
+							p.sum, p.hasSum = dp.Sum(), true
+							qs := dp.QuantileValues()
+							for q := 0; q < qs.Len(); q++ {
+								switch qv := qs.At(q); qv.Quantile() {
+								case 0:
+									p.min, p.hasMin = qv.Value(), true
+								case 1:
+									p.max, p.hasMax = qv.Value(), true
+								}
+							}
+						}
+						e.metricRow(l, &p)
+					}
+				}
 			}
 		}
 	}
-	e.metricRow()
+	e.done()
+	return e.buf
 }
 
 // use prepares the per-row slots for layout l.
@@ -262,8 +275,7 @@ func (e *encoder) use(l *layout) {
 	}
 }
 
-func (e *encoder) setMetric(m pmetric.Metric) {
-	has := &e.l.has
+func (e *encoder) setMetric(m pmetric.Metric, has *[numFields]bool) {
 	if has[fName] {
 		e.setCell(fName, m.Name())
 	}
@@ -291,9 +303,7 @@ func (e *encoder) nextRow() {
 	}
 }
 
-// metricRow appends the row of the data point e.p.
-func (e *encoder) metricRow() {
-	l, p := e.l, &e.p
+func (e *encoder) metricRow(l *layout, p *mpoint) {
 	e.nextRow()
 	if l.flatLabels() {
 		e.fillLabels(l, p.attrs)
@@ -326,9 +336,17 @@ func (e *encoder) metricRow() {
 			if p.hasCount {
 				e.uint(p.count)
 			}
-		case fSum, fMin, fMax:
-			if i := c.f - fSum; p.hasStat[i] {
-				e.float(p.stat[i])
+		case fSum:
+			if p.hasSum {
+				e.float(p.sum)
+			}
+		case fMin:
+			if p.hasMin {
+				e.float(p.min)
+			}
+		case fMax:
+			if p.hasMax {
+				e.float(p.max)
 			}
 		case fBucket:
 			if e.bucketGen[c.slot] == e.gen {

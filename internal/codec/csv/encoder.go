@@ -10,7 +10,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
-	"github.com/tasker-systems/otelcol-tasker/internal/walk"
 )
 
 // maxPooledBuffer: a buffer grown beyond this by an unusually large batch is not kept.
@@ -61,16 +60,6 @@ type encoder struct {
 	// times formats timestamps, remembering the calendar part of recent seconds.
 	times flatten.TimeFormatter
 
-	// The data point whose row is being written, and the functions that write the
-	// rows of a metric's points.
-	p      mpoint
-	points walk.Points
-	// The functions that scan a metric's points, and the bounds of the metric's
-	// previous histogram point.
-	scan       walk.Points
-	prevBounds pcommon.Float64Slice
-	hasPrev    bool
-
 	sepByte byte      // the separator when it is one byte
 	json    []byte    // JSON is built here, then quoted into buf
 	jkeys   []jsonKey // encoded attribute keys of the previous row, by position
@@ -93,8 +82,6 @@ func newEncoder(o *options) *encoder {
 	}
 	e.visitFn = e.visitLabel
 	e.scanFn = e.scanLabel
-	e.scan = e.scanPoints()
-	e.points = walk.Points{Number: e.numberRow, Histogram: e.histogramRow, ExpHistogram: e.expHistogramRow, Summary: e.summaryRow}
 	if e.w.sepASCII {
 		e.sepByte = e.w.sep[0]
 	}
@@ -129,7 +116,6 @@ func (e *encoder) done() {
 	clear(e.extras)
 	clear(e.need.keys)
 	clear(e.keySet)
-	e.p = mpoint{}
 	e.l = nil
 }
 
@@ -242,22 +228,21 @@ func (e *encoder) timestamp(ts pcommon.Timestamp) {
 
 func (e *encoder) traceID(id pcommon.TraceID) {
 	if !id.IsEmpty() {
-		e.hexID(id[:])
+		start := len(e.buf)
+		e.buf = hex.AppendEncode(e.buf, id[:])
+		if !e.w.hexSafe {
+			e.buf = e.w.finish(e.buf, start, false)
+		}
 	}
 }
 
 func (e *encoder) spanID(id pcommon.SpanID) {
 	if !id.IsEmpty() {
-		e.hexID(id[:])
-	}
-}
-
-// hexID appends a trace or span id in hex.
-func (e *encoder) hexID(id []byte) {
-	start := len(e.buf)
-	e.buf = hex.AppendEncode(e.buf, id)
-	if !e.w.hexSafe {
-		e.buf = e.w.finish(e.buf, start, false)
+		start := len(e.buf)
+		e.buf = hex.AppendEncode(e.buf, id[:])
+		if !e.w.hexSafe {
+			e.buf = e.w.finish(e.buf, start, false)
+		}
 	}
 }
 
@@ -274,7 +259,19 @@ func (e *encoder) durationMs(start, end pcommon.Timestamp) {
 		d = -d
 	}
 	e.buf = strconv.AppendInt(e.buf, d/1e6, 10)
-	e.buf = flatten.AppendFraction(e.buf, d%1e6, 6)
+	if frac := d % 1e6; frac != 0 {
+		var digits [7]byte
+		digits[0] = '.'
+		for i := 6; i >= 1; i-- {
+			digits[i] = byte('0' + frac%10)
+			frac /= 10
+		}
+		n := 7
+		for digits[n-1] == '0' {
+			n--
+		}
+		e.buf = append(e.buf, digits[:n]...)
+	}
 	if !e.w.numSafe {
 		e.buf = e.w.finish(e.buf, cellStart, false)
 	}
@@ -285,8 +282,7 @@ func (e *encoder) setCell(f field, s string) {
 	e.cell[f] = e.w.finish(append(e.cell[f][:0], s...), 0, true)
 }
 
-func (e *encoder) setResource(res pcommon.Resource) {
-	has := &e.l.has
+func (e *encoder) setResource(res pcommon.Resource, has *[numFields]bool) {
 	if has[fResource] {
 		c := e.cell[fResource][:0]
 		if res.Attributes().Len() > 0 {
@@ -317,8 +313,7 @@ func (e *encoder) attrCell(c []byte, m pcommon.Map, key string) []byte {
 	return c
 }
 
-func (e *encoder) setScope(s pcommon.InstrumentationScope) {
-	has := &e.l.has
+func (e *encoder) setScope(s pcommon.InstrumentationScope, has *[numFields]bool) {
 	if has[fScope] {
 		e.setCell(fScope, s.Name())
 	}
