@@ -56,10 +56,7 @@ type ExportFailedError struct {
 }
 
 func (e *ExportFailedError) Error() string {
-	parts := make([]string, len(e.Errors))
-	for i, pe := range e.Errors {
-		parts[i] = pe.Plugin + ": " + pe.Error
-	}
+	parts := namesOf(e.Errors, func(pe PluginError) string { return pe.Plugin + ": " + pe.Error })
 	return fmt.Sprintf("All plugins failed for format: %s (%s)", e.Format, strings.Join(parts, "; "))
 }
 
@@ -231,14 +228,10 @@ func (r *Registry) resolveSource(name string) (*sourceEntry, error) {
 }
 
 func (r *Registry) sourceNamesLocked() string {
-	names := make([]string, len(r.sourceOrder))
-	for i, s := range r.sourceOrder {
-		names[i] = s.name
-	}
-	if len(names) == 0 {
+	if len(r.sourceOrder) == 0 {
 		return "none"
 	}
-	return strings.Join(names, ", ")
+	return strings.Join(namesOf(r.sourceOrder, (*sourceEntry).sourceName), ", ")
 }
 
 func (r *Registry) snapshot(ctx context.Context, s *sourceEntry) (md pmetric.Metrics, err error) {

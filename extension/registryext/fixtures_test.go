@@ -102,11 +102,7 @@ func (r *recorder) OnEvent(e taskerregistry.Event) {
 func (r *recorder) names() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]string, len(r.events))
-	for i, e := range r.events {
-		out[i] = e.Name
-	}
-	return out
+	return namesOf(r.events, func(e taskerregistry.Event) string { return e.Name })
 }
 
 var errBoom = errors.New("boom")

@@ -96,10 +96,16 @@ type handler struct {
 	host     string
 	version  string
 	page     StatusPageConfig
+	// routes are the endpoints of a fixed path (not the status page and plugin pages).
+	routes map[string]func(http.ResponseWriter, *http.Request)
 }
 
 func newHandler(reg *Registry, cfg *Config, logger *zap.Logger, tel *metadata.TelemetryBuilder) http.Handler {
 	h := &handler{reg: reg, logger: logger, tel: tel, timeout: cfg.ExportTimeout, maxLimit: cfg.MaxEvents, page: cfg.StatusPage, version: reg.version}
+	h.routes = map[string]func(http.ResponseWriter, *http.Request){
+		PathHealth: h.health, PathMetrics: h.metrics, PathPlugins: h.plugins, PathFormats: h.formats,
+		PathStats: h.stats, PathEvents: h.events, PathExport: h.export,
+	}
 	if cfg.Token != "" {
 		h.token, h.hasToken = sha256.Sum256([]byte(cfg.Token)), true
 	}
@@ -158,22 +164,10 @@ func (h *handler) route(w http.ResponseWriter, r *http.Request) string {
 	switch {
 	case path == PathStatus && h.page.Enabled:
 		endpoint, serve = PathStatus, h.status
-	case path == PathHealth:
-		endpoint, serve = PathHealth, h.health
-	case path == PathMetrics:
-		endpoint, serve = PathMetrics, h.metrics
-	case path == PathPlugins:
-		endpoint, serve = PathPlugins, h.plugins
 	case strings.HasPrefix(path, PathPlugins+"/") && len(path) > len(PathPlugins)+1:
 		endpoint, serve = PathPlugins+"/{name}", h.plugin
-	case path == PathFormats:
-		endpoint, serve = PathFormats, h.formats
-	case path == PathStats:
-		endpoint, serve = PathStats, h.stats
-	case path == PathEvents:
-		endpoint, serve = PathEvents, h.events
-	case path == PathExport:
-		endpoint, serve = PathExport, h.export
+	case h.routes[path] != nil:
+		endpoint, serve = path, h.routes[path]
 	default:
 		writeError(w, http.StatusNotFound, ErrorResponse{Error: fmt.Sprintf("no endpoint %s; see %s, %s, %s, %s, %s, %s, %s (and the status page at %s unless status_page::enabled is false)", path, PathPlugins, PathFormats, PathStats, PathEvents, PathExport, PathMetrics, PathHealth, PathStatus)})
 		return "unknown"

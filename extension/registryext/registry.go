@@ -262,16 +262,7 @@ func (r *Registry) register(p taskerregistry.Plugin, o taskerregistry.RegisterOp
 		r.mu.Unlock()
 		return nil, fmt.Errorf("%w: plugin %q already registered; register it with WithReplace() (replace: true) to override", taskerregistry.ErrAlreadyRegistered, np.Name)
 	}
-	if exists {
-		for i, x := range r.order {
-			if x == old {
-				r.order[i] = e
-				break
-			}
-		}
-	} else {
-		r.order = append(r.order, e)
-	}
+	r.order = replaceOrAppend(r.order, old, e)
 	r.plugins[np.Name] = e
 	options := map[string]any{"replace": o.Replace, "shared": o.Shared}
 	for k, v := range np.Options {
@@ -322,12 +313,7 @@ func (r *Registry) unregister(name string, only *pluginEntry) error {
 		}
 	}
 	delete(r.plugins, name)
-	for i, x := range r.order {
-		if x == e {
-			r.order = append(r.order[:i], r.order[i+1:]...)
-			break
-		}
-	}
+	r.order = remove(r.order, e)
 	payload := map[string]any{"plugin_name": name, "plugin_class": e.class}
 	addComponent(payload, e.p.ComponentID, e.p.Kind)
 	ev := r.emitLocked(taskerregistry.EventPluginUnregistered, payload)
@@ -393,6 +379,33 @@ func addComponent(payload map[string]any, id component.ID, kind component.Kind) 
 
 func durationMs(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
+}
+
+// replaceOrAppend puts e where old is in order (a plugin or source replaced), or at
+// the end when old is not in it (a new one).
+func replaceOrAppend[T comparable](order []T, old, e T) []T {
+	if i := slices.Index(order, old); i >= 0 {
+		order[i] = e
+		return order
+	}
+	return append(order, e)
+}
+
+// remove removes e from order.
+func remove[T comparable](order []T, e T) []T {
+	if i := slices.Index(order, e); i >= 0 {
+		return slices.Delete(order, i, i+1)
+	}
+	return order
+}
+
+// namesOf returns name(x) for every x of xs.
+func namesOf[T any](xs []T, name func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = name(x)
+	}
+	return out
 }
 
 // newID returns a random RFC 4122 version 4 UUID.

@@ -120,16 +120,7 @@ func (r *Registry) RegisterMetricsSource(s taskerregistry.SourceRegistration, op
 		r.mu.Unlock()
 		return nil, fmt.Errorf("%w: metrics source %q already registered; register it with WithReplace() to override", taskerregistry.ErrAlreadyRegistered, name)
 	}
-	if exists {
-		for i, x := range r.sourceOrder {
-			if x == old {
-				r.sourceOrder[i] = e
-				break
-			}
-		}
-	} else {
-		r.sourceOrder = append(r.sourceOrder, e)
-	}
+	r.sourceOrder = replaceOrAppend(r.sourceOrder, old, e)
 	r.sources[name] = e
 	r.mu.Unlock()
 	r.logger.Info("Metrics source registered", zap.String("source", name), zap.Bool("replaced", exists))
@@ -157,12 +148,7 @@ func (r *Registry) unregisterSource(e *sourceEntry) error {
 		return nil
 	}
 	delete(r.sources, e.name)
-	for i, x := range r.sourceOrder {
-		if x == e {
-			r.sourceOrder = append(r.sourceOrder[:i], r.sourceOrder[i+1:]...)
-			break
-		}
-	}
+	r.sourceOrder = remove(r.sourceOrder, e)
 	return nil
 }
 
@@ -170,12 +156,10 @@ func (r *Registry) unregisterSource(e *sourceEntry) error {
 func (r *Registry) MetricsSources() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	out := make([]string, len(r.sourceOrder))
-	for i, s := range r.sourceOrder {
-		out[i] = s.name
-	}
-	return out
+	return namesOf(r.sourceOrder, (*sourceEntry).sourceName)
 }
+
+func (e *sourceEntry) sourceName() string { return e.name }
 
 func (r *Registry) reportCacheSync(e *sourceEntry, s taskerregistry.CacheSync) {
 	r.mu.RLock()

@@ -24,6 +24,20 @@ func newBench(b *testing.B, cfg Config) *Output {
 	return o
 }
 
+// writeBatches writes benchBatch b.N times, the i-th to group(i), timing only that.
+func writeBatches(b *testing.B, o *Output, group func(i int) string) {
+	b.SetBytes(int64(len(benchBatch)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := o.Write(group(i), nil, benchBatch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func oneGroup(int) string { return "" }
+
 // BenchmarkRawFileWrite is the baseline: the same batches written straight to a file.
 func BenchmarkRawFileWrite(b *testing.B) {
 	f, err := os.Create(filepath.Join(b.TempDir(), "raw.json"))
@@ -54,14 +68,7 @@ func BenchmarkWrite(b *testing.B) {
 			cfg.FlushInterval = time.Second
 			bc.mod(&cfg)
 			o := newBench(b, cfg)
-			b.SetBytes(int64(len(benchBatch)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := o.Write("", nil, benchBatch); err != nil {
-					b.Fatal(err)
-				}
-			}
+			writeBatches(b, o, oneGroup)
 			if err := o.Flush(); err != nil {
 				b.Fatal(err)
 			}
@@ -90,14 +97,7 @@ func BenchmarkWriteGroups(b *testing.B) {
 	cfg.GroupBy = &GroupByConfig{ResourceAttribute: "service.name", MaxOpenFiles: 10}
 	o := newBench(b, cfg)
 	groups := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
-	b.SetBytes(int64(len(benchBatch)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := o.Write(groups[i%len(groups)], nil, benchBatch); err != nil {
-			b.Fatal(err)
-		}
-	}
+	writeBatches(b, o, func(i int) string { return groups[i%len(groups)] })
 }
 
 func BenchmarkWritePerExport(b *testing.B) {
@@ -110,14 +110,7 @@ func BenchmarkWritePerExport(b *testing.B) {
 			cfg.Mode = ModePerExport
 			cfg.Compression = bc.comp
 			o := newBench(b, cfg)
-			b.SetBytes(int64(len(benchBatch)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := o.Write("", nil, benchBatch); err != nil {
-					b.Fatal(err)
-				}
-			}
+			writeBatches(b, o, oneGroup)
 		})
 	}
 }

@@ -301,9 +301,9 @@ func (s *stream) flush(fsync bool) error {
 	return nil
 }
 
-// finish completes the compressed member/frame, flushes and closes the file.
-// It keeps the header state; the caller decides what comes next.
-func (s *stream) finish(fsync bool) error {
+// drain completes the compressed member/frame (the compressor goes back to its pool
+// when it closed cleanly) and flushes the buffered writer into the file.
+func (s *stream) drain() error {
 	var errs []error
 	if s.cw != nil {
 		if err := s.cw.Close(); err != nil {
@@ -317,6 +317,18 @@ func (s *stream) finish(fsync bool) error {
 		if err := s.bw.Flush(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// finish completes the compressed member/frame, flushes and closes the file.
+// It keeps the header state; the caller decides what comes next.
+func (s *stream) finish(fsync bool) error {
+	var errs []error
+	if err := s.drain(); err != nil {
+		errs = append(errs, err)
+	}
+	if s.bw != nil {
 		putBuf(s.bw)
 		s.bw = nil
 	}
@@ -341,18 +353,8 @@ func (s *stream) close(o *Output) error {
 		return s.recover(o, false)
 	}
 	var errs []error
-	if s.cw != nil {
-		if err := s.cw.Close(); err != nil {
-			errs = append(errs, err)
-		} else {
-			putCompressor(s.comp, s.cw)
-		}
-		s.cw = nil
-	}
-	if s.bw != nil {
-		if err := s.bw.Flush(); err != nil {
-			errs = append(errs, err)
-		}
+	if err := s.drain(); err != nil {
+		errs = append(errs, err)
 	}
 	var m *memo
 	if len(errs) == 0 && s.f != nil && !s.special && s.headerOK && s.header != nil {

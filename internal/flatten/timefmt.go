@@ -50,18 +50,31 @@ func (f *TimeFormatter) Append(dst []byte, ts pcommon.Timestamp) []byte {
 		s.sec, s.valid = sec, true
 	}
 	dst = append(dst, s.prefix[:]...)
-	if frac != 0 {
-		var buf [10]byte
-		buf[0] = '.'
-		for i := 9; i >= 1; i-- {
-			buf[i] = byte('0' + frac%10)
-			frac /= 10
-		}
-		n := 10
-		for buf[n-1] == '0' {
-			n--
-		}
-		dst = append(dst, buf[:n]...)
-	}
+	dst = AppendFraction(dst, frac, 9)
 	return append(dst, 'Z')
 }
+
+// AppendFraction appends frac, a count of 10^-digits (1 <= digits <= 9, 0 <= frac <
+// 10^digits), as a dot and the digits without trailing zeros: 250000 of 6 digits is
+// ".25". A zero frac appends nothing.
+func AppendFraction(dst []byte, frac int64, digits int) []byte {
+	if frac == 0 {
+		return dst
+	}
+	if digits < 9 {
+		frac *= pow10[9-digits] // as nanoseconds: the loop below has a constant bound
+	}
+	var buf [10]byte
+	buf[0] = '.'
+	for i := 9; i >= 1; i-- {
+		buf[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	n := 10
+	for buf[n-1] == '0' {
+		n--
+	}
+	return append(dst, buf[:n]...)
+}
+
+var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}

@@ -259,19 +259,7 @@ func (e *encoder) durationMs(start, end pcommon.Timestamp) {
 		d = -d
 	}
 	e.buf = strconv.AppendInt(e.buf, d/1e6, 10)
-	if frac := d % 1e6; frac != 0 {
-		var digits [7]byte
-		digits[0] = '.'
-		for i := 6; i >= 1; i-- {
-			digits[i] = byte('0' + frac%10)
-			frac /= 10
-		}
-		n := 7
-		for digits[n-1] == '0' {
-			n--
-		}
-		e.buf = append(e.buf, digits[:n]...)
-	}
+	e.buf = flatten.AppendFraction(e.buf, d%1e6, 6)
 	if !e.w.numSafe {
 		e.buf = e.w.finish(e.buf, cellStart, false)
 	}

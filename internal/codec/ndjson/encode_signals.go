@@ -10,95 +10,75 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
+	"github.com/tasker-systems/otelcol-tasker/internal/walk"
 )
 
-// encodeMetrics writes one NDJSON object per data point.
-func (e *encoder) encodeMetrics(md pmetric.Metrics) []Group {
+// encode writes one NDJSON object per log record, span or data point of batch, a
+// plog.Logs, ptrace.Traces or pmetric.Metrics.
+func (e *encoder) encode(batch any) []Group {
 	e.reset()
-	rms := md.ResourceMetrics()
-	for i := 0; i < rms.Len(); i++ {
-		rm := rms.At(i)
-		e.switchGroup(rm.Resource().Attributes())
-		e.setResource(rm.Resource())
-		sms := rm.ScopeMetrics()
-		for j := 0; j < sms.Len(); j++ {
-			sm := sms.At(j)
-			e.setScope(sm.Scope())
-			ms := sm.Metrics()
-			for k := 0; k < ms.Len(); k++ {
-				e.encodeMetric(ms.At(k))
-			}
-		}
+	switch b := batch.(type) {
+	case plog.Logs:
+		walk.Logs(b, nil, walk.Funcs[plog.LogRecord]{Resource: e.enterResource, Scope: e.setScope, Item: e.encodeLog})
+	case ptrace.Traces:
+		walk.Spans(b, nil, walk.Funcs[ptrace.Span]{Resource: e.enterResource, Scope: e.setScope, Item: e.encodeSpan})
+	case pmetric.Metrics:
+		walk.Metrics(b, nil, walk.Funcs[pmetric.Metric]{Resource: e.enterResource, Scope: e.setScope, Item: e.encodeMetric})
+		e.metric = pmetric.Metric{} // do not keep the batch alive
 	}
 	return e.finish()
 }
 
-func (e *encoder) metricHead(m pmetric.Metric, typ, temporality string, start, ts pcommon.Timestamp) {
+func (e *encoder) encodeMetrics(md pmetric.Metrics) []Group { return e.encode(md) }
+func (e *encoder) encodeLogs(ld plog.Logs) []Group          { return e.encode(ld) }
+func (e *encoder) encodeTraces(td ptrace.Traces) []Group    { return e.encode(td) }
+
+// encodeMetric writes the data points of m: NDJSON objects, or the entries of the
+// Tasker document when e.doc is set.
+func (e *encoder) encodeMetric(m pmetric.Metric) {
+	e.metric, e.typ, e.temporality = m, flatten.MetricType(m), flatten.Temporality(m)
+	e.points.Visit(m)
+}
+
+// pointHead starts a data point of e.metric (an object, or a document entry).
+func (e *encoder) pointHead(attrs pcommon.Map, start, ts pcommon.Timestamp) {
+	if e.doc != nil {
+		e.doc.entryHead(e, e.metric, e.typ, attrs, ts)
+		return
+	}
 	e.begin()
 	e.timestamp(fTimestamp, ts)
 	e.timestamp(fStartTimestamp, start)
-	e.str(fName, m.Name())
-	e.str(fType, typ)
-	e.strNonEmpty(fTemporality, temporality)
-	e.strNonEmpty(fUnit, m.Unit())
+	e.str(fName, e.metric.Name())
+	e.str(fType, e.typ)
+	e.strNonEmpty(fTemporality, e.temporality)
+	e.strNonEmpty(fUnit, e.metric.Unit())
 }
 
-func (e *encoder) encodeMetric(m pmetric.Metric) {
-	typ := flatten.MetricType(m)
-	temporality := flatten.Temporality(m)
-	switch m.Type() {
-	case pmetric.MetricTypeGauge, pmetric.MetricTypeSum:
-		var dps pmetric.NumberDataPointSlice
-		if m.Type() == pmetric.MetricTypeGauge {
-			dps = m.Gauge().DataPoints()
-		} else {
-			dps = m.Sum().DataPoints()
-		}
-		for i := 0; i < dps.Len(); i++ {
-			dp := dps.At(i)
-			e.metricHead(m, typ, temporality, dp.StartTimestamp(), dp.Timestamp())
-			if dp.Flags().NoRecordedValue() {
-				e.noValue()
-			} else if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
-				e.int(fValue, dp.IntValue())
-			} else {
-				e.float(fValue, dp.DoubleValue())
-			}
-			e.attributes(dp.Attributes())
-			e.context()
-			e.end(true)
-		}
-	case pmetric.MetricTypeHistogram:
-		dps := m.Histogram().DataPoints()
-		for i := 0; i < dps.Len(); i++ {
-			dp := dps.At(i)
-			e.metricHead(m, typ, temporality, dp.StartTimestamp(), dp.Timestamp())
-			e.histogram(dp)
-			e.attributes(dp.Attributes())
-			e.context()
-			e.end(true)
-		}
-	case pmetric.MetricTypeExponentialHistogram:
-		dps := m.ExponentialHistogram().DataPoints()
-		for i := 0; i < dps.Len(); i++ {
-			dp := dps.At(i)
-			e.metricHead(m, typ, temporality, dp.StartTimestamp(), dp.Timestamp())
-			e.expHistogram(dp)
-			e.attributes(dp.Attributes())
-			e.context()
-			e.end(true)
-		}
-	case pmetric.MetricTypeSummary:
-		dps := m.Summary().DataPoints()
-		for i := 0; i < dps.Len(); i++ {
-			dp := dps.At(i)
-			e.metricHead(m, typ, temporality, dp.StartTimestamp(), dp.Timestamp())
-			e.summary(dp)
-			e.attributes(dp.Attributes())
-			e.context()
-			e.end(true)
-		}
+// pointTail ends what pointHead started: the attributes and context of an object, the
+// resource of a document entry.
+func (e *encoder) pointTail(attrs pcommon.Map) {
+	if e.doc != nil {
+		e.doc.entryTail(e)
+		return
 	}
+	e.attributes(attrs)
+	e.context()
+	e.end(true)
+}
+
+// number writes a gauge or sum point.
+func (e *encoder) number(dp pmetric.NumberDataPoint) {
+	e.pointHead(dp.Attributes(), dp.StartTimestamp(), dp.Timestamp())
+	switch {
+	case dp.Flags().NoRecordedValue():
+		e.noValue()
+	case dp.ValueType() == pmetric.NumberDataPointValueTypeInt:
+		e.int(fValue, dp.IntValue())
+	default:
+		e.float(fValue, dp.DoubleValue())
+	}
+	e.pointTail(dp.Attributes())
 }
 
 func (e *encoder) noValue() {
@@ -107,28 +87,42 @@ func (e *encoder) noValue() {
 	}
 }
 
-// histogram writes count, sum, min, max and the buckets as an object from upper bound
-// to CUMULATIVE count (Prometheus and Tasker semantics), the last bound being "+Inf".
+// histogram writes a histogram point: count, sum, min and max, and the buckets as an
+// object from upper bound to CUMULATIVE count (Prometheus and Tasker semantics), the
+// last bound being "+Inf".
 func (e *encoder) histogram(dp pmetric.HistogramDataPoint) {
-	if dp.Flags().NoRecordedValue() {
+	e.pointHead(dp.Attributes(), dp.StartTimestamp(), dp.Timestamp())
+	if e.stats(dp.Flags(), dp.Count(), dp.Sum(), dp.Min(), dp.Max(), dp.HasSum(), dp.HasMin(), dp.HasMax()) {
+		e.buckets(dp.ExplicitBounds(), dp.BucketCounts())
+	}
+	e.pointTail(dp.Attributes())
+}
+
+// stats writes the count of a distribution, and its sum, min and max where it has
+// them. A point without a recorded value gets no_recorded_value instead, and false.
+func (e *encoder) stats(flags pmetric.DataPointFlags, count uint64, sum, lo, hi float64, hasSum, hasMin, hasMax bool) bool {
+	if flags.NoRecordedValue() {
 		e.noValue()
-		return
+		return false
 	}
-	e.uint(fCount, dp.Count())
-	if dp.HasSum() {
-		e.float(fSum, dp.Sum())
+	e.uint(fCount, count)
+	if hasSum {
+		e.float(fSum, sum)
 	}
-	if dp.HasMin() {
-		e.float(fMin, dp.Min())
+	if hasMin {
+		e.float(fMin, lo)
 	}
-	if dp.HasMax() {
-		e.float(fMax, dp.Max())
+	if hasMax {
+		e.float(fMax, hi)
 	}
-	counts := dp.BucketCounts()
+	return true
+}
+
+func (e *encoder) buckets(bounds pcommon.Float64Slice, counts pcommon.UInt64Slice) {
 	if counts.Len() == 0 || !e.key(fBuckets) {
 		return
 	}
-	keys := e.bucketKeys(dp.ExplicitBounds())
+	keys := e.bucketKeys(bounds)
 	e.b = append(e.b, '{')
 	var cum uint64
 	for i := 0; i < counts.Len(); i++ {
@@ -169,29 +163,20 @@ func (e *encoder) bucketKeys(bounds pcommon.Float64Slice) [][]byte {
 	return e.boundKeys
 }
 
+// expHistogram writes an exponential histogram point.
 func (e *encoder) expHistogram(dp pmetric.ExponentialHistogramDataPoint) {
-	if dp.Flags().NoRecordedValue() {
-		e.noValue()
-		return
+	e.pointHead(dp.Attributes(), dp.StartTimestamp(), dp.Timestamp())
+	if e.stats(dp.Flags(), dp.Count(), dp.Sum(), dp.Min(), dp.Max(), dp.HasSum(), dp.HasMin(), dp.HasMax()) {
+		e.int(fScale, int64(dp.Scale()))
+		e.uint(fZeroCount, dp.ZeroCount())
+		if dp.Positive().BucketCounts().Len() > 0 && e.key(fPositive) {
+			e.b = appendExpBuckets(e.b, dp.Positive())
+		}
+		if dp.Negative().BucketCounts().Len() > 0 && e.key(fNegative) {
+			e.b = appendExpBuckets(e.b, dp.Negative())
+		}
 	}
-	e.uint(fCount, dp.Count())
-	if dp.HasSum() {
-		e.float(fSum, dp.Sum())
-	}
-	if dp.HasMin() {
-		e.float(fMin, dp.Min())
-	}
-	if dp.HasMax() {
-		e.float(fMax, dp.Max())
-	}
-	e.int(fScale, int64(dp.Scale()))
-	e.uint(fZeroCount, dp.ZeroCount())
-	if dp.Positive().BucketCounts().Len() > 0 && e.key(fPositive) {
-		e.b = appendExpBuckets(e.b, dp.Positive())
-	}
-	if dp.Negative().BucketCounts().Len() > 0 && e.key(fNegative) {
-		e.b = appendExpBuckets(e.b, dp.Negative())
-	}
+	e.pointTail(dp.Attributes())
 }
 
 func appendExpBuckets(b []byte, bk pmetric.ExponentialHistogramDataPointBuckets) []byte {
@@ -208,14 +193,20 @@ func appendExpBuckets(b []byte, bk pmetric.ExponentialHistogramDataPointBuckets)
 	return append(b, ']', '}')
 }
 
+// summary writes a summary point: count, sum and the quantiles.
 func (e *encoder) summary(dp pmetric.SummaryDataPoint) {
+	e.pointHead(dp.Attributes(), dp.StartTimestamp(), dp.Timestamp())
 	if dp.Flags().NoRecordedValue() {
 		e.noValue()
-		return
+	} else {
+		e.uint(fCount, dp.Count())
+		e.float(fSum, dp.Sum())
+		e.quantiles(dp.QuantileValues())
 	}
-	e.uint(fCount, dp.Count())
-	e.float(fSum, dp.Sum())
-	qs := dp.QuantileValues()
+	e.pointTail(dp.Attributes())
+}
+
+func (e *encoder) quantiles(qs pmetric.SummaryDataPointValueAtQuantileSlice) {
 	if qs.Len() == 0 || !e.key(fQuantiles) {
 		return
 	}
@@ -230,27 +221,6 @@ func (e *encoder) summary(dp pmetric.SummaryDataPoint) {
 		e.b = flatten.AppendJSONFloat(e.b, qs.At(i).Value())
 	}
 	e.b = append(e.b, '}')
-}
-
-// encodeLogs writes one NDJSON object per log record.
-func (e *encoder) encodeLogs(ld plog.Logs) []Group {
-	e.reset()
-	rls := ld.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		rl := rls.At(i)
-		e.switchGroup(rl.Resource().Attributes())
-		e.setResource(rl.Resource())
-		sls := rl.ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			sl := sls.At(j)
-			e.setScope(sl.Scope())
-			lrs := sl.LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				e.encodeLog(lrs.At(k))
-			}
-		}
-	}
-	return e.finish()
 }
 
 func (e *encoder) encodeLog(lr plog.LogRecord) {
@@ -273,27 +243,6 @@ func (e *encoder) encodeLog(lr plog.LogRecord) {
 	e.attributes(lr.Attributes())
 	e.context()
 	e.end(true)
-}
-
-// encodeTraces writes one NDJSON object per span.
-func (e *encoder) encodeTraces(td ptrace.Traces) []Group {
-	e.reset()
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		rs := rss.At(i)
-		e.switchGroup(rs.Resource().Attributes())
-		e.setResource(rs.Resource())
-		sss := rs.ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			ss := sss.At(j)
-			e.setScope(ss.Scope())
-			spans := ss.Spans()
-			for k := 0; k < spans.Len(); k++ {
-				e.encodeSpan(spans.At(k))
-			}
-		}
-	}
-	return e.finish()
 }
 
 func (e *encoder) encodeSpan(s ptrace.Span) {

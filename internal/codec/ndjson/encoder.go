@@ -8,8 +8,10 @@ import (
 	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
+	"github.com/tasker-systems/otelcol-tasker/internal/walk"
 )
 
 // Group is the encoded output of one group: of one value of the GroupBy resource
@@ -39,16 +41,27 @@ type encoder struct {
 	// bounds seen: points of one metric nearly always share their bounds.
 	bounds    []float64
 	boundKeys [][]byte
+
+	// The metric whose points are being written, its type and temporality names, and
+	// the functions that write its points. doc is set while the points are entries of
+	// a Tasker document.
+	metric      pmetric.Metric
+	typ         string
+	temporality string
+	points      walk.Points
+	doc         *taskerDoc
 }
 
 func newEncoder(o *Options, keys *keyTable) *encoder {
-	return &encoder{
+	e := &encoder{
 		keys:      keys,
 		flatten:   o.FlattenLabels,
 		prefix:    o.LabelPrefix,
 		sep:       o.LabelSeparator,
 		groupAttr: o.GroupBy,
 	}
+	e.points = walk.Points{Number: e.number, Histogram: e.histogram, ExpHistogram: e.expHistogram, Summary: e.summary}
+	return e
 }
 
 // reset prepares the encoder for a new export, keeping buffer capacity.
@@ -100,6 +113,12 @@ func (e *encoder) finish() []Group {
 		e.groups[e.cur].Buf = e.b
 	}
 	return e.groups
+}
+
+// enterResource directs output to the group of r and pre-encodes r.
+func (e *encoder) enterResource(r pcommon.Resource) {
+	e.switchGroup(r.Attributes())
+	e.setResource(r)
 }
 
 // setResource pre-encodes the resource attributes once per resource.
@@ -216,6 +235,8 @@ func (e *encoder) raw(f field, v []byte) {
 	}
 }
 
+// traceID and spanID stay two functions: one taking the id as a slice costs 2% on the
+// traces benchmark.
 func (e *encoder) traceID(f field, id pcommon.TraceID) {
 	if id.IsEmpty() {
 		return

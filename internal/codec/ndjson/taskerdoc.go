@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
+	"github.com/tasker-systems/otelcol-tasker/internal/walk"
 )
 
 // Tasker's JsonExporter identifies its documents so (lib/tasker/telemetry/plugins/json_exporter.rb).
@@ -59,27 +60,12 @@ func (d *taskerDoc) encode(e *encoder, md pmetric.Metrics) []Group {
 	clear(d.seen)
 	d.count = d.count[:0]
 	nowTS := pcommon.NewTimestampFromTime(d.now())
-	rms := md.ResourceMetrics()
-	for i := 0; i < rms.Len(); i++ {
-		rm := rms.At(i)
-		e.switchGroup(rm.Resource().Attributes())
-		for len(d.count) <= e.cur {
-			d.count = append(d.count, 0)
-		}
-		if len(e.b) == 0 {
-			e.b = append(e.b, '{')
-			e.b = append(e.b, d.keys.key[fMetrics]...)
-			e.b = append(e.b, '{')
-		}
-		e.setResource(rm.Resource())
-		sms := rm.ScopeMetrics()
-		for j := 0; j < sms.Len(); j++ {
-			ms := sms.At(j).Metrics()
-			for k := 0; k < ms.Len(); k++ {
-				d.metric(e, ms.At(k))
-			}
-		}
-	}
+	e.doc = d
+	walk.Metrics(md, nil, walk.Funcs[pmetric.Metric]{
+		Resource: func(r pcommon.Resource) { d.enterResource(e, r) },
+		Item:     e.encodeMetric,
+	})
+	e.doc, e.metric = nil, pmetric.Metric{}
 	groups := e.finish()
 	for g := range groups {
 		e.cur, e.b = g, groups[g].Buf
@@ -87,6 +73,21 @@ func (d *taskerDoc) encode(e *encoder, md pmetric.Metrics) []Group {
 		groups[g].Buf = e.b
 	}
 	return groups
+}
+
+// enterResource directs output to the document of r's group, opening the document
+// (and its metrics object) at the group's first resource, and pre-encodes r.
+func (d *taskerDoc) enterResource(e *encoder, r pcommon.Resource) {
+	e.switchGroup(r.Attributes())
+	for len(d.count) <= e.cur {
+		d.count = append(d.count, 0)
+	}
+	if len(e.b) == 0 {
+		e.b = append(e.b, '{')
+		e.b = append(e.b, d.keys.key[fMetrics]...)
+		e.b = append(e.b, '{')
+	}
+	e.setResource(r)
 }
 
 // close ends the metrics object and writes the top-level fields, then the additional
@@ -121,55 +122,6 @@ func (d *taskerDoc) close(e *encoder, n int, now pcommon.Timestamp) {
 		}
 	}
 	e.b = append(e.b, '\n')
-}
-
-func (d *taskerDoc) metric(e *encoder, m pmetric.Metric) {
-	typ := flatten.MetricType(m)
-	switch m.Type() {
-	case pmetric.MetricTypeGauge, pmetric.MetricTypeSum:
-		var dps pmetric.NumberDataPointSlice
-		if m.Type() == pmetric.MetricTypeGauge {
-			dps = m.Gauge().DataPoints()
-		} else {
-			dps = m.Sum().DataPoints()
-		}
-		for i := 0; i < dps.Len(); i++ {
-			dp := dps.At(i)
-			d.entryHead(e, m, typ, dp.Attributes(), dp.Timestamp())
-			if dp.Flags().NoRecordedValue() {
-				e.noValue()
-			} else if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
-				e.int(fValue, dp.IntValue())
-			} else {
-				e.float(fValue, dp.DoubleValue())
-			}
-			d.entryTail(e)
-		}
-	case pmetric.MetricTypeHistogram:
-		dps := m.Histogram().DataPoints()
-		for i := 0; i < dps.Len(); i++ {
-			dp := dps.At(i)
-			d.entryHead(e, m, typ, dp.Attributes(), dp.Timestamp())
-			e.histogram(dp)
-			d.entryTail(e)
-		}
-	case pmetric.MetricTypeExponentialHistogram:
-		dps := m.ExponentialHistogram().DataPoints()
-		for i := 0; i < dps.Len(); i++ {
-			dp := dps.At(i)
-			d.entryHead(e, m, typ, dp.Attributes(), dp.Timestamp())
-			e.expHistogram(dp)
-			d.entryTail(e)
-		}
-	case pmetric.MetricTypeSummary:
-		dps := m.Summary().DataPoints()
-		for i := 0; i < dps.Len(); i++ {
-			dp := dps.At(i)
-			d.entryHead(e, m, typ, dp.Attributes(), dp.Timestamp())
-			e.summary(dp)
-			d.entryTail(e)
-		}
-	}
 }
 
 // entryHead writes `"<series key>":{"name":…,"type":…,"labels":{…},"help":…` for one

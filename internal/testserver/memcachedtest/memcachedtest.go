@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,10 +36,7 @@ func Binary(t testing.TB) string {
 }
 
 // FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	return testserver.FreePort(t)
-}
+var FreePort = testserver.FreePort
 
 // Server is one memcached process.
 type Server struct {
@@ -50,10 +46,7 @@ type Server struct {
 	Addr  string // 127.0.0.1:<port>
 	extra []string
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    *lockedBuffer
+	run testserver.Running
 }
 
 // Start starts memcached (-l 127.0.0.1 -p <free port> -U 0 -m 64, plus -u root when run
@@ -62,18 +55,13 @@ type Server struct {
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
 	bin := Binary(t)
-	var lastErr error
-	for range 5 { // the port may be taken between FreePort and the bind: try another
-		s := &Server{t: t, bin: bin, extra: extra}
-		s.Port = FreePort(t)
-		s.Addr = "127.0.0.1:" + strconv.Itoa(s.Port)
-		if lastErr = s.launch(); lastErr == nil {
-			t.Cleanup(s.Stop)
-			return s
-		}
-	}
-	t.Fatalf("memcached did not start: %v", lastErr)
-	return nil
+	var s *Server
+	testserver.OnFreePort(t, "memcached", func(port int) error {
+		s = &Server{t: t, bin: bin, extra: extra, Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port)}
+		return s.launch()
+	})
+	t.Cleanup(s.Stop)
+	return s
 }
 
 func (s *Server) launch() error {
@@ -82,61 +70,27 @@ func (s *Server) launch() error {
 		args = append(args, "-u", "root")
 	}
 	args = append(args, s.extra...)
-	cmd := exec.Command(s.bin, args...)
-	log := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		return err
+	p, err := testserver.Launch(exec.Command(s.bin, args...), "memcached", s.Port, startTimeout, 10*time.Millisecond, func() bool {
+		reply, err := Do(s.Addr, "version")
+		return err == nil && strings.HasPrefix(reply, "VERSION ")
+	})
+	if err == nil {
+		s.run.Set(p)
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(startTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return fmt.Errorf("memcached on port %d exited: %s", s.Port, log.String())
-		default:
-		}
-		if reply, err := Do(s.Addr, "version"); err == nil && strings.HasPrefix(reply, "VERSION ") {
-			s.mu.Lock()
-			s.cmd, s.exited, s.log = cmd, exited, log
-			s.mu.Unlock()
-			return nil
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	_ = cmd.Process.Kill()
-	<-exited
-	return fmt.Errorf("memcached on port %d did not answer within %s: %s", s.Port, startTimeout, log.String())
+	return err
 }
 
 // Stop kills the server (no-op when stopped) and waits until it exited. The port is kept
 // for Restart.
-func (s *Server) Stop() {
-	s.mu.Lock()
-	cmd, exited := s.cmd, s.exited
-	s.cmd = nil
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGCONT) // in case it is paused
-	_ = cmd.Process.Kill()
-	<-exited
-}
+func (s *Server) Stop() { s.run.Stop() }
 
 // Restart starts the server again on the same port, empty.
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
-	var err error
-	for range 50 { // the old socket may linger a moment
-		if err = s.launch(); err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := testserver.Relaunch(s.launch); err != nil {
+		s.t.Fatalf("restart memcached on port %d: %v", s.Port, err)
 	}
-	s.t.Fatalf("restart memcached on port %d: %v", s.Port, err)
 }
 
 // Pause stops the process (SIGSTOP): connections are accepted by the kernel but nothing
@@ -158,9 +112,7 @@ func (s *Server) Resume() {
 // elsewhere it waits a moment.
 func (s *Server) waitState(ok func(byte) bool, what string) {
 	s.t.Helper()
-	s.mu.Lock()
-	pid := s.cmd.Process.Pid
-	s.mu.Unlock()
+	pid := s.run.Get().Cmd.Process.Pid
 	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
 	if err != nil || len(tasks) == 0 {
 		time.Sleep(50 * time.Millisecond)
@@ -191,26 +143,17 @@ func (s *Server) waitState(ok func(byte) bool, what string) {
 
 func (s *Server) signal(sig os.Signal) {
 	s.t.Helper()
-	s.mu.Lock()
-	cmd := s.cmd
-	s.mu.Unlock()
-	if cmd == nil {
+	p := s.run.Get()
+	if p == nil {
 		s.t.Fatalf("memcached on port %d is not running", s.Port)
 	}
-	if err := cmd.Process.Signal(sig); err != nil {
+	if err := p.Cmd.Process.Signal(sig); err != nil {
 		s.t.Fatalf("signal memcached: %v", err)
 	}
 }
 
 // Log is what the process wrote to stdout and stderr.
-func (s *Server) Log() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.log == nil {
-		return ""
-	}
-	return s.log.String()
-}
+func (s *Server) Log() string { return s.run.Log() }
 
 // Do sends one text-protocol command to the server over a fresh connection and returns
 // the first line of the reply, without CRLF.
@@ -253,21 +196,4 @@ func (s *Server) TTL(key string) (secs int, ok bool, err error) {
 		}
 	}
 	return 0, false, fmt.Errorf("unexpected reply %q", line)
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

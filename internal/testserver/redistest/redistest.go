@@ -10,7 +10,6 @@ package redistest // import "github.com/tasker-systems/otelcol-tasker/internal/t
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -19,7 +18,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,16 +29,10 @@ const startTimeout = 20 * time.Second
 
 // Binary returns the path of the named program (redis-server, redis-cli): from $PATH or
 // /usr/bin, /usr/local/bin. Missing: t.Skip, or t.Fatal when CI=true.
-func Binary(t testing.TB, name string) string {
-	t.Helper()
-	return testserver.Binary(t, name)
-}
+var Binary = testserver.Binary
 
 // FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	return testserver.FreePort(t)
-}
+var FreePort = testserver.FreePort
 
 // Server is one redis-server process.
 type Server struct {
@@ -52,9 +44,7 @@ type Server struct {
 	extra []string
 	conf  string // Sentinel: its config file (the server runs with --sentinel)
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
-	log *bytes.Buffer
+	run testserver.Running
 }
 
 // Start starts a standalone redis-server (no persistence) and waits until it answers
@@ -81,18 +71,13 @@ func StartWith(t testing.TB, extra ...string) *Server {
 func start(t testing.TB, extra []string) *Server {
 	t.Helper()
 	bin := Binary(t, "redis-server")
-	var lastErr error
-	for range 5 { // the port may be taken between FreePort and the bind: try another
-		s := &Server{t: t, bin: bin, dir: t.TempDir(), extra: extra}
-		s.Port = FreePort(t)
-		s.Addr = "127.0.0.1:" + strconv.Itoa(s.Port)
-		if lastErr = s.launch(); lastErr == nil {
-			t.Cleanup(s.Stop)
-			return s
-		}
-	}
-	t.Fatalf("redis-server did not start: %v", lastErr)
-	return nil
+	var s *Server
+	testserver.OnFreePort(t, "redis-server", func(port int) error {
+		s = &Server{t: t, bin: bin, dir: t.TempDir(), extra: extra, Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port)}
+		return s.launch()
+	})
+	t.Cleanup(s.Stop)
+	return s
 }
 
 func (s *Server) launch() error {
@@ -104,44 +89,23 @@ func (s *Server) launch() error {
 	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
-	log := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(startTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return fmt.Errorf("redis-server on port %d exited: %s", s.Port, log.String())
-		default:
-		}
+	p, err := testserver.Launch(cmd, "redis-server", s.Port, startTimeout, 20*time.Millisecond, func() bool {
 		// A server with requirepass answers NOAUTH: it is up too.
-		if reply, err := s.Do("PING"); (err == nil && reply == "PONG") || (err != nil && strings.Contains(err.Error(), "NOAUTH")) {
-			s.mu.Lock()
-			s.cmd, s.log = cmd, log
-			s.mu.Unlock()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
+		reply, err := s.Do("PING")
+		return (err == nil && reply == "PONG") || (err != nil && strings.Contains(err.Error(), "NOAUTH"))
+	})
+	if err == nil {
+		s.run.Set(p)
 	}
-	_ = cmd.Process.Kill()
-	<-exited
-	return fmt.Errorf("redis-server on port %d did not answer PING within %s: %s", s.Port, startTimeout, log.String())
+	return err
 }
 
-// Stop kills the server (no-op when stopped). The port is kept for Restart.
+// Stop kills the server (no-op when stopped) and waits until its port is closed. The
+// port is kept for Restart.
 func (s *Server) Stop() {
-	s.mu.Lock()
-	cmd := s.cmd
-	s.cmd = nil
-	s.mu.Unlock()
-	if cmd == nil || cmd.Process == nil {
+	if !s.run.Stop() {
 		return
 	}
-	_ = cmd.Process.Kill()
 	for range 200 { // wait until the port is closed
 		if _, err := s.Do("PING"); err != nil {
 			return
@@ -154,14 +118,9 @@ func (s *Server) Stop() {
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
-	var err error
-	for range 50 { // the old socket may linger a moment
-		if err = s.launch(); err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := testserver.Relaunch(s.launch); err != nil {
+		s.t.Fatalf("restart redis-server on port %d: %v", s.Port, err)
 	}
-	s.t.Fatalf("restart redis-server on port %d: %v", s.Port, err)
 }
 
 // Do sends one command over a fresh connection and returns its reply as text (simple

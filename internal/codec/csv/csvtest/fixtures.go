@@ -17,6 +17,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
 )
 
 // Deterministic times of the test data.
@@ -55,9 +57,7 @@ func Metrics() pmetric.Metrics {
 	m.SetName("task_completed_total")
 	m.SetDescription("Total number of tasks processed")
 	m.SetUnit("1")
-	s := m.SetEmptySum()
-	s.SetIsMonotonic(true)
-	s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	s := testgen.Sum(m, true, pmetric.AggregationTemporalityCumulative)
 	dp := s.DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(TS(T0.Add(-time.Minute)))
 	dp.SetTimestamp(TS(T0))
@@ -77,8 +77,7 @@ func Metrics() pmetric.Metrics {
 	// UpDownCounter (non-monotonic double delta sum): negative number, never escaped.
 	m = sm.Metrics().AppendEmpty()
 	m.SetName("queue_depth_change")
-	s = m.SetEmptySum()
-	s.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+	s = testgen.Sum(m, false, pmetric.AggregationTemporalityDelta)
 	dp = s.DataPoints().AppendEmpty()
 	dp.SetTimestamp(TS(T0))
 	dp.SetDoubleValue(-1.5)
@@ -149,15 +148,7 @@ func Metrics() pmetric.Metrics {
 	// Summary: min and max from the 0 and 1 quantiles.
 	m = sm.Metrics().AppendEmpty()
 	m.SetName("step_latency")
-	sp := m.SetEmptySummary().DataPoints().AppendEmpty()
-	sp.SetTimestamp(TS(T1))
-	sp.SetCount(10)
-	sp.SetSum(2.5)
-	for _, q := range [][2]float64{{0, 0.01}, {0.5, 0.2}, {1, 0.9}} {
-		qv := sp.QuantileValues().AppendEmpty()
-		qv.SetQuantile(q[0])
-		qv.SetValue(q[1])
-	}
+	sp := testgen.Summary(m, TS(T1), 10, 2.5, [2]float64{0, 0.01}, [2]float64{0.5, 0.2}, [2]float64{1, 0.9})
 	sp.Attributes().PutStr("step_name", "+fetch")
 	return md
 }

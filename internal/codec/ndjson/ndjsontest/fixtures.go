@@ -15,6 +15,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
 )
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC)
@@ -34,13 +36,8 @@ func Metrics() pmetric.Metrics {
 		sm.Scope().SetVersion("0.1.0")
 		ms := sm.Metrics()
 
-		c := ms.AppendEmpty()
-		c.SetName("task_completed_total")
-		c.SetDescription("Total number of tasks processed")
-		c.SetUnit("{task}")
-		s := c.SetEmptySum()
-		s.SetIsMonotonic(true)
-		s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		c := testgen.Metric(ms, "task_completed_total", "Total number of tasks processed", "{task}")
+		s := testgen.Sum(c, true, pmetric.AggregationTemporalityCumulative)
 		dp := s.DataPoints().AppendEmpty()
 		dp.SetStartTimestamp(tsAt(-time.Minute))
 		dp.SetTimestamp(tsAt(0))
@@ -69,8 +66,7 @@ func Metrics() pmetric.Metrics {
 		}
 		ud := ms.AppendEmpty()
 		ud.SetName("workers.active")
-		us := ud.SetEmptySum()
-		us.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+		us := testgen.Sum(ud, false, pmetric.AggregationTemporalityDelta)
 		up := us.DataPoints().AppendEmpty()
 		up.SetTimestamp(tsAt(0))
 		up.SetDoubleValue(-3.75)
@@ -110,16 +106,7 @@ func Metrics() pmetric.Metrics {
 
 		su := ms.AppendEmpty()
 		su.SetName("request_latency")
-		sp := su.SetEmptySummary().DataPoints().AppendEmpty()
-		sp.SetTimestamp(tsAt(0))
-		sp.SetCount(10)
-		sp.SetSum(5.5)
-		q := sp.QuantileValues().AppendEmpty()
-		q.SetQuantile(0.5)
-		q.SetValue(0.4)
-		q = sp.QuantileValues().AppendEmpty()
-		q.SetQuantile(0.99)
-		q.SetValue(1.75)
+		testgen.Summary(su, tsAt(0), 10, 5.5, [2]float64{0.5, 0.4}, [2]float64{0.99, 1.75})
 	}
 	return md
 }

@@ -40,9 +40,7 @@ func Aggregate() pmetric.Metrics {
 		m := sm.Metrics().AppendEmpty()
 		m.SetName("task_completed")
 		m.SetDescription("Total number of tasks completed")
-		s := m.SetEmptySum()
-		s.SetIsMonotonic(true)
-		s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		s := testgen.Sum(m, true, pmetric.AggregationTemporalityCumulative)
 		for i, status := range []string{"ok", "retried"} {
 			dp := s.DataPoints().AppendEmpty()
 			dp.SetStartTimestamp(start)
@@ -55,9 +53,7 @@ func Aggregate() pmetric.Metrics {
 		// Counter already named *_total, double.
 		m = sm.Metrics().AppendEmpty()
 		m.SetName("step.failed_total")
-		s = m.SetEmptySum()
-		s.SetIsMonotonic(true)
-		s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		s = testgen.Sum(m, true, pmetric.AggregationTemporalityCumulative)
 		dp := s.DataPoints().AppendEmpty()
 		dp.SetTimestamp(ts)
 		dp.SetDoubleValue(3.5)
@@ -76,9 +72,7 @@ func Aggregate() pmetric.Metrics {
 		// Non-monotonic sum → gauge.
 		m = sm.Metrics().AppendEmpty()
 		m.SetName("queue-depth")
-		s = m.SetEmptySum()
-		s.SetIsMonotonic(false)
-		s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		s = testgen.Sum(m, false, pmetric.AggregationTemporalityCumulative)
 		dp = s.DataPoints().AppendEmpty()
 		dp.SetTimestamp(ts)
 		dp.SetIntValue(-7)
@@ -102,17 +96,7 @@ func Aggregate() pmetric.Metrics {
 		// Summary.
 		m = sm.Metrics().AppendEmpty()
 		m.SetName("http.server.latency")
-		sum := m.SetEmptySummary()
-		sdp := sum.DataPoints().AppendEmpty()
-		sdp.SetTimestamp(ts)
-		sdp.SetCount(10)
-		sdp.SetSum(4.5)
-		q := sdp.QuantileValues().AppendEmpty()
-		q.SetQuantile(0.5)
-		q.SetValue(0.3)
-		q = sdp.QuantileValues().AppendEmpty()
-		q.SetQuantile(0.99)
-		q.SetValue(1.25)
+		testgen.Summary(m, ts, 10, 4.5, [2]float64{0.5, 0.3}, [2]float64{0.99, 1.25})
 	}
 	return md
 }
@@ -130,9 +114,7 @@ func BenchAggregate(metrics, series int) pmetric.Metrics {
 		switch i % 3 {
 		case 0:
 			m.SetName(fmt.Sprintf("tasker.step.completed.%d", i))
-			s := m.SetEmptySum()
-			s.SetIsMonotonic(true)
-			s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			s := testgen.Sum(m, true, pmetric.AggregationTemporalityCumulative)
 			for j := 0; j < series; j++ {
 				dp := s.DataPoints().AppendEmpty()
 				dp.SetIntValue(int64(j * 7))
@@ -184,9 +166,7 @@ func BenchCounters(metrics, series int) pmetric.Metrics {
 	for i := 0; i < metrics; i++ {
 		m := ms.AppendEmpty()
 		m.SetName(fmt.Sprintf("tasker.task.completed.%d", i))
-		s := m.SetEmptySum()
-		s.SetIsMonotonic(true)
-		s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		s := testgen.Sum(m, true, pmetric.AggregationTemporalityCumulative)
 		for j := 0; j < series; j++ {
 			dp := s.DataPoints().AppendEmpty()
 			dp.SetIntValue(int64(j))
@@ -210,9 +190,7 @@ func TwoProcesses() pmetric.Metrics {
 		ms := rm.ScopeMetrics().AppendEmpty().Metrics()
 		s := ms.AppendEmpty()
 		s.SetName("tasker.task.completed")
-		sum := s.SetEmptySum()
-		sum.SetIsMonotonic(true)
-		sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		sum := testgen.Sum(s, true, pmetric.AggregationTemporalityCumulative)
 		for i, status := range []string{"ok", "failed"} {
 			dp := sum.DataPoints().AppendEmpty()
 			dp.SetIntValue(int64(10 + i))
