@@ -33,21 +33,21 @@ var noBounds = pcommon.NewFloat64Slice()
 // describer builds the descriptor of the point being merged (see walk), and the ID
 // and descriptor of its metric's overflow series.
 type describer struct {
-	ident      *series.Identifier
-	scope      *series.Scope
-	mt         *series.Metric
-	res        pcommon.Resource
-	is         pcommon.InstrumentationScope
-	m          pmetric.Metric
-	attrs      pcommon.Map
-	bounds     pcommon.Float64Slice
-	overflow   pcommon.Map
-	describeFn func() ([]byte, error)           // d.describe, made once per walk
-	templateFn func() (*series.Template, error) // d.template, likewise
+	ident    *series.Identifier
+	scope    *series.Scope
+	mt       *series.Metric
+	res      pcommon.Resource
+	is       pcommon.InstrumentationScope
+	m        pmetric.Metric
+	attrs    pcommon.Map
+	bounds   pcommon.Float64Slice
+	overflow pcommon.Map
+	force    bool // the point goes to the overflow series: admitted whatever max_series
 }
 
-// template is describe as pdata (the memory backend keeps it so).
-func (d *describer) template() (*series.Template, error) {
+// Template is describe as pdata (the memory backend keeps it so): the backend.Describer
+// of the point's update.
+func (d *describer) Template() (*series.Template, error) {
 	return d.ident.Template(d.scope, d.mt, d.res, d.is, d.m, d.attrs, d.bounds)
 }
 

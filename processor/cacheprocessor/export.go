@@ -72,7 +72,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	if final {
 		deadline = start.Add(p.readyWait())
 	}
-	if p.mem == nil {
+	if p.distributed() {
 		p.pruneKnown(now.UnixNano())
 		// Points merged locally (apply_interval) and batches buffered during a backend
 		// outage go in first (replay is idempotent: each batch keeps its id), retried
@@ -131,7 +131,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 			return
 		}
 	}
-	if p.mem == nil {
+	if p.distributed() {
 		p.waitForReplicas(bctx, interval.UnixNano(), start, deadline, lost)
 	}
 	select {
@@ -155,7 +155,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 		return
 	}
 	if missing > 0 {
-		if p.mem == nil {
+		if p.distributed() {
 			p.redescribe()
 		}
 		p.logger.Warn("tasker_cache: series without descriptor skipped (the store lost it, or it expired); they are described again on their next update", zap.Int("series", missing))

@@ -4,6 +4,7 @@
 package memcachedbackend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,7 +74,7 @@ func (b *Backend) Snapshot(ctx context.Context, now time.Time) ([]series.State, 
 		it.st.ID = id
 		out = append(out, it.st)
 	}
-	slices.SortFunc(out, func(x, y series.State) int { return cmpID(x.ID, y.ID) })
+	slices.SortFunc(out, func(x, y series.State) int { return cmp.Compare(x.ID, y.ID) })
 	return out, missing, nil
 }
 
