@@ -121,7 +121,7 @@ func (p *cacheProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics)
 	b := p.ingest.Begin("", now)
 	b.Grow(md.DataPointCount())
 	merged, passed, passthrough := p.walk(ctx, md, func(u *series.Update, d *describer) bool {
-		if !d.force && !b.Admits(u.ID, p.cfg.MaxSeries) {
+		if !d.force && p.cfg.MaxSeries > 0 && !b.Admits(u.ID, p.cfg.MaxSeries) {
 			return false
 		}
 		if err := b.Add(u, d); err != nil {
