@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.uber.org/zap"
 
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
@@ -182,7 +183,7 @@ func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge fun
 						passScope.SetSchemaUrl(sm.SchemaUrl())
 					}
 					m.CopyTo(passScope.Metrics().AppendEmpty())
-					passed += dataPoints(m)
+					passed += promtext.PointCount(m)
 					continue
 				}
 				mt := p.ident.Metric(&scope, m, kind)

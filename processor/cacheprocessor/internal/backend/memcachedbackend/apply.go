@@ -291,11 +291,8 @@ func (a *applier) write(ctx context.Context, buf *[]byte, g *group) error {
 	cur := g.cur
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if attempt > b.cfg.MaxCASRetries {
-				return keyErr(op, g.key, b.tooMany(attempt))
-			}
-			if err := b.backoff(ctx, attempt); err != nil {
-				return keyErr(op, g.key, err)
+			if err := b.retryWait(ctx, op, g.key, attempt); err != nil {
+				return err
 			}
 			it, err := b.get(ctx, g.key)
 			if err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
