@@ -10,22 +10,6 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
 )
 
-func dataPoints(m pmetric.Metric) int {
-	switch m.Type() {
-	case pmetric.MetricTypeSum:
-		return m.Sum().DataPoints().Len()
-	case pmetric.MetricTypeGauge:
-		return m.Gauge().DataPoints().Len()
-	case pmetric.MetricTypeHistogram:
-		return m.Histogram().DataPoints().Len()
-	case pmetric.MetricTypeExponentialHistogram:
-		return m.ExponentialHistogram().DataPoints().Len()
-	case pmetric.MetricTypeSummary:
-		return m.Summary().DataPoints().Len()
-	}
-	return 0
-}
-
 // noBounds is the (read-only) empty bounds slice of number data points: the zero
 // pcommon.Float64Slice has no backing state and panics on use.
 var noBounds = pcommon.NewFloat64Slice()
@@ -33,21 +17,21 @@ var noBounds = pcommon.NewFloat64Slice()
 // describer builds the descriptor of the point being merged (see walk), and the ID
 // and descriptor of its metric's overflow series.
 type describer struct {
-	ident      *series.Identifier
-	scope      *series.Scope
-	mt         *series.Metric
-	res        pcommon.Resource
-	is         pcommon.InstrumentationScope
-	m          pmetric.Metric
-	attrs      pcommon.Map
-	bounds     pcommon.Float64Slice
-	overflow   pcommon.Map
-	describeFn func() ([]byte, error)           // d.describe, made once per walk
-	templateFn func() (*series.Template, error) // d.template, likewise
+	ident    *series.Identifier
+	scope    *series.Scope
+	mt       *series.Metric
+	res      pcommon.Resource
+	is       pcommon.InstrumentationScope
+	m        pmetric.Metric
+	attrs    pcommon.Map
+	bounds   pcommon.Float64Slice
+	overflow pcommon.Map
+	force    bool // the point goes to the overflow series: admitted whatever max_series
 }
 
-// template is describe as pdata (the memory backend keeps it so).
-func (d *describer) template() (*series.Template, error) {
+// Template is describe as pdata (the memory backend keeps it so): the backend.Describer
+// of the point's update.
+func (d *describer) Template() (*series.Template, error) {
 	return d.ident.Template(d.scope, d.mt, d.res, d.is, d.m, d.attrs, d.bounds)
 }
 

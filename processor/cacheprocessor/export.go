@@ -72,7 +72,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 	if final {
 		deadline = start.Add(p.readyWait())
 	}
-	if p.mem == nil {
+	if p.distributed() {
 		p.pruneKnown(now.UnixNano())
 		// Points merged locally (apply_interval) and batches buffered during a backend
 		// outage go in first (replay is idempotent: each batch keeps its id), retried
@@ -131,7 +131,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 			return
 		}
 	}
-	if p.mem == nil {
+	if p.distributed() {
 		p.waitForReplicas(bctx, interval.UnixNano(), start, deadline, lost)
 	}
 	select {
@@ -155,7 +155,7 @@ func (p *cacheProcessor) exportOnce(ctx context.Context, now time.Time, final bo
 		return
 	}
 	if missing > 0 {
-		if p.mem == nil {
+		if p.distributed() {
 			p.redescribe()
 		}
 		p.logger.Warn("tasker_cache: series without descriptor skipped (the store lost it, or it expired); they are described again on their next update", zap.Int("series", missing))
@@ -305,33 +305,15 @@ func (p *cacheProcessor) build(states []series.State, now time.Time, delta bool)
 			dp := m.Histogram().DataPoints().AppendEmpty()
 			tdp.Attributes().CopyTo(dp.Attributes())
 			tdp.ExplicitBounds().CopyTo(dp.ExplicitBounds())
-			dp.SetStartTimestamp(start)
-			dp.SetTimestamp(ts)
-			dp.SetCount(pt.Count)
-			dp.SetSum(pt.Sum)
-			if pt.HasMin {
-				dp.SetMin(pt.Min)
-			}
-			if pt.HasMax {
-				dp.SetMax(pt.Max)
-			}
+			setHistogram(dp, &pt, start, ts)
 			dp.BucketCounts().FromRaw(pt.Buckets)
 		case pmetric.MetricTypeExponentialHistogram:
 			tdp := tm.ExponentialHistogram().DataPoints().At(0)
 			dp := m.ExponentialHistogram().DataPoints().AppendEmpty()
 			tdp.Attributes().CopyTo(dp.Attributes())
-			dp.SetStartTimestamp(start)
-			dp.SetTimestamp(ts)
-			dp.SetCount(pt.Count)
-			dp.SetSum(pt.Sum)
+			setHistogram(dp, &pt, start, ts)
 			dp.SetScale(pt.Scale)
 			dp.SetZeroCount(pt.ZeroCount)
-			if pt.HasMin {
-				dp.SetMin(pt.Min)
-			}
-			if pt.HasMax {
-				dp.SetMax(pt.Max)
-			}
 			dp.Positive().SetOffset(pt.PosOffset)
 			dp.Positive().BucketCounts().FromRaw(pt.Pos)
 			dp.Negative().SetOffset(pt.NegOffset)
@@ -346,4 +328,28 @@ func outTemporality(k series.Kind, delta bool) pmetric.AggregationTemporality {
 		return pmetric.AggregationTemporalityDelta
 	}
 	return pmetric.AggregationTemporalityCumulative
+}
+
+// histogramPoint is what explicit and exponential histogram data points share.
+type histogramPoint interface {
+	SetStartTimestamp(pcommon.Timestamp)
+	SetTimestamp(pcommon.Timestamp)
+	SetCount(uint64)
+	SetSum(float64)
+	SetMin(float64)
+	SetMax(float64)
+}
+
+// setHistogram sets a histogram point's times, count, sum, min and max from pt.
+func setHistogram[P histogramPoint](dp P, pt *series.Point, start, ts pcommon.Timestamp) {
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetCount(pt.Count)
+	dp.SetSum(pt.Sum)
+	if pt.HasMin {
+		dp.SetMin(pt.Min)
+	}
+	if pt.HasMax {
+		dp.SetMax(pt.Max)
+	}
 }

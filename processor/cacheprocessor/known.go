@@ -35,42 +35,45 @@ func newKnownSeries() knownSeries {
 	return knownSeries{m: map[series.ID]knownEntry{}, refused: map[series.ID]struct{}{}}
 }
 
-// prepare readies an update for a distributed backend (under p.mu): it sets the
-// descriptor when the store may not have it (new to this replica, or last sent more
-// than retention/2 ago) and, with max_series, asks the store to admit a series this
-// replica does not know admitted. It returns false when the series was refused since
-// the last export (the caller folds the point into the overflow series).
-func (p *cacheProcessor) prepare(u *series.Update, d *describer, nowNs int64, force bool) (bool, error) {
-	k := &p.known
-	e, ok := k.m[u.ID]
-	retention := int64(p.cfg.Retention)
-	if ok && nowNs-e.last > retention {
-		ok, e = false, knownEntry{}
+// knownEntry returns what this replica remembers of series id, unless the series would
+// have expired since its last update here (under p.mu).
+func (p *cacheProcessor) knownEntry(id series.ID, nowNs int64) (knownEntry, bool) {
+	e, ok := p.known.m[id]
+	if ok && nowNs-e.last > int64(p.cfg.Retention) {
+		return knownEntry{}, false
 	}
-	if !force && p.cfg.MaxSeries > 0 && !(ok && e.admitted) {
-		if _, no := k.refused[u.ID]; no {
-			return false, nil
-		}
+	return e, ok
+}
+
+// prepare readies an update for a distributed backend (under p.mu; sharedBatch.Add,
+// after Admits): it sets the descriptor when the store may not have it (new to this
+// replica, or last sent more than retention/2 ago) and, with max_series, asks the store
+// to admit a series this replica does not know admitted. d.force marks the overflow
+// series, always admitted.
+func (p *cacheProcessor) prepare(u *series.Update, d *describer, nowNs int64) error {
+	e, ok := p.knownEntry(u.ID, nowNs)
+	retention := int64(p.cfg.Retention)
+	if !d.force && p.cfg.MaxSeries > 0 && !(ok && e.admitted) {
 		ov, ovDesc, err := d.overflowSeries()
 		if err != nil {
-			return true, err
+			return err
 		}
 		u.Admit, u.Overflow, u.OverflowDesc = true, ov, ovDesc
 	}
 	if !ok || nowNs-e.sent > retention/2 {
 		desc, err := d.describe()
 		if err != nil {
-			return true, err
+			return err
 		}
 		u.Desc = desc
 		e.sent, e.desc = nowNs, desc
 	}
 	e.last = nowNs
-	if force {
+	if d.force {
 		e.admitted = true // the overflow series is always admitted
 	}
-	k.m[u.ID] = e
-	return true, nil
+	p.known.m[u.ID] = e
+	return nil
 }
 
 // applied records the store's admission decisions of a batch it applied.

@@ -30,7 +30,6 @@ func (p *cacheProcessor) Start(ctx context.Context, host component.Host) (err er
 		return fmt.Errorf("tasker_cache: backend %s: %w", p.cfg.Backend, err)
 	}
 	p.be = be
-	p.mem, _ = be.(*backend.Memory)
 	defer func() {
 		if err != nil {
 			p.abortStart(ctx)
@@ -40,6 +39,12 @@ func (p *cacheProcessor) Start(ctx context.Context, host component.Host) (err er
 		c.SetMaxSeries(p.cfg.MaxSeries) // max_series of the shared aggregate, enforced in the store
 	}
 	caps := be.Capabilities()
+	// One ingest path: the store's own batches, or on a shared store this replica's
+	// policy in front of it (shared.go).
+	p.ingest = be
+	if caps.Distributed {
+		p.ingest = sharedIngest{p: p}
+	}
 	p.logger.Info("tasker_cache backend ready",
 		zap.String("backend", chosen), zap.String("strategy", string(be.Strategy())),
 		zap.Bool("distributed", caps.Distributed), zap.Bool("atomic_increment", caps.AtomicIncrement),
@@ -48,9 +53,11 @@ func (p *cacheProcessor) Start(ctx context.Context, host component.Host) (err er
 		return fmt.Errorf("tasker_cache: registering telemetry: %w", err)
 	}
 	if p.cfg.Storage != nil {
-		if p.mem == nil {
+		persist, ok := be.(backend.Persistent)
+		if !ok || caps.Distributed {
 			return errors.New("tasker_cache: storage applies to the memory backend only")
 		}
+		p.persist = persist
 		client, err := openStorage(ctx, host, *p.cfg.Storage, p.set.ID)
 		if err != nil {
 			return err
@@ -65,7 +72,7 @@ func (p *cacheProcessor) Start(ctx context.Context, host component.Host) (err er
 	if err := p.attachRegistry(host); err != nil {
 		return err
 	}
-	if p.mem == nil {
+	if caps.Distributed {
 		// Nothing acknowledged yet: ready for the current interval. Registering now
 		// makes exporters wait for this replica if it buffers during an outage.
 		now := p.now()
@@ -77,7 +84,7 @@ func (p *cacheProcessor) Start(ctx context.Context, host component.Host) (err er
 	p.cancel = cancel
 	p.wg.Add(1)
 	go p.loop(loopCtx)
-	if p.mem == nil {
+	if caps.Distributed {
 		p.wg.Add(1)
 		go p.replayLoop(loopCtx)
 		if p.cfg.ApplyInterval > 0 {
@@ -88,6 +95,10 @@ func (p *cacheProcessor) Start(ctx context.Context, host component.Host) (err er
 	p.started.Store(true)
 	return nil
 }
+
+// distributed reports whether the backend is shared with other replicas (valid while
+// started): readiness markers, the outage buffer and the replay apply to it.
+func (p *cacheProcessor) distributed() bool { return p.be.Capabilities().Distributed }
 
 func (p *cacheProcessor) registerCallbacks() error {
 	strategy := attribute.String("strategy", string(p.be.Strategy()))
@@ -122,7 +133,7 @@ func (p *cacheProcessor) abortStart(ctx context.Context) {
 	if err := p.be.Close(); err != nil {
 		p.logger.Warn("tasker_cache: closing the backend after a failed start", zap.Error(err))
 	}
-	p.be, p.mem = nil, nil
+	p.be, p.ingest, p.persist = nil, nil, nil
 }
 
 func (p *cacheProcessor) Shutdown(ctx context.Context) error {
@@ -134,7 +145,8 @@ func (p *cacheProcessor) Shutdown(ctx context.Context) error {
 	var errs []error
 	// Points buffered during an outage get one last chance, then the aggregate is
 	// exported once more so nothing accepted is left unexported.
-	if p.mem == nil {
+	distributed := p.distributed()
+	if distributed {
 		p.flushPending(ctx)
 		p.replay(ctx)
 		if n := p.buf.points(); n > 0 {
@@ -142,7 +154,7 @@ func (p *cacheProcessor) Shutdown(ctx context.Context) error {
 		}
 	}
 	p.exportOnce(ctx, p.now(), true)
-	if p.mem == nil {
+	if distributed {
 		if err := p.be.ForgetReplica(ctx, p.instance); err != nil {
 			p.logger.Warn("tasker_cache: cannot remove this replica's readiness marker; the exporter will wait for it until it is a retention old", zap.Error(err))
 		}

@@ -26,8 +26,8 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/metadata"
 )
 
-// countingBackend is a distributed-looking backend (not *backend.Memory) that counts
-// Close and can fail Start.
+// countingBackend is a distributed-looking backend (a memory store that says it is
+// shared) that counts Close and can fail Start.
 type countingBackend struct {
 	*backend.Memory
 	startErr error
@@ -36,6 +36,17 @@ type countingBackend struct {
 
 func (b *countingBackend) Start(context.Context) error { return b.startErr }
 func (b *countingBackend) Close() error                { b.closes.Add(1); return nil }
+func (b *countingBackend) Capabilities() backend.Capabilities {
+	return distributedCaps(b.Memory)
+}
+
+// distributedCaps are m's capabilities, distributed: the processor treats a memory store
+// wrapped so like a shared one.
+func distributedCaps(m *backend.Memory) backend.Capabilities {
+	c := m.Capabilities()
+	c.Distributed = true
+	return c
+}
 
 // countingMeters counts live callback registrations; fail makes RegisterCallback fail.
 type countingMeters struct {
@@ -159,11 +170,15 @@ func TestFailedStartClosesEverything(t *testing.T) {
 	})
 }
 
-// slowRenewBackend hands out leases whose Renew takes a while and ignores its context,
-// and counts the Renew calls still running.
+// slowRenewBackend is a distributed-looking backend that hands out leases whose Renew
+// takes a while and ignores its context, and counts the Renew calls still running.
 type slowRenewBackend struct {
 	*backend.Memory
 	inFlight, renewed atomic.Int32
+}
+
+func (b *slowRenewBackend) Capabilities() backend.Capabilities {
+	return distributedCaps(b.Memory)
 }
 
 type slowLease struct {

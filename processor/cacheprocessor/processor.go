@@ -5,7 +5,6 @@ package cacheprocessor
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.uber.org/zap"
 
+	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
@@ -33,7 +33,8 @@ type cacheProcessor struct {
 	set    processor.Settings
 
 	be       backend.Backend
-	mem      *backend.Memory // set when be is the memory backend: the lock-once fast path
+	ingest   backend.Ingester   // be, or on a distributed store sharedIngest in front of it
+	persist  backend.Persistent // be, when it can be saved to a storage extension
 	instance string
 	now      func() time.Time
 
@@ -114,60 +115,30 @@ func (p *cacheProcessor) Capabilities() consumer.Capabilities {
 // (and everything, with pass_through) are forwarded as they are.
 func (p *cacheProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
 	now := p.now()
-	var ups []series.Update
-	merged, passed := 0, 0
-	var passthrough pmetric.Metrics
 	p.mu.Lock()
-	if p.mem != nil {
-		p.mem.Tx(now, func(tx *backend.Tx) {
-			merged, passed, passthrough = p.walk(ctx, md, func(u *series.Update, d *describer, force bool) bool {
-				if !force && p.cfg.MaxSeries > 0 && !tx.Has(u.ID) && tx.Len() >= p.cfg.MaxSeries {
-					return false
-				}
-				if err := tx.Merge(u, d.templateFn); err != nil {
-					p.logger.Warn("tasker_cache: cannot describe series; point dropped", zap.Error(err))
-				}
-				return true
-			})
-			p.series.Store(int64(tx.Len()))
-		})
-	} else {
-		nowNs := now.UnixNano()
-		if p.cfg.ApplyInterval == 0 {
-			ups = make([]series.Update, 0, md.DataPointCount()) // one allocation per batch
+	// One path for every store: the memory store merges in place under its lock until
+	// Commit; the policy in front of a distributed store (sharedIngest) collects the
+	// updates and applies them at Commit, once p.mu is released.
+	b := p.ingest.Begin("", now)
+	b.Grow(md.DataPointCount())
+	merged, passed, passthrough := p.walk(ctx, md, func(u *series.Update, d *describer) bool {
+		if !d.force && p.cfg.MaxSeries > 0 && !b.Admits(u.ID, p.cfg.MaxSeries) {
+			return false
 		}
-		merged, passed, passthrough = p.walk(ctx, md, func(u *series.Update, d *describer, force bool) bool {
-			ok, err := p.prepare(u, d, nowNs, force)
-			if err != nil {
-				p.logger.Warn("tasker_cache: cannot describe series; point dropped", zap.Error(err))
-				return true
-			}
-			if !ok {
-				return false
-			}
-			if p.cfg.ApplyInterval > 0 {
-				p.pend.add(u)
-				return true
-			}
-			pt := u.Point // the batch outlives this call: copy the scratch slices
-			pt.Buckets = append([]uint64(nil), pt.Buckets...)
-			pt.Pos = append([]uint64(nil), pt.Pos...)
-			pt.Neg = append([]uint64(nil), pt.Neg...)
-			u.Point = pt
-			ups = append(ups, *u)
-			return true
-		})
+		if err := b.Add(u, d); err != nil {
+			p.logger.Warn("tasker_cache: cannot describe series; point dropped", zap.Error(err))
+		}
+		return true
+	})
+	if n := b.Len(); n >= 0 {
+		p.series.Store(int64(n))
 	}
-	full := p.pend.len() >= maxPendingSeries
 	p.mu.Unlock()
+	if err := b.Commit(ctx); err != nil {
+		p.tel.ProcessorTaskerCacheBackendErrors.Add(ctx, 1)
+		p.logger.Warn("tasker_cache: backend apply failed; points dropped", zap.Error(err))
+	}
 	p.tel.ProcessorTaskerCachePointsReceived.Add(ctx, int64(merged))
-
-	if len(ups) > 0 {
-		p.applyRemote(ctx, ups, now)
-	}
-	if full {
-		p.flushPending(ctx)
-	}
 	if p.cfg.PassThrough {
 		p.tel.ProcessorTaskerCachePointsPassedThrough.Add(ctx, int64(md.DataPointCount()))
 		return p.next.ConsumeMetrics(ctx, md)
@@ -179,45 +150,17 @@ func (p *cacheProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics)
 	return nil
 }
 
-// applyRemote applies a batch to a distributed backend; when that fails the batch is
-// buffered (bounded) and replayed with the same batch id, so a batch whose reply was
-// lost is not counted twice.
-func (p *cacheProcessor) applyRemote(ctx context.Context, ups []series.Update, now time.Time) {
-	id := p.instance + ":" + strconv.FormatInt(now.UnixNano(), 36) + ":" + strconv.FormatInt(p.seq.Add(1), 36)
-	if p.buf.points() == 0 {
-		actx, cancel := context.WithTimeout(ctx, p.applyTimeout())
-		err := p.be.Apply(actx, id, ups, now)
-		cancel()
-		if err == nil {
-			p.applied(ctx, ups, now)
-			return
-		}
-		p.tel.ProcessorTaskerCacheBackendErrors.Add(ctx, 1)
-		p.logger.Warn("tasker_cache: backend apply failed; buffering the batch for replay", zap.Error(err), zap.Int("points", len(ups)))
-	}
-	if dropped := p.buf.add(id, ups, now); dropped > 0 {
-		p.tel.ProcessorTaskerCacheBufferDroppedPoints.Add(ctx, int64(dropped))
-		p.logger.Error("tasker_cache: outage buffer full (max_buffered_points); points dropped",
-			zap.Int("dropped", dropped), zap.Int("max_buffered_points", p.cfg.MaxBufferedPoints))
-	}
-}
-
-func (p *cacheProcessor) applyTimeout() time.Duration {
-	return min(p.cfg.ExportTimeout, 5*time.Second)
-}
-
 // walk turns every aggregatable point of md into an update and hands it to merge, which
 // returns false when the series is new and max_series is reached: the point then goes
-// to the metric's overflow series. It returns the points merged, the points passed
+// to the metric's overflow series (merged again with d.force set: always admitted). It returns the points merged, the points passed
 // through and the pass-through metrics.
-func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge func(u *series.Update, d *describer, force bool) bool) (int, int, pmetric.Metrics) {
+func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge func(u *series.Update, d *describer) bool) (int, int, pmetric.Metrics) {
 	merged, passed := 0, 0
 	var pass pmetric.Metrics
 	var u series.Update
 	// One describer per call, its fields set per point: a closure per point would cost
 	// two allocations per point on the hot path.
 	d := &describer{ident: p.ident}
-	d.describeFn, d.templateFn = d.describe, d.template
 	for _, rm := range md.ResourceMetrics().All() {
 		for _, sm := range rm.ScopeMetrics().All() {
 			scope := p.ident.Scope(rm.Resource(), sm.Scope())
@@ -240,7 +183,7 @@ func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge fun
 						passScope.SetSchemaUrl(sm.SchemaUrl())
 					}
 					m.CopyTo(passScope.Metrics().AppendEmpty())
-					passed += dataPoints(m)
+					passed += promtext.PointCount(m)
 					continue
 				}
 				mt := p.ident.Metric(&scope, m, kind)
@@ -250,12 +193,12 @@ func (p *cacheProcessor) walk(ctx context.Context, md pmetric.Metrics, merge fun
 					if bounds.Len() > 0 {
 						p.checkBounds(ctx, &mt, attrs, u.ID)
 					}
-					*d = describer{ident: p.ident, scope: &scope, mt: &mt, res: rm.Resource(), is: sm.Scope(), m: m, attrs: attrs, bounds: bounds, overflow: p.overflow, describeFn: d.describeFn, templateFn: d.templateFn}
-					if !merge(&u, d, false) {
+					*d = describer{ident: p.ident, scope: &scope, mt: &mt, res: rm.Resource(), is: sm.Scope(), m: m, attrs: attrs, bounds: bounds, overflow: p.overflow}
+					if !merge(&u, d) {
 						p.tel.ProcessorTaskerCacheSeriesOverflow.Add(ctx, 1)
-						d.attrs = p.overflow
+						d.attrs, d.force = p.overflow, true // the overflow series itself is always admitted
 						u.ID = p.ident.Point(&mt, p.overflow, bounds)
-						merge(&u, d, true) // the overflow series itself is always admitted
+						merge(&u, d)
 					}
 					merged++
 				}

@@ -78,7 +78,7 @@ func (p *cacheProcessor) exportWait() time.Duration {
 func (p *cacheProcessor) retryStore(ctx context.Context, deadline time.Time, op func() error) error {
 	for {
 		err := op()
-		if err == nil || p.mem != nil || errors.Is(err, backend.ErrLockLost) || !time.Now().Before(deadline) {
+		if err == nil || !p.distributed() || errors.Is(err, backend.ErrLockLost) || !time.Now().Before(deadline) {
 			return err
 		}
 		select {

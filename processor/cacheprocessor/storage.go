@@ -34,9 +34,9 @@ func openStorage(ctx context.Context, host component.Host, id component.ID, self
 	return client, nil
 }
 
-// save writes the memory aggregate to the storage extension.
+// save writes the aggregate of a Persistent backend (memory) to the storage extension.
 func (p *cacheProcessor) save(ctx context.Context) error {
-	raw, err := json.Marshal(p.mem.Save())
+	raw, err := json.Marshal(p.persist.Save())
 	if err != nil {
 		return err
 	}
@@ -53,5 +53,5 @@ func (p *cacheProcessor) restore(ctx context.Context) (int, error) {
 	if err := json.Unmarshal(raw, &saved); err != nil {
 		return 0, fmt.Errorf("snapshot is not readable: %w", err)
 	}
-	return p.mem.Restore(saved, p.now()), nil
+	return p.persist.Restore(saved, p.now()), nil
 }

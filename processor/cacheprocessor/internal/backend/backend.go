@@ -60,12 +60,17 @@ type Backend interface {
 	Start(ctx context.Context) error
 	Close() error
 
+	// Ingester is the ingest path: Begin opens a batch, Commit applies it as Apply does.
+	Ingester
+
 	// Apply merges ups (series.Merge rules) atomically — all or none — and idempotently:
 	// a batchID applied before (within the retention window) is acknowledged without
 	// applying again, so a batch retried after a connection error is not counted twice.
 	// An update's Desc, when set, is stored if the series has none. Every touched series
 	// expires retention after now (its LastUpdate becomes now; FirstSeen is set once).
-	// Updates in one batch may repeat a series; they merge in order.
+	// Updates in one batch may repeat a series; they merge in order. It is the commit of
+	// an Ingest batch whose updates are already collected (a replay keeps them, and the
+	// admission results the store sets on them: series.Update.Admitted, Overflowed).
 	Apply(ctx context.Context, batchID string, ups []series.Update, now time.Time) error
 
 	// Snapshot returns every series not expired at now, with its descriptor. A series

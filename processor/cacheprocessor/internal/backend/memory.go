@@ -4,6 +4,7 @@
 package backend
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -24,6 +25,7 @@ type Memory struct {
 	token    int64
 	lockHeld string
 	lockExp  int64
+	tx       Tx // the open batch, while mu is held (Begin to Commit)
 }
 
 type entry struct {
@@ -47,21 +49,13 @@ func (m *Memory) LastExported(context.Context) (int64, error) {
 	return m.lastExp, nil
 }
 
-// Apply is the batched transaction of the Backend interface: the updates merge under
-// one lock acquisition, through the same Tx the processor's hot path uses.
-func (m *Memory) Apply(_ context.Context, batchID string, ups []series.Update, now time.Time) error {
-	m.Tx(now, func(tx *Tx) {
-		if batchID != "" {
-			if exp, seen := m.batches[batchID]; seen && exp > tx.now {
-				return
-			}
-			m.batches[batchID] = tx.expiry
-		}
-		for i := range ups {
-			tx.merge(&ups[i], ups[i].Desc, nil)
-		}
-	})
-	return nil
+// Apply merges ups under one lock acquisition, through the Batch that Begin opens.
+func (m *Memory) Apply(ctx context.Context, batchID string, ups []series.Update, now time.Time) error {
+	tx := m.begin(batchID, now)
+	for i := range ups {
+		_ = tx.Add(&ups[i], nil) // without a Describer, Add cannot fail
+	}
+	return tx.Commit(ctx)
 }
 
 // Has reports whether the series exists with its descriptor.
@@ -94,18 +88,8 @@ func (m *Memory) Snapshot(_ context.Context, now time.Time) ([]series.State, int
 		}
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b series.State) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b series.State) int { return cmp.Compare(a.ID, b.ID) })
 	return out, missing, nil
-}
-
-func cmpID(a, b series.ID) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func clone(p *series.Point) series.Point {
@@ -230,25 +214,39 @@ func itoa(v int64) string {
 	return string(b[i:])
 }
 
-// Tx is a batch of merges into the memory backend under one lock acquisition: the
-// processor's hot path (no update slice, no batch id, descriptors built only for new
-// series).
+// Tx is the memory backend's Batch: merges in place under the store's lock, held from
+// Begin to Commit (the processor's hot path: no update slice, descriptors kept as pdata
+// and built only for new series).
 type Tx struct {
 	m      *Memory
 	now    int64
 	expiry int64
+	skip   bool // the batch id was committed before: what is added is dropped
 }
 
-// Tx runs fn with the memory locked.
-func (m *Memory) Tx(now time.Time, fn func(tx *Tx)) {
+// Begin locks the store and opens a batch on it; Commit unlocks it.
+func (m *Memory) Begin(batchID string, now time.Time) Batch { return m.begin(batchID, now) }
+
+func (m *Memory) begin(batchID string, now time.Time) *Tx {
 	n := now.UnixNano()
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	fn(&Tx{m: m, now: n, expiry: n + int64(m.retention)})
+	m.tx = Tx{m: m, now: n, expiry: n + int64(m.retention)}
+	if batchID != "" {
+		if exp, seen := m.batches[batchID]; seen && exp > n {
+			m.tx.skip = true
+		} else {
+			m.batches[batchID] = m.tx.expiry
+		}
+	}
+	return &m.tx
 }
 
-// Has reports whether the series is held (with its descriptor).
-func (tx *Tx) Has(id series.ID) bool {
+// Admits reports whether the series is held (with its descriptor) or there is room
+// for one more under maxSeries.
+func (tx *Tx) Admits(id series.ID, maxSeries int) bool {
+	if maxSeries <= 0 || len(tx.m.series) < maxSeries {
+		return true
+	}
 	e := tx.m.series[id]
 	return e != nil && e.state.Described()
 }
@@ -256,25 +254,44 @@ func (tx *Tx) Has(id series.ID) bool {
 // Len is the number of series held.
 func (tx *Tx) Len() int { return len(tx.m.series) }
 
-// Merge merges u; desc is called when the series has no descriptor yet, and what it
-// returns is kept as pdata (never encoded). It returns desc's error, in which case
-// nothing was merged.
-func (tx *Tx) Merge(u *series.Update, desc func() (*series.Template, error)) error {
-	if e := tx.m.series[u.ID]; e == nil || !e.state.Described() {
-		t, err := desc()
-		if err != nil {
-			return err
-		}
-		tx.merge(u, nil, t)
+// Grow does nothing: the batch keeps no update.
+func (tx *Tx) Grow(int) {}
+
+// Add merges u in place (its slices are not kept). A series without descriptor takes
+// u.Desc, or else the template d returns, kept as pdata (never encoded). It returns
+// d's error, in which case nothing was merged.
+func (tx *Tx) Add(u *series.Update, d Describer) error {
+	if tx.skip {
 		return nil
 	}
-	tx.merge(u, nil, nil)
+	e := tx.m.series[u.ID]
+	if e == nil || !e.state.Described() {
+		if u.Desc == nil && d != nil {
+			t, err := d.Template()
+			if err != nil {
+				return err
+			}
+			tx.merge(e, u, nil, t)
+			return nil
+		}
+		tx.merge(e, u, u.Desc, nil)
+		return nil
+	}
+	tx.merge(e, u, nil, nil)
 	return nil
 }
 
-// merge merges u, giving a new (or undescribed) series the descriptor desc or tmpl.
-func (tx *Tx) merge(u *series.Update, desc []byte, tmpl *series.Template) {
-	e := tx.m.series[u.ID]
+// Commit ends the batch and unlocks the store; what was added is merged already.
+func (tx *Tx) Commit(context.Context) error {
+	m := tx.m
+	m.tx = Tx{}
+	m.mu.Unlock()
+	return nil
+}
+
+// merge merges u into e (nil: a new series), giving a new (or undescribed) series the
+// descriptor desc or tmpl.
+func (tx *Tx) merge(e *entry, u *series.Update, desc []byte, tmpl *series.Template) {
 	if e == nil {
 		e = &entry{state: series.State{ID: u.ID, Kind: u.Kind, FirstSeen: tx.now}}
 		tx.m.series[u.ID] = e

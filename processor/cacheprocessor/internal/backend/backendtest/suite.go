@@ -50,6 +50,7 @@ func byID(t *testing.T, b backend.Backend, now time.Time) map[series.ID]series.S
 // Run runs the suite.
 func Run(t *testing.T, newBackend Factory) {
 	ctx := context.Background()
+	runIngest(t, newBackend)
 	t.Run("DeltaSumsAdd", func(t *testing.T) {
 		b := newBackend(t, time.Hour)
 		require.NoError(t, b.Apply(ctx, "b1", []series.Update{sumUp(1, 3, t0), sumUp(2, 5, t0), sumUp(1, 4, t0.Add(time.Second))}, t0))

@@ -5,6 +5,7 @@ package memcachedbackend
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 	"go.uber.org/zap"
 
+	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
 )
 
@@ -106,6 +108,12 @@ type applier struct {
 	prog  *batchProgress
 	order []int32
 	gs    []group
+}
+
+// Begin opens a batch that collects copies of the updates added to it and applies
+// them at Commit in one Apply (one pipelined round trip), idempotent by batchID.
+func (b *Backend) Begin(batchID string, now time.Time) backend.Batch {
+	return backend.Collect(batchID, now, b.Apply)
 }
 
 // Apply merges ups into the series items (see the package documentation for the
@@ -283,11 +291,8 @@ func (a *applier) write(ctx context.Context, buf *[]byte, g *group) error {
 	cur := g.cur
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if attempt > b.cfg.MaxCASRetries {
-				return keyErr(op, g.key, b.tooMany(attempt))
-			}
-			if err := b.backoff(ctx, attempt); err != nil {
-				return keyErr(op, g.key, err)
+			if err := b.retryWait(ctx, op, g.key, attempt); err != nil {
+				return err
 			}
 			it, err := b.get(ctx, g.key)
 			if err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
@@ -432,15 +437,5 @@ func (a *applier) progress() *batchProgress {
 }
 
 func sortEntries(es []idxEntry) {
-	slices.SortFunc(es, func(x, y idxEntry) int { return cmpID(x.id, y.id) })
-}
-
-func cmpID(a, b series.ID) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	slices.SortFunc(es, func(x, y idxEntry) int { return cmp.Compare(x.id, y.id) })
 }

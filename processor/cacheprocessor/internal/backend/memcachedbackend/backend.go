@@ -357,11 +357,8 @@ func (b *Backend) updateIndex(ctx context.Context, op string, shard int, ref int
 			cur = pre.item
 		default:
 			if attempt > 0 {
-				if attempt > b.cfg.MaxCASRetries {
-					return keyErr(op, key, b.tooMany(attempt))
-				}
-				if err := b.backoff(ctx, attempt); err != nil {
-					return keyErr(op, key, err)
+				if err := b.retryWait(ctx, op, key, attempt); err != nil {
+					return err
 				}
 			}
 			it, err := b.get(ctx, key)
@@ -385,13 +382,7 @@ func (b *Backend) updateIndex(ctx context.Context, op string, shard int, ref int
 			return keyErr(op, key, fmt.Errorf("shard index full: %d series (at most %d per shard with memcached's 1 MB items); raise shards (with a new key_prefix)", len(es), maxIndexEntries))
 		}
 		mi := &memcache.Item{Key: key, Value: appendIndex(nil, es), Expiration: b.indexExpiration(es, ref)}
-		err := b.write(ctx, func() error {
-			if cur != nil {
-				mi.CasID = cur.CasID
-				return b.client.CompareAndSwap(mi)
-			}
-			return b.client.Add(mi)
-		})
+		err := b.casOrAdd(ctx, mi, cur)
 		switch {
 		case err == nil:
 			b.stats.indexWrites.Add(1)

@@ -138,6 +138,30 @@ func (b *Backend) backoff(ctx context.Context, attempt int) error {
 	}
 }
 
+// casOrAdd writes mi: compare-and-swap on cur as read, or add when cur is nil (the key
+// was absent).
+func (b *Backend) casOrAdd(ctx context.Context, mi, cur *memcache.Item) error {
+	return b.write(ctx, func() error {
+		if cur != nil {
+			mi.CasID = cur.CasID
+			return b.client.CompareAndSwap(mi)
+		}
+		return b.client.Add(mi)
+	})
+}
+
+// retryWait comes before compare-and-swap retry attempt (1-based) on key: the backoff, or
+// an error (keyErr) once max_cas_retries races are lost or ctx is done.
+func (b *Backend) retryWait(ctx context.Context, op, key string, attempt int) error {
+	if attempt > b.cfg.MaxCASRetries {
+		return keyErr(op, key, b.tooMany(attempt))
+	}
+	if err := b.backoff(ctx, attempt); err != nil {
+		return keyErr(op, key, err)
+	}
+	return nil
+}
+
 var errTooManyConflicts = errors.New("too many CAS conflicts")
 
 func (b *Backend) tooMany(attempt int) error {

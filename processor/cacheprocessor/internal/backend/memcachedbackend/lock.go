@@ -103,13 +103,7 @@ func (b *Backend) acquire(ctx context.Context, key, owner string, ttl time.Durat
 		}
 		holder := owner + ":" + strconv.FormatInt(tok, 10)
 		mi := &memcache.Item{Key: key, Value: lockValue(holder, time.Now().Add(ttl).UnixNano()), Expiration: lockExpiration(ttl)}
-		err = b.write(ctx, func() error {
-			if cur != nil {
-				mi.CasID = cur.CasID
-				return b.client.CompareAndSwap(mi)
-			}
-			return b.client.Add(mi)
-		})
+		err = b.casOrAdd(ctx, mi, cur)
 		switch {
 		case err == nil:
 			return &lease{b: b, key: key, holder: holder, token: tok}, true, nil
@@ -150,6 +144,26 @@ func (b *Backend) nextToken(ctx context.Context) (int64, error) {
 	return 0, keyErr(op, key, errors.New("counter keeps disappearing"))
 }
 
+// held reads the lock item and checks that it still holds this lease, unexpired
+// (ErrLockLost otherwise).
+func (l *lease) held(ctx context.Context, op string) (*memcache.Item, error) {
+	cur, err := l.b.get(ctx, l.key)
+	if errors.Is(err, memcache.ErrCacheMiss) {
+		return nil, lost(op, l.key, l.holder)
+	}
+	if err != nil {
+		return nil, keyErr(op, l.key, err)
+	}
+	holder, exp, err := parseLock(cur.Value)
+	if err != nil {
+		return nil, keyErr(op, l.key, err)
+	}
+	if holder != l.holder || exp <= time.Now().UnixNano() {
+		return nil, lost(op, l.key, l.holder)
+	}
+	return cur, nil
+}
+
 // Renew extends the lock to ttl from now if it still holds this lease and has not
 // expired (CAS on the value read).
 func (l *lease) Renew(ctx context.Context, ttl time.Duration) error {
@@ -160,26 +174,13 @@ func (l *lease) Renew(ctx context.Context, ttl time.Duration) error {
 	}
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if attempt > b.cfg.MaxCASRetries {
-				return keyErr(op, l.key, b.tooMany(attempt))
-			}
-			if err := b.backoff(ctx, attempt); err != nil {
-				return keyErr(op, l.key, err)
+			if err := b.retryWait(ctx, op, l.key, attempt); err != nil {
+				return err
 			}
 		}
-		cur, err := b.get(ctx, l.key)
-		if errors.Is(err, memcache.ErrCacheMiss) {
-			return lost(op, l.key, l.holder)
-		}
+		cur, err := l.held(ctx, op)
 		if err != nil {
-			return keyErr(op, l.key, err)
-		}
-		holder, exp, err := parseLock(cur.Value)
-		if err != nil {
-			return keyErr(op, l.key, err)
-		}
-		if holder != l.holder || exp <= time.Now().UnixNano() {
-			return lost(op, l.key, l.holder)
+			return err
 		}
 		mi := &memcache.Item{Key: l.key, Value: lockValue(l.holder, time.Now().Add(ttl).UnixNano()),
 			Expiration: lockExpiration(ttl), CasID: cur.CasID}
@@ -264,19 +265,8 @@ func (b *Backend) MarkExported(ctx context.Context, l backend.Lease, interval in
 	if !ok || ls.key != b.keys.lock {
 		return wrap(op, fmt.Errorf("lease is not from this backend: %w", backend.ErrLockLost))
 	}
-	cur, err := b.get(ctx, ls.key)
-	if errors.Is(err, memcache.ErrCacheMiss) {
-		return lost(op, ls.key, ls.holder)
-	}
-	if err != nil {
-		return keyErr(op, ls.key, err)
-	}
-	holder, exp, err := parseLock(cur.Value)
-	if err != nil {
-		return keyErr(op, ls.key, err)
-	}
-	if holder != ls.holder || exp <= time.Now().UnixNano() {
-		return lost(op, ls.key, ls.holder)
+	if _, err := ls.held(ctx, op); err != nil {
+		return err
 	}
 	if err := b.raiseLast(ctx, interval); err != nil {
 		return err
@@ -343,11 +333,8 @@ func (b *Backend) raiseLast(ctx context.Context, interval int64) error {
 func (b *Backend) rmw(ctx context.Context, op, key string, mutate func(cur []byte) ([]byte, error)) error {
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if attempt > b.cfg.MaxCASRetries {
-				return keyErr(op, key, b.tooMany(attempt))
-			}
-			if err := b.backoff(ctx, attempt); err != nil {
-				return keyErr(op, key, err)
+			if err := b.retryWait(ctx, op, key, attempt); err != nil {
+				return err
 			}
 		}
 		cur, err := b.get(ctx, key)
@@ -366,13 +353,7 @@ func (b *Backend) rmw(ctx context.Context, op, key string, mutate func(cur []byt
 			return nil
 		}
 		mi := &memcache.Item{Key: key, Value: val}
-		err = b.write(ctx, func() error {
-			if cur != nil {
-				mi.CasID = cur.CasID
-				return b.client.CompareAndSwap(mi)
-			}
-			return b.client.Add(mi)
-		})
+		err = b.casOrAdd(ctx, mi, cur)
 		switch {
 		case err == nil:
 			return nil

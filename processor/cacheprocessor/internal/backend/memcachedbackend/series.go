@@ -4,6 +4,7 @@
 package memcachedbackend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,7 +74,7 @@ func (b *Backend) Snapshot(ctx context.Context, now time.Time) ([]series.State, 
 		it.st.ID = id
 		out = append(out, it.st)
 	}
-	slices.SortFunc(out, func(x, y series.State) int { return cmpID(x.ID, y.ID) })
+	slices.SortFunc(out, func(x, y series.State) int { return cmp.Compare(x.ID, y.ID) })
 	return out, missing, nil
 }
 
@@ -156,11 +157,8 @@ func (b *Backend) ExtendTTL(ctx context.Context, ids []series.ID, until time.Tim
 func (b *Backend) casItem(ctx context.Context, op, key string, cur *memcache.Item, mutate func(*item) (bool, error)) error {
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if attempt > b.cfg.MaxCASRetries {
-				return keyErr(op, key, b.tooMany(attempt))
-			}
-			if err := b.backoff(ctx, attempt); err != nil {
-				return keyErr(op, key, err)
+			if err := b.retryWait(ctx, op, key, attempt); err != nil {
+				return err
 			}
 			it, err := b.get(ctx, key)
 			if errors.Is(err, memcache.ErrCacheMiss) {

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
 )
 
@@ -141,6 +142,12 @@ func (b *Backend) expiry(now time.Time) string {
 		}
 	}
 	return strconv.FormatInt(e, 10)
+}
+
+// Begin opens a batch that collects copies of the updates added to it and applies
+// them at Commit in one Apply (one pipelined round trip), idempotent by batchID.
+func (b *Backend) Begin(batchID string, now time.Time) backend.Batch {
+	return backend.Collect(batchID, now, b.Apply)
 }
 
 // Apply merges ups (series.Merge rules): one Lua script per touched shard, all shards in

@@ -96,44 +96,38 @@ func appendPoint(b []byte, kind series.Kind, p *series.Point) []byte {
 	b = append(b, ' ')
 	b = appendInt(b, p.Time)
 	b = append(b, ' ')
-	switch classOf(kind) {
-	case classSum:
+	class := classOf(kind)
+	if class == classSum {
 		if p.IsInt {
 			b = append(b, 'i')
 			return appendInt(b, p.Int)
 		}
 		return appendFloat(b, p.Double)
-	case classHist:
-		b = appendUint(b, p.Count)
-		b = append(b, ' ')
-		b = appendFloat(b, p.Sum)
-		b = append(b, ' ')
-		b = appendMinMax(b, p.HasMin, p.Min)
-		b = append(b, ' ')
-		b = appendMinMax(b, p.HasMax, p.Max)
-		b = append(b, ' ')
-		return appendList(b, p.Buckets)
-	default: // classExp
-		b = appendUint(b, p.Count)
-		b = append(b, ' ')
-		b = appendFloat(b, p.Sum)
-		b = append(b, ' ')
-		b = appendMinMax(b, p.HasMin, p.Min)
-		b = append(b, ' ')
-		b = appendMinMax(b, p.HasMax, p.Max)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(p.Scale), 10)
-		b = append(b, ' ')
-		b = appendUint(b, p.ZeroCount)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(p.PosOffset), 10)
-		b = append(b, ' ')
-		b = appendList(b, p.Pos)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(p.NegOffset), 10)
-		b = append(b, ' ')
-		return appendList(b, p.Neg)
 	}
+	// Histograms: count, sum, min, max, then the buckets of each layout.
+	b = appendUint(b, p.Count)
+	b = append(b, ' ')
+	b = appendFloat(b, p.Sum)
+	b = append(b, ' ')
+	b = appendMinMax(b, p.HasMin, p.Min)
+	b = append(b, ' ')
+	b = appendMinMax(b, p.HasMax, p.Max)
+	b = append(b, ' ')
+	if class == classHist {
+		return appendList(b, p.Buckets)
+	}
+	// classExp
+	b = strconv.AppendInt(b, int64(p.Scale), 10)
+	b = append(b, ' ')
+	b = appendUint(b, p.ZeroCount)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(p.PosOffset), 10)
+	b = append(b, ' ')
+	b = appendList(b, p.Pos)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(p.NegOffset), 10)
+	b = append(b, ' ')
+	return appendList(b, p.Neg)
 }
 
 // checkKind refuses kinds the formats do not know.
@@ -252,7 +246,7 @@ func parsePoint(kind series.Kind, s string) (series.Point, error) {
 	add(err)
 	p.Time, err = t.int64()
 	add(err)
-	switch classOf(kind) {
+	switch class := classOf(kind); class {
 	case classSum:
 		tok, err := t.next()
 		add(err)
@@ -267,7 +261,7 @@ func parsePoint(kind series.Kind, s string) (series.Point, error) {
 			}
 			add(err)
 		}
-	case classHist:
+	case classHist, classExp: // count, sum, min, max, then the buckets of each layout
 		p.Count, err = t.uint64()
 		add(err)
 		p.Sum, err = t.float()
@@ -276,17 +270,11 @@ func parsePoint(kind series.Kind, s string) (series.Point, error) {
 		add(err)
 		p.HasMax, p.Max, err = t.minMax()
 		add(err)
-		p.Buckets, err = t.list()
-		add(err)
-	case classExp:
-		p.Count, err = t.uint64()
-		add(err)
-		p.Sum, err = t.float()
-		add(err)
-		p.HasMin, p.Min, err = t.minMax()
-		add(err)
-		p.HasMax, p.Max, err = t.minMax()
-		add(err)
+		if class == classHist {
+			p.Buckets, err = t.list()
+			add(err)
+			break
+		}
 		p.Scale, err = t.int32()
 		add(err)
 		p.ZeroCount, err = t.uint64()
