@@ -4,7 +4,6 @@
 package jsonexporter
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,24 +12,19 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/jsonexporter/internal/metadata"
 	"github.com/tasker-systems/otelcol-tasker/internal/fileexport"
 	"github.com/tasker-systems/otelcol-tasker/internal/fileexport/fileexporttest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
+	"github.com/tasker-systems/otelcol-tasker/internal/testconfig"
 )
 
 func loadConfig(t *testing.T, name string) *Config {
 	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
-	cfg := createDefaultConfig()
-	sub, err := cm.Sub(component.MustNewIDWithName(metadata.Type.String(), name).String())
-	require.NoError(t, err)
-	require.NoError(t, sub.Unmarshal(cfg))
+	cfg := testconfig.Load(t, metadata.Type, name, createDefaultConfig().(*Config))
 	require.NoError(t, confmap.Validate(cfg))
-	return cfg.(*Config)
+	return cfg
 }
 
 func TestLoadConfig(t *testing.T) {

@@ -4,7 +4,6 @@
 package registryext
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,13 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadata"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
+	"github.com/tasker-systems/otelcol-tasker/internal/testconfig"
 )
 
 func extensionSettings() extension.Settings {
@@ -27,13 +26,8 @@ func extensionSettings() extension.Settings {
 
 func loadConfig(t *testing.T, name string) (*Config, error) {
 	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
-	cfg := createDefaultConfig()
-	sub, err := cm.Sub(component.MustNewIDWithName(metadata.Type.String(), name).String())
-	require.NoError(t, err)
-	require.NoError(t, sub.Unmarshal(cfg))
-	return cfg.(*Config), confmap.Validate(cfg)
+	cfg := testconfig.Load(t, metadata.Type, name, createDefaultConfig().(*Config))
+	return cfg, confmap.Validate(cfg)
 }
 
 func TestLoadConfig(t *testing.T) {

@@ -4,7 +4,6 @@
 package taskerreceiver
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,20 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/tasker-systems/otelcol-tasker/internal/testconfig"
 	"github.com/tasker-systems/otelcol-tasker/receiver/taskerreceiver/internal/metadata"
 )
 
 func loadConfig(t *testing.T, name string) *Config {
 	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
-	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
-	require.NoError(t, err)
-	cfg := createDefaultConfig().(*Config)
-	require.NoError(t, sub.Unmarshal(cfg))
-	return cfg
+	return testconfig.Load(t, metadata.Type, name, createDefaultConfig().(*Config))
 }
 
 func TestLoadConfigDefault(t *testing.T) {
