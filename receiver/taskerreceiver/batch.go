@@ -178,6 +178,7 @@ func (b *builder) finish(out *batch, now time.Time) {
 	}
 	out.touched = nil
 	b.stepKey = spanKey{} // it points into this call's input
+	b.slots = nil         // and so do the span events of its block
 	// A resource whose events made no span (or no record: routes) sends nothing.
 	out.traces.ResourceSpans().RemoveIf(func(rs ptrace.ResourceSpans) bool { return rs.ScopeSpans().At(0).Spans().Len() == 0 })
 	out.logs.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool { return rl.ScopeLogs().At(0).LogRecords().Len() == 0 })

@@ -174,15 +174,33 @@ func (b *builder) own(e *spanEvent) {
 	e.fields, e.owned = nil, true
 }
 
-// ownEvents copies the span events of s added since it was last owned (see own above).
+// ownEvents copies the span events of s added since it was last owned (see own above),
+// and moves them out of their call's block (eventSlots).
 func (b *builder) ownEvents(s *openSpan) {
 	if s == nil {
 		return
+	}
+	if s.carved {
+		s.events, s.carved = append(make([]spanEvent, 0, len(s.events)), s.events...), false
 	}
 	for i := s.owned; i < len(s.events); i++ {
 		b.own(&s.events[i])
 	}
 	s.owned = len(s.events)
+}
+
+// eventSlots is an empty span event slice for an entry's first events, with room for
+// two (a step attempt's start and one more line), carved from a block that the call's
+// entries share instead of an allocation each (BenchmarkBuildLines: 0.4 allocations and
+// 200 B per line fewer with all signals). Called with b.mu held; the block is dropped at
+// the end of the call (finish), and the entries that stay open move out (ownEvents).
+func (b *builder) eventSlots() []spanEvent {
+	if len(b.slots) < 2 {
+		b.slots = make([]spanEvent, 16)
+	}
+	s := b.slots[:0:2]
+	b.slots = b.slots[2:]
+	return s
 }
 
 // appendSpanEvent appends e to span.

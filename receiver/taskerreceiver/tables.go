@@ -47,6 +47,7 @@ type openSpan struct {
 	stepName             string
 	events               []spanEvent
 	owned                int    // events[:owned] no longer point into their input (spanevent.go)
+	carved               bool   // events are in the block of the call that added them (spanevent.go)
 	borrowed             bool   // key and names point into the input of the call that opened it
 	dropped              uint32 // span events over maxSpanEvents
 	added                time.Time
@@ -174,6 +175,10 @@ type dedupeWindow struct {
 	max    int
 	m      map[dedupeKey]*dedupeEntry
 	order  lru[dedupeEntry, *dedupeEntry] // oldest first
+	// entries and keys: the entries and their keys' strings, many per allocation (they
+	// leave in the order they came, so a block is freed soon after its last entry).
+	entries slab[dedupeEntry]
+	keys    timeChunk
 }
 
 type dedupeEntry struct {
@@ -206,8 +211,9 @@ func (d *dedupeWindow) seen(k dedupeKey, now time.Time) bool {
 		delete(d.m, e.key)
 		d.order.remove(e)
 	}
-	k.span = k.span.clone() // the window outlives its input
-	e := &dedupeEntry{key: k, seen: now}
+	k.span = d.keys.key(k.span) // the window outlives its input
+	e := d.entries.get()
+	*e = dedupeEntry{key: k, seen: now}
 	d.order.pushBack(e)
 	d.m[k] = e
 	return false
