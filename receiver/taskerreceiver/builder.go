@@ -81,7 +81,7 @@ func newBuilder(cfg *Config, build component.BuildInfo) (*builder, error) {
 // (see batch.deployment); http says the events came over HTTP. build copies what it
 // keeps beyond the call.
 func (b *builder) build(events []tasker.Event, env string, http bool) *batch {
-	out := b.newBatch(env, http)
+	out := b.newBatch(env, http, len(events))
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.nowFunc()

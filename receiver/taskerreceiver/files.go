@@ -135,7 +135,7 @@ func jitter(d time.Duration, factor float64) time.Duration {
 // afterwards. The fileconsumer decodes every token into new memory it does not touch
 // again (TestFileconsumerTokensKept).
 func (b *builder) buildLines(tokens [][]byte, attrs map[string]any) *batch {
-	out := b.newBatch("", false)
+	out := b.newBatch("", false, len(tokens))
 	p := parserPool.Get().(*tasker.Parser)
 	defer parserPool.Put(p)
 	b.mu.Lock()
