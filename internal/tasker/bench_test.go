@@ -131,6 +131,28 @@ func BenchmarkParseLogLine(b *testing.B) {
 			reportEvents(b, 1)
 		})
 	}
+	// The receiver's way: one Parser (payload blocks), the line copied or handed over.
+	for _, owned := range []bool{false, true} {
+		name := "json_prefix/parser"
+		if owned {
+			name = "json_prefix/owned"
+		}
+		b.Run(name, func(b *testing.B) {
+			var p Parser
+			parse := p.ParseLogLine
+			if owned {
+				parse = p.ParseLogLineOwned
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(jsonLines[0])))
+			for i := 0; b.Loop(); i++ {
+				if _, ok, err := parse(jsonLines[i%len(jsonLines)]); !ok || err != nil {
+					b.Fatal(ok, err)
+				}
+			}
+			reportEvents(b, 1)
+		})
+	}
 	// The peer gets the JSON lines (it cannot read logfmt): find the payload after the
 	// prefix, decode it into a map.
 	b.Run("json_prefix/encoding_json_map", func(b *testing.B) {

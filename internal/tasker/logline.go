@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ParseLogLine parses one line of a Tasker application's log: Tasker's structured
@@ -38,6 +39,15 @@ func ParseLogLine(line []byte) (ev Event, ok bool, err error) {
 // ParseLogLine is the package-level ParseLogLine, with p's payload blocks.
 func (p *Parser) ParseLogLine(line []byte) (ev Event, ok bool, err error) {
 	return p.parseLine(string(line))
+}
+
+// ParseLogLineOwned is ParseLogLine for a line the caller hands over: the event's
+// strings point into line itself, not into a copy, so line must never be modified
+// afterwards. It saves the copy of every line, one allocation of the line's size
+// (BenchmarkParseLogLine/json_prefix/owned: 1.5× the events/s of .../parser, 326
+// instead of 806 B per line).
+func (p *Parser) ParseLogLineOwned(line []byte) (ev Event, ok bool, err error) {
+	return p.parseLine(unsafe.String(unsafe.SliceData(line), len(line)))
 }
 
 func (p *Parser) parseLine(s string) (Event, bool, error) {

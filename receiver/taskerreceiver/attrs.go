@@ -130,9 +130,9 @@ func (b *builder) putTime(m pcommon.Map, k string, t time.Time) {
 	}
 }
 
-// timeChunk holds formatted times, many per allocation. Its memory is only ever
-// appended to, within its capacity, so the strings it gave stay valid; when full, a
-// new chunk starts.
+// timeChunk holds short strings (formatted times, copied keys), many per allocation.
+// Its memory is only ever appended to, within its capacity, so the strings it gave stay
+// valid; when full, a new chunk starts.
 type timeChunk struct {
 	buf strings.Builder
 }
@@ -140,17 +140,35 @@ type timeChunk struct {
 // timeChunkSize is the size of a chunk: about 70 times.
 const timeChunkSize = 2048
 
+// room makes room for n more bytes and returns where they start.
+func (c *timeChunk) room(n int) int {
+	if c.buf.Cap()-c.buf.Len() < n {
+		c.buf = strings.Builder{}
+		c.buf.Grow(max(timeChunkSize, n))
+	}
+	return c.buf.Len()
+}
+
 // format is t.UTC().Format(time.RFC3339Nano).
 func (c *timeChunk) format(t time.Time) string {
 	var tmp [64]byte
 	f := t.UTC().AppendFormat(tmp[:0], time.RFC3339Nano)
-	if c.buf.Cap()-c.buf.Len() < len(f) {
-		c.buf = strings.Builder{}
-		c.buf.Grow(max(timeChunkSize, len(f)))
-	}
-	i := c.buf.Len()
+	i := c.room(len(f))
 	c.buf.Write(f)
 	return c.buf.String()[i:]
+}
+
+// key is k with its strings copied into the chunk (spanKey.clone without an allocation
+// of its own).
+func (c *timeChunk) key(k spanKey) spanKey {
+	i := c.room(len(k.dep) + len(k.task) + len(k.step))
+	c.buf.WriteString(k.dep)
+	c.buf.WriteString(k.task)
+	c.buf.WriteString(k.step)
+	all := c.buf.String()[i:]
+	d, t := len(k.dep), len(k.dep)+len(k.task)
+	k.dep, k.task, k.step = all[:d], all[d:t], all[t:]
+	return k
 }
 
 // numberAttr puts a numeric payload value: a number, or a numeric string (Tasker's

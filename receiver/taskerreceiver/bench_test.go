@@ -128,3 +128,81 @@ func TestStepStatesBounded(t *testing.T) {
 	assert.Nil(t, tb.step(c, now, false))
 	assert.Zero(t, tb.sorder.n)
 }
+
+// BenchmarkItemCounter counts the items of an NDJSON body of 100 events as the HTTP
+// input does while the body streams in (admission.go).
+func BenchmarkItemCounter(b *testing.B) {
+	var buf bytes.Buffer
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&buf, `{"event":"step.completed","task_id":%d,"step_id":%d,"step_name":"validate_order","task_name":"order_fulfillment","attempt_number":1,"execution_duration":0.2,"message":"Step \"validate\" completed","timestamp":"2026-01-10T10:00:01Z"}`+"\n", i, i)
+	}
+	body := buf.Bytes()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		var c itemCounter
+		if c.feed(body) != 100 {
+			b.Fatal("miscounted")
+		}
+	}
+}
+
+// benchTaskLines are the lines of one task as BenchmarkFileTail (bench module) writes
+// them: task started, three steps (started, before_handle, completed for the first two),
+// task completed, as Tasker's StructuredLogging writes them through the Rails logger.
+// The verbs are the time of the line (%[1]s, %[2]s), the task id (%[3]d) and the step
+// id (%[4]d).
+var benchTaskLines = func() []string {
+	head := `I, [%[1]s #4242]  INFO -- : {"timestamp":"%[2]s","correlation_id":"tsk_m3x9k2a1_1%[3]05d","component":`
+	common := `"environment":"production","tasker_version":"0.1.0","process_id":4242`
+	task := head + `"task_finalizer","message":"Task %[5]s",` + common + `,"entity_type":"task","entity_id":%[3]d,"entity_name":"order_fulfillment","event_type":"%[5]s","task_status":"%[6]s","task_id":%[3]d,"namespace":"fulfillment","version":"1.0.0"}`
+	step := head + `"step_executor","message":"Step %[5]s",` + common + `,"entity_type":"step","entity_id":%[4]d,"entity_name":"validate_order","event_type":"%[5]s","step_status":"%[6]s","task_id":%[3]d,"task_name":"order_fulfillment"`
+	lines := []string{task}
+	for range 2 {
+		lines = append(lines, step+`}`, step+`}`, step+`,"duration_ms":42.5,"performance_category":"fast"}`)
+	}
+	return append(lines, step+`}`, step+`}`, task)
+}()
+
+// benchLines is lines [from, from+n) of the BenchmarkFileTail stream (10 per task).
+func benchLines(from, n int) [][]byte {
+	verbs := [...][2]string{{"started", "in_progress"}, {"started", "in_progress"}, {"before_handle", "in_progress"},
+		{"completed", "complete"}, {"started", "in_progress"}, {"before_handle", "in_progress"}, {"completed", "complete"},
+		{"started", "in_progress"}, {"before_handle", "in_progress"}, {"completed", "complete"}}
+	out := make([][]byte, 0, n)
+	for i := from; i < from+n; i++ {
+		t := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * 7 * time.Millisecond)
+		task, k := 1000+i/10, i%10
+		out = append(out, fmt.Appendf(nil, benchTaskLines[k], t.Format("2006-01-02T15:04:05.000000"), t.Format("2006-01-02T15:04:05.000Z07:00"),
+			task, task*10+(k-1)/3, verbs[k][0], verbs[k][1]))
+	}
+	return out
+}
+
+// BenchmarkBuildLines builds the lines of BenchmarkFileTail in calls of 100 (as the
+// fileconsumer hands them over), into logs + traces + metrics and into logs alone; new
+// tasks in every op.
+func BenchmarkBuildLines(b *testing.B) {
+	const perOp = 2000
+	for _, all := range []bool{true, false} {
+		name := "all"
+		if !all {
+			name = "logs"
+		}
+		b.Run(name, func(b *testing.B) {
+			bl := testBuilder(b, nil)
+			bl.nowFunc = time.Now
+			bl.wantTraces, bl.wantMetrics = all, all
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				lines := benchLines(i*perOp, perOp)
+				b.StartTimer()
+				for j := 0; j < perOp; j += 100 {
+					bl.buildLines(lines[j:j+100], nil)
+				}
+			}
+			b.ReportMetric(float64(b.N*perOp)/b.Elapsed().Seconds(), "lines/s")
+		})
+	}
+}

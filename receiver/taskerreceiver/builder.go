@@ -44,9 +44,10 @@ type builder struct {
 	stepKey   spanKey
 	stepSpan  pcommon.SpanID
 	table     *startTable
-	spare     spareMaps // a call's completion maps, emptied, for the next call (traces.go)
-	points    pointPool // metric points of emitted batches, for the next (metrics.go)
-	times     timeChunk // formatted times (attrs.go)
+	spare     spareMaps   // a call's completion maps, emptied, for the next call (traces.go)
+	points    pointPool   // metric points of emitted batches, for the next (metrics.go)
+	times     timeChunk   // formatted times (attrs.go)
+	slots     []spanEvent // the call's block of span event slices (spanevent.go)
 	dedupe    *dedupeWindow
 	waiting   map[dedupeKey]*waiting // thin task ends (taskend.go)
 	lastEmit  time.Time
@@ -80,7 +81,7 @@ func newBuilder(cfg *Config, build component.BuildInfo) (*builder, error) {
 // (see batch.deployment); http says the events came over HTTP. build copies what it
 // keeps beyond the call.
 func (b *builder) build(events []tasker.Event, env string, http bool) *batch {
-	out := b.newBatch(env, http)
+	out := b.newBatch(env, http, len(events))
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.nowFunc()
@@ -340,7 +341,7 @@ func (b *builder) record(out *batch, ev *tasker.Event, info tasker.Info, key spa
 	if len(target.events) == target.owned {
 		out.touched = append(out.touched, target) // owned at the end of the call
 		if target.events == nil {
-			target.events = make([]spanEvent, 0, 2)
+			target.events, target.carved = b.eventSlots(), true
 		}
 	}
 	target.events = append(target.events, newSpanEvent(ev, t, key.attempt))

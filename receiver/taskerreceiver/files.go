@@ -130,9 +130,12 @@ func jitter(d time.Duration, factor float64) time.Duration {
 	return time.Duration(float64(d) - delta + rand.Float64()*2*delta)
 }
 
-// buildLines parses log lines and builds their signals in one pass.
+// buildLines parses log lines and builds their signals in one pass. The tokens are
+// handed over: the batch's strings point into them, so they must never be modified
+// afterwards. The fileconsumer decodes every token into new memory it does not touch
+// again (TestFileconsumerTokensKept).
 func (b *builder) buildLines(tokens [][]byte, attrs map[string]any) *batch {
-	out := b.newBatch("", false)
+	out := b.newBatch("", false, len(tokens))
 	p := parserPool.Get().(*tasker.Parser)
 	defer parserPool.Put(p)
 	b.mu.Lock()
@@ -144,7 +147,7 @@ func (b *builder) buildLines(tokens [][]byte, attrs map[string]any) *batch {
 		if len(bytes.TrimSpace(tok)) == 0 {
 			continue
 		}
-		ev, ok, err := p.ParseLogLine(tok)
+		ev, ok, err := p.ParseLogLineOwned(tok)
 		if ok && err == nil {
 			b.add(out, &ev, now)
 			continue

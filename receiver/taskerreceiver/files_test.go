@@ -12,15 +12,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/fileconsumer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
@@ -283,4 +286,46 @@ func TestFilesRetryOnFailure(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond, "20 lines dropped and counted")
 	require.NoError(t, r.Shutdown(context.Background()))
 	assert.Zero(t, refusing.LogRecordCount())
+}
+
+// TestFileconsumerTokensKept: buildLines parses the fileconsumer's tokens in place,
+// without copying them (Parser.ParseLogLineOwned), which is right only as long as the
+// fileconsumer hands over tokens it never touches again (v0.160.0 decodes each one into
+// new memory). Every token of several batches and several reads of its buffer must be
+// intact after the last batch, with and without the continuation-joining split.
+func TestFileconsumerTokensKept(t *testing.T) {
+	for _, join := range []bool{false, true} {
+		dir := t.TempDir()
+		var want []string
+		for i := 0; i < 2000; i++ {
+			want = append(want, jsonLine(i))
+		}
+		appendLines(t, filepath.Join(dir, "a.log"), want...)
+		lc := fileConfig(dir, nil).Logs.Get()
+		var opts []fileconsumer.Option
+		if join {
+			opts = append(opts, fileconsumer.WithSplitFunc(joinSplit))
+		}
+		var mu sync.Mutex
+		var kept [][]byte
+		var batches int
+		emit := func(_ context.Context, tokens [][]byte, _ map[string]any, _ int64, _ []int64) error {
+			mu.Lock()
+			defer mu.Unlock()
+			kept = append(kept, tokens...)
+			batches++
+			return nil
+		}
+		m, err := lc.Config.Build(componenttest.NewNopTelemetrySettings(), emit, opts...)
+		require.NoError(t, err)
+		require.NoError(t, m.Start(storage.NewNopClient()))
+		require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(kept) >= len(want) }, 5*time.Second, 10*time.Millisecond)
+		require.NoError(t, m.Stop())
+		require.Greater(t, batches, 1)
+		got := make([]string, len(kept))
+		for i, tok := range kept {
+			got[i] = string(tok)
+		}
+		require.Equal(t, want, got, "join %v", join)
+	}
 }

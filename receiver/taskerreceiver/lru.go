@@ -51,3 +51,24 @@ func (l *lru[T, P]) remove(x *T) {
 
 // next is the entry after x.
 func (l *lru[T, P]) next(x *T) *T { return P(x).lru().next }
+
+// slab hands out entries carved from blocks, one allocation per block. An entry is
+// never handed out twice; a block is freed once none of its entries is referenced,
+// which for a list whose entries leave in about the order they came is soon after its
+// last one left.
+type slab[T any] struct {
+	free []T
+}
+
+// slabSize is the number of entries of a block.
+const slabSize = 64
+
+// get is a new zero entry.
+func (s *slab[T]) get() *T {
+	if len(s.free) == 0 {
+		s.free = make([]T, slabSize)
+	}
+	e := &s.free[0]
+	s.free = s.free[1:]
+	return e
+}

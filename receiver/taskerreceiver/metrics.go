@@ -65,6 +65,30 @@ type pointPool struct {
 	points []*point
 	maps   []map[string]*point
 	keys   []string // emit's scratch
+	// series are the series keys seen, bounded by maxSeriesKeys: a batch's map needs
+	// its keys as strings, and the same few series come back in every batch.
+	series map[string]string
+}
+
+// maxSeriesKeys bounds pointPool.series.
+const maxSeriesKeys = 4096
+
+// seriesKey is key as a string, the one kept if it was seen (no allocation).
+func (pp *pointPool) seriesKey(key []byte) string {
+	if pp == nil {
+		return string(key)
+	}
+	if k, ok := pp.series[string(key)]; ok {
+		return k
+	}
+	k := string(key)
+	if len(pp.series) < maxSeriesKeys {
+		if pp.series == nil {
+			pp.series = map[string]string{}
+		}
+		pp.series[k] = k
+	}
+	return k
 }
 
 // maxPooledPoints bounds the points a pool keeps.
@@ -141,7 +165,7 @@ func (m *metricAgg) get(d metricDesc, attrs []kv) *point {
 	p := m.points[string(m.key)] // no allocation: the conversion is only a lookup key
 	if p == nil {
 		p = m.newPoint(d, attrs)
-		m.points[string(m.key)] = p
+		m.points[m.pool.seriesKey(m.key)] = p
 	}
 	return p
 }
@@ -215,6 +239,13 @@ func (m *metricAgg) emit(sm pmetric.ScopeMetrics, start, ts pcommon.Timestamp) {
 			dp.SetIntValue(p.value)
 			attrs = dp.Attributes()
 		}
+		n := 0
+		for _, a := range p.attrs {
+			if a.v != "" {
+				n++
+			}
+		}
+		attrs.EnsureCapacity(n) // one allocation, not one per growth
 		for _, a := range p.attrs {
 			if a.v == "" {
 				continue // Tasker drops nil labels; an empty value says nothing
