@@ -42,6 +42,7 @@ type encoder struct {
 	// points are being written, each with its comma: they are the same on every point.
 	metricHead []byte
 	tmp        []byte
+	attrKeys   attrKeys // the encoded keys of item attributes
 	times      flatten.TimeFormatter
 	// bounds and boundKeys cache the rendered `"<bound>":` keys of the last histogram
 	// bounds seen: points of one metric nearly always share their bounds.
@@ -313,7 +314,7 @@ func (e *encoder) attributes(m pcommon.Map) {
 	}
 	if !e.flatten {
 		if e.key(fAttributes) {
-			e.b = appendAttrsObject(e.b, m)
+			e.b = e.attrKeys.appendMap(e.b, m)
 		}
 		return
 	}
