@@ -176,11 +176,11 @@ func appendJSONString[S string | []byte](dst []byte, s S) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if safeASCII[c] { // false for every byte >= 0x80
+			i++
+			continue
+		}
 		if c < 0x80 {
-			if safeASCII[c] {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':

@@ -4,6 +4,8 @@
 package flatten
 
 import (
+	"slices"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
@@ -62,19 +64,29 @@ func AppendFraction(dst []byte, frac int64, digits int) []byte {
 		return dst
 	}
 	if digits < 9 {
-		frac *= pow10[9-digits] // as nanoseconds: the loop below has a constant bound
+		frac *= pow10[9-digits] // as nanoseconds
 	}
-	var buf [10]byte
-	buf[0] = '.'
-	for i := 9; i >= 1; i-- {
-		buf[i] = byte('0' + frac%10)
+	// Whole milli- and microseconds are common: drop their zeros before the digit loop.
+	n := 9
+	switch {
+	case frac%1e6 == 0:
+		frac, n = frac/1e6, 3
+	case frac%1e3 == 0:
+		frac, n = frac/1e3, 6
+	}
+	for frac%10 == 0 {
 		frac /= 10
-	}
-	n := 10
-	for buf[n-1] == '0' {
 		n--
 	}
-	return append(dst, buf[:n]...)
+	l := len(dst)
+	dst = slices.Grow(dst, n+1)[:l+n+1]
+	b := dst[l:]
+	b[0] = '.'
+	for i := n; i >= 1; i-- {
+		b[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	return dst
 }
 
 var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}

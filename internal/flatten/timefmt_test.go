@@ -18,9 +18,12 @@ func TestTimeFormatterMatchesRFC3339Nano(t *testing.T) {
 	cases := []int64{1, 1e9, base, base + 1, base + 10, base + 100_000_000, base + 999_999_999, base + 120_000_000_000}
 	for range 20000 {
 		// Mostly nearby times (cache hits), some far ones (misses).
-		if r.IntN(10) == 0 {
+		switch r.IntN(10) {
+		case 0:
 			cases = append(cases, r.Int64N(4102444800e9))
-		} else {
+		case 1: // whole milli- and microseconds, some with more trailing zeros
+			cases = append(cases, base+r.Int64N(5e3)*1e6, base+r.Int64N(5e6)*1e3, base+r.Int64N(50)*1e8)
+		default:
 			cases = append(cases, base+r.Int64N(5e9))
 		}
 	}

@@ -37,6 +37,14 @@ func (e *encoder) encodeTraces(td ptrace.Traces) []Group    { return e.encode(td
 // Tasker document when e.doc is set.
 func (e *encoder) encodeMetric(m pmetric.Metric) {
 	e.metric, e.typ, e.temporality = m, flatten.MetricType(m), flatten.Temporality(m)
+	if e.doc == nil {
+		e.metricHead = e.fields(e.metricHead, func() {
+			e.str(fName, m.Name())
+			e.str(fType, e.typ)
+			e.strNonEmpty(fTemporality, e.temporality)
+			e.strNonEmpty(fUnit, m.Unit())
+		})
+	}
 	e.points.Visit(m)
 }
 
@@ -49,10 +57,7 @@ func (e *encoder) pointHead(attrs pcommon.Map, start, ts pcommon.Timestamp) {
 	e.begin()
 	e.timestamp(fTimestamp, ts)
 	e.timestamp(fStartTimestamp, start)
-	e.str(fName, e.metric.Name())
-	e.str(fType, e.typ)
-	e.strNonEmpty(fTemporality, e.temporality)
-	e.strNonEmpty(fUnit, e.metric.Unit())
+	e.appendFields(e.metricHead)
 }
 
 // pointTail ends what pointHead started: the attributes and context of an object, the
@@ -63,8 +68,7 @@ func (e *encoder) pointTail(attrs pcommon.Map) {
 		return
 	}
 	e.attributes(attrs)
-	e.context()
-	e.end(true)
+	e.endLine()
 }
 
 // number writes a gauge or sum point.
@@ -241,8 +245,7 @@ func (e *encoder) encodeLog(lr plog.LogRecord) {
 		e.uint(fFlags, uint64(f))
 	}
 	e.attributes(lr.Attributes())
-	e.context()
-	e.end(true)
+	e.endLine()
 }
 
 func (e *encoder) encodeSpan(s ptrace.Span) {
@@ -307,6 +310,5 @@ func (e *encoder) encodeSpan(s ptrace.Span) {
 		}
 		e.b = append(e.b, ']')
 	}
-	e.context()
-	e.end(true)
+	e.endLine()
 }

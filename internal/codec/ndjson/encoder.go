@@ -35,7 +35,14 @@ type encoder struct {
 	cur        int
 	resBytes   []byte // the current resource as a JSON object, "" when it has no attributes
 	scopeBytes []byte // the current scope as a JSON object, "" when empty
+	// tail is what ends every NDJSON object of the current scope but its closing brace:
+	// the resource and scope fields and the additional fields, each with its comma.
+	tail []byte
+	// metricHead is the name, type, temporality and unit fields of the metric whose
+	// points are being written, each with its comma: they are the same on every point.
+	metricHead []byte
 	tmp        []byte
+	attrKeys   attrKeys // the encoded keys of item attributes
 	times      flatten.TimeFormatter
 	// bounds and boundKeys cache the rendered `"<bound>":` keys of the last histogram
 	// bounds seen: points of one metric nearly always share their bounds.
@@ -129,13 +136,23 @@ func (e *encoder) setResource(r pcommon.Resource) {
 	}
 }
 
-// setScope pre-encodes the instrumentation scope once per scope.
+// setScope pre-encodes the instrumentation scope once per scope, and the tail of the
+// scope's objects.
 func (e *encoder) setScope(s pcommon.InstrumentationScope) {
-	e.scopeBytes = e.scopeBytes[:0]
+	e.scopeBytes = appendScope(e.scopeBytes[:0], s)
+	e.tail = e.fields(e.tail, func() {
+		e.raw(fResource, e.resBytes)
+		e.raw(fScope, e.scopeBytes)
+		e.b = append(e.b, e.keys.extra...)
+	})
+}
+
+// appendScope appends s as a JSON object; nothing when s is empty.
+func appendScope(b []byte, s pcommon.InstrumentationScope) []byte {
 	if s.Name() == "" && s.Version() == "" && s.Attributes().Len() == 0 {
-		return
+		return b
 	}
-	b := append(e.scopeBytes, '{')
+	b = append(b, '{')
 	b = append(b, `"name":`...)
 	b = flatten.AppendJSONString(b, s.Name())
 	if s.Version() != "" {
@@ -146,7 +163,30 @@ func (e *encoder) setScope(s pcommon.InstrumentationScope) {
 		b = append(b, `,"attributes":`...)
 		b = appendAttrsObject(b, s.Attributes())
 	}
-	e.scopeBytes = append(b, '}')
+	return append(b, '}')
+}
+
+// fields returns buf holding what write appends with the field helpers (key, str, raw
+// and the like), every field with a comma before it, for appendFields to append later.
+func (e *encoder) fields(buf []byte, write func()) []byte {
+	b, first := e.b, e.first
+	e.b, e.first = buf[:0], false
+	write()
+	buf = e.b
+	e.b, e.first = b, first
+	return buf
+}
+
+// appendFields appends fields returned by fields to the current object.
+func (e *encoder) appendFields(f []byte) {
+	if len(f) == 0 {
+		return
+	}
+	if e.first {
+		f = f[1:]
+		e.first = false
+	}
+	e.b = append(e.b, f...)
 }
 
 func appendAttrsObject(b []byte, m pcommon.Map) []byte {
@@ -156,6 +196,13 @@ func appendAttrsObject(b []byte, m pcommon.Map) []byte {
 func (e *encoder) begin() {
 	e.b = append(e.b, '{')
 	e.first = true
+}
+
+// endLine closes an NDJSON object of the current scope: the pre-encoded resource and
+// scope fields, the additional fields, the brace and a newline.
+func (e *encoder) endLine() {
+	e.appendFields(e.tail)
+	e.b = append(e.b, '}', '\n')
 }
 
 // end closes the object: additional fields, then a newline when line is set.
@@ -267,7 +314,7 @@ func (e *encoder) attributes(m pcommon.Map) {
 	}
 	if !e.flatten {
 		if e.key(fAttributes) {
-			e.b = appendAttrsObject(e.b, m)
+			e.b = e.attrKeys.appendMap(e.b, m)
 		}
 		return
 	}
@@ -281,10 +328,4 @@ func (e *encoder) attributes(m pcommon.Map) {
 		e.b = append(e.b, ':')
 		e.b = flatten.AppendJSONValue(e.b, v)
 	})
-}
-
-// context writes the pre-encoded resource and scope.
-func (e *encoder) context() {
-	e.raw(fResource, e.resBytes)
-	e.raw(fScope, e.scopeBytes)
 }
