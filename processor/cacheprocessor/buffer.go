@@ -79,15 +79,25 @@ func (b *outageBuffer) pop() {
 // replica marks itself ready (an exporter may be waiting for it).
 func (p *cacheProcessor) replayLoop(ctx context.Context) {
 	defer p.wg.Done()
-	tick := time.NewTicker(250 * time.Millisecond)
+	every(ctx, 250*time.Millisecond, func() bool {
+		if p.buf.points() > 0 || p.unmarked.Load() {
+			p.settle(ctx, 0)
+		}
+		return true
+	})
+}
+
+// every calls fn every d until ctx is done or fn returns false.
+func every(ctx context.Context, d time.Duration, fn func() bool) {
+	tick := time.NewTicker(d)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if p.buf.points() > 0 || p.unmarked.Load() {
-				p.settle(ctx, 0)
+			if !fn() {
+				return
 			}
 		}
 	}

@@ -5,7 +5,6 @@ package cacheprocessor
 
 import (
 	"context"
-	"time"
 
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
 )
@@ -75,14 +74,8 @@ func (p *cacheProcessor) flushPending(ctx context.Context) {
 // applyLoop flushes the pending points every apply_interval.
 func (p *cacheProcessor) applyLoop(ctx context.Context) {
 	defer p.wg.Done()
-	tick := time.NewTicker(p.cfg.ApplyInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			p.flushPending(context.WithoutCancel(ctx))
-		}
-	}
+	every(ctx, p.cfg.ApplyInterval, func() bool {
+		p.flushPending(context.WithoutCancel(ctx))
+		return true
+	})
 }

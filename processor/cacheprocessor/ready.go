@@ -97,22 +97,16 @@ func (p *cacheProcessor) keepLease(ctx context.Context, lease backend.Lease) (lo
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(p.cfg.LockTimeout / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				if err := lease.Renew(ctx, p.cfg.LockTimeout); err != nil {
-					if errors.Is(err, backend.ErrLockLost) {
-						close(lostCh)
-						return
-					}
-					p.logger.Warn("tasker_cache: renewing the export lock failed", zap.Error(err))
+		every(ctx, p.cfg.LockTimeout/3, func() bool {
+			if err := lease.Renew(ctx, p.cfg.LockTimeout); err != nil {
+				if errors.Is(err, backend.ErrLockLost) {
+					close(lostCh)
+					return false
 				}
+				p.logger.Warn("tasker_cache: renewing the export lock failed", zap.Error(err))
 			}
-		}
+			return true
+		})
 	}()
 	return lostCh, func() { cancel(); <-done }
 }
