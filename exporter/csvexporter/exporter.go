@@ -21,7 +21,6 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/internal/fileexport"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/partial"
-
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 

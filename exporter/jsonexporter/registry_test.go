@@ -26,7 +26,6 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/internal/fileexport/fileexporttest"
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 	"github.com/tasker-systems/otelcol-tasker/internal/testgen"
-
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 

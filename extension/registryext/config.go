@@ -12,9 +12,8 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 
-	"github.com/tasker-systems/otelcol-tasker/internal/confguard"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
+	"github.com/tasker-systems/otelcol-tasker/internal/confguard"
 )
 
 // Defaults.

@@ -15,7 +15,6 @@ import (
 	"go.opentelemetry.io/collector/extension/extensiontest"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadata"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
 	"github.com/tasker-systems/otelcol-tasker/internal/testconfig"
 )

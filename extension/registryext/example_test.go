@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
-
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 

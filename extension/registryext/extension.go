@@ -19,7 +19,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadata"
-
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 

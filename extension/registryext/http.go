@@ -22,10 +22,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadata"
-
-	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // HTTP paths.

@@ -24,12 +24,9 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadatatest"
-
-	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext/promtexttest"
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // TestMetricsNegotiationAndDrops: /metrics answers OpenMetrics when asked, and what it

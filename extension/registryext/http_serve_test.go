@@ -21,12 +21,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/internal/metadatatest"
-
-	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext/promtexttest"
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // TestMetricsScrape runs the real extension, scrapes /metrics as Prometheus would, and

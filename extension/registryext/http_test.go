@@ -17,11 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 
-	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext/promtexttest"
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 const testToken = "test-token-0123456789abcdef"

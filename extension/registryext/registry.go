@@ -16,9 +16,8 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.uber.org/zap"
 
-	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 // The built-in prometheus plugin (internal/codec/promtext).

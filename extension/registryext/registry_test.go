@@ -14,9 +14,8 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
-	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext/promtexttest"
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 var (

@@ -25,7 +25,6 @@ import (
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext/registrytest"
-
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 

@@ -22,7 +22,6 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/tasker-systems/otelcol-tasker/internal/filewriter"
-
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 

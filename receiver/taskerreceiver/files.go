@@ -17,9 +17,8 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
 
-	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/storageclient"
+	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
 )
 
 // fileInput tails Tasker's log files with the stanza fileconsumer.

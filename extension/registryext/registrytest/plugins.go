@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 
 	"github.com/tasker-systems/otelcol-tasker/extension/registryext"
-
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 

@@ -17,11 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
-	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/codec/promtext/promtexttest"
+	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
 )
 
 func TestSanitizeNames(t *testing.T) {
