@@ -10,8 +10,12 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/tasker-systems/otelcol-tasker/pkg/taskerregistry"
@@ -106,3 +110,14 @@ func (r *recorder) names() []string {
 }
 
 var errBoom = errors.New("boom")
+
+// startExtension creates the extension from set and cfg, listening on a free loopback
+// port, and starts it; the caller shuts it down.
+func startExtension(t *testing.T, set extension.Settings, cfg *Config) *registryExtension {
+	t.Helper()
+	cfg.ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
+	ext, err := NewFactory().Create(context.Background(), set, cfg)
+	require.NoError(t, err)
+	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+	return ext.(*registryExtension)
+}

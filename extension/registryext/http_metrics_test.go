@@ -37,13 +37,8 @@ func TestMetricsNegotiationAndDrops(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
 	set := metadatatest.NewSettings(tt)
 	set.Logger = zap.New(core)
-	cfg := createDefaultConfig().(*Config)
-	cfg.ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
-	ext, err := NewFactory().Create(context.Background(), set, cfg)
-	require.NoError(t, err)
-	re := ext.(*registryExtension)
-	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
+	re := startExtension(t, set, createDefaultConfig().(*Config))
+	t.Cleanup(func() { require.NoError(t, re.Shutdown(context.Background())) })
 
 	// Two processes that collide (told apart by host.name), an identical copy of one
 	// (2 duplicate series), and a delta histogram (no text form).
@@ -53,7 +48,7 @@ func TestMetricsNegotiationAndDrops(t *testing.T) {
 	dh.SetName("delta_hist")
 	dh.SetEmptyHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
 	dh.Histogram().DataPoints().AppendEmpty().SetCount(1)
-	_, err = re.reg.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: newStaticSource(md)})
+	_, err := re.reg.RegisterMetricsSource(taskerregistry.SourceRegistration{ComponentID: component.MustNewID("tasker_cache"), Source: newStaticSource(md)})
 	require.NoError(t, err)
 
 	c := &http.Client{Timeout: 10 * time.Second}

@@ -32,21 +32,17 @@ func TestMetricsScrape(t *testing.T) {
 	tt := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
 	cfg := createDefaultConfig().(*Config)
-	cfg.ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
 	cfg.Token = testToken
-	ext, err := NewFactory().Create(context.Background(), metadatatest.NewSettings(tt), cfg)
-	require.NoError(t, err)
-	re := ext.(*registryExtension)
-	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+	re := startExtension(t, metadatatest.NewSettings(tt), cfg)
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
-			require.NoError(t, ext.Shutdown(context.Background()))
+			require.NoError(t, re.Shutdown(context.Background()))
 		}
 	})
 
 	// A component's view: Find the registry, register, report.
-	host := fakeHost{exts: map[component.ID]component.Component{re.set.ID: ext}}
+	host := fakeHost{exts: map[component.ID]component.Component{re.set.ID: re}}
 	reg, err := taskerregistry.Find(host, nil)
 	require.NoError(t, err)
 	md := promtexttest.Aggregate()
@@ -87,7 +83,7 @@ func TestMetricsScrape(t *testing.T) {
 		{Value: 1, Attributes: attribute.NewSet(attribute.String("endpoint", "/metrics"), attribute.String("code", "200"))},
 	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 
-	require.NoError(t, ext.Shutdown(context.Background()))
+	require.NoError(t, re.Shutdown(context.Background()))
 	stopped = true
 	// The registry outlives the server.
 	_, err = reg.Register(taskerregistry.Plugin{Name: "late", Formats: []string{"csv"}})

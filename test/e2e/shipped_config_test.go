@@ -4,19 +4,17 @@
 package e2e
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/exporter/exportertest"
 
 	"github.com/tasker-systems/otelcol-tasker/exporter/csvexporter"
 	"github.com/tasker-systems/otelcol-tasker/exporter/jsonexporter"
+	"github.com/tasker-systems/otelcol-tasker/internal/fileexport/fileexporttest"
 )
 
 // TestShippedExportersKeepDataReadOnly builds the file exporters of otelcol-config.yaml
@@ -29,20 +27,12 @@ func TestShippedExportersKeepDataReadOnly(t *testing.T) {
 	require.NoError(t, err)
 	exporters, err := cm.Sub("exporters")
 	require.NoError(t, err)
-	ctx := context.Background()
 	for _, f := range []exporter.Factory{jsonexporter.NewFactory(), csvexporter.NewFactory()} {
 		sub, err := exporters.Sub(f.Type().String())
 		require.NoError(t, err)
 		cfg := f.CreateDefaultConfig()
 		require.NoError(t, sub.Unmarshal(cfg))
-		set := exportertest.NewNopSettings(f.Type())
-		set.ID = component.NewID(f.Type())
-		le, err := f.CreateLogs(ctx, set, cfg)
-		require.NoError(t, err)
-		te, err := f.CreateTraces(ctx, set, cfg)
-		require.NoError(t, err)
-		me, err := f.CreateMetrics(ctx, set, cfg)
-		require.NoError(t, err)
+		me, le, te := fileexporttest.CreateAll(t, f, fileexporttest.Settings(f.Type(), ""), cfg)
 		assert.False(t, le.Capabilities().MutatesData, "%s logs", f.Type())
 		assert.False(t, te.Capabilities().MutatesData, "%s traces", f.Type())
 		assert.False(t, me.Capabilities().MutatesData, "%s metrics", f.Type())

@@ -58,10 +58,10 @@ func Settings(typ component.Type, name string) exporter.Settings {
 	return set
 }
 
-// StartAll creates the metrics, logs and traces exporters of f with the same settings
+// CreateAll creates the metrics, logs and traces exporters of f with the same settings
 // and configuration (so they share one id, as the collector's instances of one
-// exporter do) and starts them on host. The caller shuts them down.
-func StartAll(t *testing.T, f exporter.Factory, set exporter.Settings, cfg component.Config, host component.Host) (exporter.Metrics, exporter.Logs, exporter.Traces) {
+// exporter do), without starting them.
+func CreateAll(t *testing.T, f exporter.Factory, set exporter.Settings, cfg component.Config) (exporter.Metrics, exporter.Logs, exporter.Traces) {
 	t.Helper()
 	ctx := context.Background()
 	me, err := f.CreateMetrics(ctx, set, cfg)
@@ -70,8 +70,15 @@ func StartAll(t *testing.T, f exporter.Factory, set exporter.Settings, cfg compo
 	require.NoError(t, err)
 	te, err := f.CreateTraces(ctx, set, cfg)
 	require.NoError(t, err)
+	return me, le, te
+}
+
+// StartAll is CreateAll, then starts the three on host. The caller shuts them down.
+func StartAll(t *testing.T, f exporter.Factory, set exporter.Settings, cfg component.Config, host component.Host) (exporter.Metrics, exporter.Logs, exporter.Traces) {
+	t.Helper()
+	me, le, te := CreateAll(t, f, set, cfg)
 	for _, c := range []component.Component{me, le, te} {
-		require.NoError(t, c.Start(ctx, host))
+		require.NoError(t, c.Start(context.Background(), host))
 	}
 	return me, le, te
 }
