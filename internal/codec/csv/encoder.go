@@ -60,9 +60,9 @@ type encoder struct {
 	// times formats timestamps, remembering the calendar part of recent seconds.
 	times flatten.TimeFormatter
 
-	sepByte byte      // the separator when it is one byte
-	json    []byte    // JSON is built here, then quoted into buf
-	jkeys   []jsonKey // encoded attribute keys of the previous row, by position
+	sepByte byte             // the separator when it is one byte
+	json    []byte           // JSON is built here, then quoted into buf
+	jkeys   flatten.KeyCache // encoded attribute keys (""key"":) of the previous rows, by position
 }
 
 type extraLabel struct {
@@ -82,6 +82,7 @@ func newEncoder(o *options) *encoder {
 	}
 	e.visitFn = e.visitLabel
 	e.scanFn = e.scanLabel
+	e.jkeys.Encode = func(dst []byte, k string) []byte { return append(e.appendJSONStringDoubled(dst, k), ':') }
 	if e.w.sepASCII {
 		e.sepByte = e.w.sep[0]
 	}
@@ -106,10 +107,7 @@ func (e *encoder) trim() {
 // done drops the references to the batch (pdata strings and values) the encoder kept
 // for speed, so a pooled encoder does not keep a batch alive.
 func (e *encoder) done() {
-	for i := range e.jkeys {
-		e.jkeys[i].key = ""
-	}
-	e.jkeys = e.jkeys[:0]
+	e.jkeys.Forget()
 	clear(e.fillSeen)
 	clear(e.ridKeys)
 	clear(e.slotVal)

@@ -27,12 +27,6 @@ var jsonPlain = func() (t [256]bool) {
 	return t
 }()
 
-// jsonKey is an encoded key ("" "key" "" with the colon) at one position of a map.
-type jsonKey struct {
-	key string
-	enc []byte
-}
-
 // attributeCell appends m as a quoted CSV cell holding a JSON object; nothing when m
 // is empty. The result is byte for byte what appendCell would make of
 // flatten.AppendJSONMap(m).
@@ -46,21 +40,7 @@ func (e *encoder) attributeCell(m pcommon.Map) {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		if i < len(e.jkeys) && e.jkeys[i].key == k {
-			e.buf = append(e.buf, e.jkeys[i].enc...)
-		} else {
-			if i == len(e.jkeys) { // reuse the slot's buffer when there is one
-				if i < cap(e.jkeys) {
-					e.jkeys = e.jkeys[:i+1]
-				} else {
-					e.jkeys = append(e.jkeys, jsonKey{})
-				}
-			}
-			jk := &e.jkeys[i]
-			jk.key = k
-			jk.enc = append(e.appendJSONStringDoubled(jk.enc[:0], k), ':')
-			e.buf = append(e.buf, jk.enc...)
-		}
+		e.buf = e.jkeys.Append(e.buf, i, k)
 		e.appendJSONValueDoubled(v)
 		i++
 	}

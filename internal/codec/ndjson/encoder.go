@@ -66,6 +66,7 @@ func newEncoder(o *Options, keys *keyTable) *encoder {
 		prefix:    o.LabelPrefix,
 		sep:       o.LabelSeparator,
 		groupAttr: o.GroupBy,
+		attrKeys:  newAttrKeys(),
 	}
 	e.points = walk.Points{Number: e.number, Histogram: e.histogram, ExpHistogram: e.expHistogram, Summary: e.summary}
 	return e
@@ -116,6 +117,7 @@ func (e *encoder) switchGroup(attrs pcommon.Map) {
 
 // finish stores the active buffer back into its group and returns the groups.
 func (e *encoder) finish() []Group {
+	e.attrKeys.Forget() // keeps the batch's keys: let go of them
 	if e.cur >= 0 {
 		e.groups[e.cur].Buf = e.b
 	}

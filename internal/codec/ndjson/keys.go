@@ -142,32 +142,10 @@ func newKeyTable(mapping flatten.FieldMapping, additional map[string]any) *keyTa
 	return t
 }
 
-// maxCachedAttrs bounds the attribute positions attrKeys remembers.
-const maxCachedAttrs = 32
+// attrKeys encodes the keys of item attributes, remembering them by position.
+type attrKeys struct{ flatten.KeyCache }
 
-// attrKeys remembers, for each position of an item's attributes, the last key seen
-// there and its encoding `"<key>":`: the points of a metric and the records of a scope
-// nearly always carry the same keys in the same order, so most keys are compared, not
-// escaped again.
-type attrKeys struct {
-	raw [][]byte
-	enc [][]byte
-}
-
-// appendKey appends `"<k>":` for the key k at position i of a map.
-func (c *attrKeys) appendKey(dst []byte, i int, k string) []byte {
-	if i >= maxCachedAttrs {
-		return append(flatten.AppendJSONString(dst, k), ':')
-	}
-	if i >= len(c.raw) {
-		c.raw, c.enc = append(c.raw, nil), append(c.enc, nil)
-	} else if string(c.raw[i]) == k {
-		return append(dst, c.enc[i]...)
-	}
-	c.raw[i] = append(c.raw[i][:0], k...)
-	c.enc[i] = append(flatten.AppendJSONString(c.enc[i][:0], k), ':')
-	return append(dst, c.enc[i]...)
-}
+func newAttrKeys() attrKeys { return attrKeys{flatten.KeyCache{Encode: flatten.AppendJSONKey}} }
 
 // appendMap appends m as a JSON object, as flatten.AppendJSONMap does.
 func (c *attrKeys) appendMap(dst []byte, m pcommon.Map) []byte {
@@ -177,7 +155,7 @@ func (c *attrKeys) appendMap(dst []byte, m pcommon.Map) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = c.appendKey(dst, i, k)
+		dst = c.Append(dst, i, k)
 		dst = flatten.AppendJSONValue(dst, v)
 		i++
 	}
