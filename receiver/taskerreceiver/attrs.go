@@ -130,27 +130,27 @@ func (b *builder) putTime(m pcommon.Map, k string, t time.Time) {
 	}
 }
 
-// timeChunk holds short strings (formatted times, copied keys), many per allocation.
+// strChunk holds short strings (formatted times, copied span keys), many per allocation.
 // Its memory is only ever appended to, within its capacity, so the strings it gave stay
 // valid; when full, a new chunk starts.
-type timeChunk struct {
+type strChunk struct {
 	buf strings.Builder
 }
 
-// timeChunkSize is the size of a chunk: about 70 times.
-const timeChunkSize = 2048
+// strChunkSize is the size of a chunk: about 70 formatted times.
+const strChunkSize = 2048
 
 // room makes room for n more bytes and returns where they start.
-func (c *timeChunk) room(n int) int {
+func (c *strChunk) room(n int) int {
 	if c.buf.Cap()-c.buf.Len() < n {
 		c.buf = strings.Builder{}
-		c.buf.Grow(max(timeChunkSize, n))
+		c.buf.Grow(max(strChunkSize, n))
 	}
 	return c.buf.Len()
 }
 
 // format is t.UTC().Format(time.RFC3339Nano).
-func (c *timeChunk) format(t time.Time) string {
+func (c *strChunk) format(t time.Time) string {
 	var tmp [64]byte
 	f := t.UTC().AppendFormat(tmp[:0], time.RFC3339Nano)
 	i := c.room(len(f))
@@ -160,7 +160,7 @@ func (c *timeChunk) format(t time.Time) string {
 
 // key is k with its strings copied into the chunk (spanKey.clone without an allocation
 // of its own).
-func (c *timeChunk) key(k spanKey) spanKey {
+func (c *strChunk) key(k spanKey) spanKey {
 	i := c.room(len(k.dep) + len(k.task) + len(k.step))
 	c.buf.WriteString(k.dep)
 	c.buf.WriteString(k.task)

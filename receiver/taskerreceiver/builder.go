@@ -46,7 +46,7 @@ type builder struct {
 	table     *startTable
 	spare     spareMaps   // a call's completion maps, emptied, for the next call (traces.go)
 	points    pointPool   // metric points of emitted batches, for the next (metrics.go)
-	times     timeChunk   // formatted times (attrs.go)
+	times     strChunk    // formatted times (attrs.go)
 	slots     []spanEvent // the call's block of span event slices (spanevent.go)
 	dedupe    *dedupeWindow
 	waiting   map[dedupeKey]*waiting // thin task ends (taskend.go)

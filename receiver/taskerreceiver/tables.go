@@ -191,7 +191,7 @@ type dedupeWindow struct {
 	// entries and keys: the entries and their keys' strings, many per allocation (they
 	// leave in the order they came, so a block is freed soon after its last entry).
 	entries slab[dedupeEntry]
-	keys    timeChunk
+	keys    strChunk
 }
 
 type dedupeEntry struct {

@@ -14,7 +14,7 @@ import (
 // TestTimeChunk: formatted times are time.Format's, and the strings given earlier stay
 // intact while later ones fill the chunk and the next ones.
 func TestTimeChunk(t *testing.T) {
-	var c timeChunk
+	var c strChunk
 	loc := time.FixedZone("x", 5*3600+1800)
 	var got, want []string
 	for i := 0; i < 1000; i++ {
