@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,6 +58,9 @@ func readmeCommands(t *testing.T, readme, heading string) []string {
 // and checks what the README says of each: the summaries, the span count, the endpoints,
 // the files. A command the test does not know fails it, so a new README command needs
 // its check.
+// loopbackPort matches a loopback address with its port.
+var loopbackPort = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
+
 func TestE2EReadme(t *testing.T) {
 	bin := tool(t, "OTELCOL_TASKER_BIN")
 	gen, tg := tool(t, "TASKERGEN_BIN"), tool(t, "TELEMETRYGEN_BIN")
@@ -88,9 +92,14 @@ func TestE2EReadme(t *testing.T) {
 	assert.Contains(t, readme, "out/csv/{metrics,logs,traces}.csv")
 
 	sh := func(cmd string) string {
-		for p := range ports {
-			cmd = strings.ReplaceAll(cmd, "127.0.0.1:"+p, "127.0.0.1:"+port(p))
-		}
+		// One pass over the addresses: replacing them one after the other could rewrite
+		// a port already replaced (4317 → 43187, then its prefix 4318 again).
+		cmd = loopbackPort.ReplaceAllStringFunc(cmd, func(addr string) string {
+			if _, ok := ports[addr[len("127.0.0.1:"):]]; ok {
+				return "127.0.0.1:" + port(addr[len("127.0.0.1:"):])
+			}
+			return addr
+		})
 		cmd = strings.ReplaceAll(cmd, "/tmp/", filepath.Join(dir, "tmp")+"/")
 		cmd = strings.ReplaceAll(cmd, "sleep 30", "sleep 3")
 		c := exec.Command("bash", "-c", cmd) // as a shell runs it: `curl | head` may end curl early
