@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/cespare/xxhash/v2"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -20,7 +21,7 @@ import (
 type Identifier struct {
 	dropResource map[string]struct{}
 	dropPoint    map[string]struct{}
-	keys         []string
+	attrs        []attr // appendMap's stack of sorted attributes
 	buf          []byte
 }
 
@@ -104,14 +105,12 @@ func (id *Identifier) Metric(s *Scope, m pmetric.Metric, kind Kind) Metric {
 // histograms: different bounds make a different series).
 func (id *Identifier) Point(m *Metric, attrs pcommon.Map, bounds pcommon.Float64Slice) ID {
 	d := m.d
-	id.writeMap(&d, attrs, id.dropPoint)
-	if bounds.Len() > 0 {
-		id.buf = id.buf[:0]
-		for _, b := range bounds.All() {
-			id.buf = binary.LittleEndian.AppendUint64(id.buf, math.Float64bits(b))
-		}
-		_, _ = d.Write(id.buf)
+	buf := id.appendMap(id.buf[:0], attrs, id.dropPoint)
+	for _, b := range bounds.All() {
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(b))
 	}
+	id.buf = buf
+	_, _ = d.Write(buf)
 	return ID(d.Sum64())
 }
 
@@ -130,63 +129,82 @@ func boolByte(b bool) byte {
 	return 0
 }
 
+// The hash input is one byte stream, appended to id.buf and written to the digest once
+// per map (xxhash's per-Write overhead dominated when every length, key and value was a
+// Write of its own). The stream, and so every series ID, is the same as when it was
+// written piecewise: IDs persisted in Redis or memcached stay valid.
+
 func (id *Identifier) writeString(d *xxhash.Digest, s string) {
-	id.buf = binary.LittleEndian.AppendUint32(id.buf[:0], uint32(len(s)))
+	id.buf = appendString(id.buf[:0], s)
 	_, _ = d.Write(id.buf)
-	_, _ = d.WriteString(s)
 }
 
 // writeMap hashes m in sorted key order, skipping drop.
 func (id *Identifier) writeMap(d *xxhash.Digest, m pcommon.Map, drop map[string]struct{}) {
-	start := len(id.keys)
-	for k := range m.All() {
-		if _, skip := drop[k]; !skip {
-			id.keys = append(id.keys, k)
-		}
-	}
-	keys := id.keys[start:]
-	slices.Sort(keys)
-	id.buf = binary.LittleEndian.AppendUint32(id.buf[:0], uint32(len(keys)))
+	id.buf = id.appendMap(id.buf[:0], m, drop)
 	_, _ = d.Write(id.buf)
-	for _, k := range keys {
-		id.writeString(d, k)
-		v, _ := m.Get(k)
-		id.writeValue(d, v)
-	}
-	id.keys = id.keys[:start]
 }
 
-func (id *Identifier) writeValue(d *xxhash.Digest, v pcommon.Value) {
-	id.buf = append(id.buf[:0], byte(v.Type()))
+func appendString(buf []byte, s string) []byte {
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(s)))
+	return append(buf, s...)
+}
+
+// attr is one attribute of a map being hashed.
+type attr struct {
+	k string
+	v pcommon.Value
+}
+
+// appendMap appends m's hash input: the number of attributes kept, then each key and
+// typed value in sorted key order (pcommon.Map keys are unique).
+func (id *Identifier) appendMap(buf []byte, m pcommon.Map, drop map[string]struct{}) []byte {
+	start := len(id.attrs)
+	for k, v := range m.All() {
+		if _, skip := drop[k]; !skip {
+			id.attrs = append(id.attrs, attr{k, v})
+		}
+	}
+	attrs := id.attrs[start:]
+	if !slices.IsSortedFunc(attrs, cmpAttr) {
+		slices.SortFunc(attrs, cmpAttr)
+	}
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(attrs)))
+	for i := range attrs {
+		buf = appendString(buf, attrs[i].k)
+		buf = id.appendValue(buf, attrs[i].v)
+	}
+	clear(id.attrs[start:]) // drop the references to m
+	id.attrs = id.attrs[:start]
+	return buf
+}
+
+func cmpAttr(a, b attr) int { return strings.Compare(a.k, b.k) }
+
+func (id *Identifier) appendValue(buf []byte, v pcommon.Value) []byte {
+	buf = append(buf, byte(v.Type()))
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
-		_, _ = d.Write(id.buf)
-		id.writeString(d, v.Str())
-		return
+		return appendString(buf, v.Str())
 	case pcommon.ValueTypeInt:
-		id.buf = binary.LittleEndian.AppendUint64(id.buf, uint64(v.Int()))
+		return binary.LittleEndian.AppendUint64(buf, uint64(v.Int()))
 	case pcommon.ValueTypeDouble:
-		id.buf = binary.LittleEndian.AppendUint64(id.buf, math.Float64bits(v.Double()))
+		return binary.LittleEndian.AppendUint64(buf, math.Float64bits(v.Double()))
 	case pcommon.ValueTypeBool:
-		id.buf = append(id.buf, boolByte(v.Bool()))
+		return append(buf, boolByte(v.Bool()))
 	case pcommon.ValueTypeBytes:
-		_, _ = d.Write(id.buf)
-		id.writeString(d, string(v.Bytes().AsRaw()))
-		return
+		return appendString(buf, string(v.Bytes().AsRaw()))
 	case pcommon.ValueTypeSlice:
 		s := v.Slice()
-		id.buf = binary.LittleEndian.AppendUint32(id.buf, uint32(s.Len()))
-		_, _ = d.Write(id.buf)
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(s.Len()))
 		for _, e := range s.All() {
-			id.writeValue(d, e)
+			buf = id.appendValue(buf, e)
 		}
-		return
+		return buf
 	case pcommon.ValueTypeMap:
-		_, _ = d.Write(id.buf)
-		id.writeMap(d, v.Map(), nil)
-		return
+		return id.appendMap(buf, v.Map(), nil)
 	}
-	_, _ = d.Write(id.buf)
+	return buf
 }
 
 // Descriptor layout: resource+scope hash (8 bytes), metric hash (8), then a protobuf
