@@ -24,12 +24,11 @@ type dedupeKey struct {
 //
 // Entries leave in the order they came (by age or by max_entries; forget only marks
 // one dead), so they are a ring of slots, and their keys' bytes are appended to
-// chunks that are freed once the oldest live slot has passed them. Slots, chunks and
+// chunks that are freed once the ring's oldest slot is past them. Slots, chunks and
 // the index hold no pointers into the heap (but for a time.Time's location, which
-// is nil or the process's local one), so the garbage collector neither scans them nor
-// marks one object per entry: with the 100,000 entries of the default max_entries,
-// a map of string keys to linked entries was about a third of the live heap, and
-// scanning it a part of each GC cycle (docs/BENCHMARKS.md, session 23).
+// is nil or the process's local one), so the garbage collector neither follows
+// pointers in them nor marks one object per entry, as it did for the map of string
+// keys to linked entries before (docs/BENCHMARKS.md, session 23).
 type dedupeWindow struct {
 	window time.Duration
 	max    int
