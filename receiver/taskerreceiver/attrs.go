@@ -130,7 +130,7 @@ func (b *builder) putTime(m pcommon.Map, k string, t time.Time) {
 	}
 }
 
-// strChunk holds short strings (formatted times, copied span keys), many per allocation.
+// strChunk holds short strings (formatted times), many per allocation.
 // Its memory is only ever appended to, within its capacity, so the strings it gave stay
 // valid; when full, a new chunk starts.
 type strChunk struct {
@@ -156,19 +156,6 @@ func (c *strChunk) format(t time.Time) string {
 	i := c.room(len(f))
 	c.buf.Write(f)
 	return c.buf.String()[i:]
-}
-
-// key is k with its strings copied into the chunk (spanKey.clone without an allocation
-// of its own).
-func (c *strChunk) key(k spanKey) spanKey {
-	i := c.room(len(k.dep) + len(k.task) + len(k.step))
-	c.buf.WriteString(k.dep)
-	c.buf.WriteString(k.task)
-	c.buf.WriteString(k.step)
-	all := c.buf.String()[i:]
-	d, t := len(k.dep), len(k.dep)+len(k.task)
-	k.dep, k.task, k.step = all[:d], all[d:t], all[t:]
-	return k
 }
 
 // numberAttr puts a numeric payload value: a number, or a numeric string (Tasker's

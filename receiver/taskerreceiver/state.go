@@ -94,13 +94,13 @@ func (b *builder) snapshot() ([]byte, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	st := savedState{Version: 1}
-	for en := b.dedupe.order.head; en != nil; en = b.dedupe.order.next(en) {
-		st.Dedupe = append(st.Dedupe, savedDedupe{savedKey: toSaved(en.key.span), Outcome: en.key.outcome, Seen: en.seen.UnixNano()})
-	}
-	for s := b.table.sorder.head; s != nil; s = b.table.sorder.next(s) {
-		st.Steps = append(st.Steps, savedStep{savedKey: toSaved(s.key), Cur: s.cur, Ended: s.ended, Outcome: uint8(s.outcome),
+	b.dedupe.each(func(k dedupeKey, seen time.Time) {
+		st.Dedupe = append(st.Dedupe, savedDedupe{savedKey: toSaved(k.span), Outcome: k.outcome, Seen: seen.UnixNano()})
+	})
+	b.table.eachStep(func(k spanKey, s *stepState) {
+		st.Steps = append(st.Steps, savedStep{savedKey: toSaved(k), Cur: s.cur, Ended: s.ended, Outcome: uint8(s.outcome),
 			Announced: s.announced, AnnouncedAt: nanos(s.announcedAt), Touched: s.touched.UnixNano()})
-	}
+	})
 	for s := b.table.order.head; s != nil; s = b.table.order.next(s) {
 		st.Open = append(st.Open, savedOpen{savedKey: toSaved(s.key), Start: nanos(s.start), FirstSeen: nanos(s.firstSeen),
 			ChildStart: nanos(s.childStart), ChildEnd: nanos(s.childEnd), TaskName: s.taskName, StepName: s.stepName, Added: s.added.UnixNano()})

@@ -6,8 +6,6 @@ package taskerreceiver
 import (
 	"strings"
 	"time"
-
-	"github.com/tasker-systems/otelcol-tasker/internal/tasker"
 )
 
 // spanKey identifies an open span: a task (step == "") or one step attempt, within a
@@ -56,25 +54,6 @@ type openSpan struct {
 
 func (s *openSpan) lru() *links[openSpan] { return &s.ln }
 
-// stepState is what the receiver knows of a step's attempts (see attempts.go).
-type stepState struct {
-	key spanKey // step key (attempt 0)
-	// cur is the latest attempt seen through a start or terminal event (0: none);
-	// ended: it has ended, with outcome.
-	cur     int64
-	ended   bool
-	outcome tasker.Outcome
-	// announced is the attempt a log line's attempt_count/step_attempts announced,
-	// announcedAt the time of the latest such line (the attempt's first line when it
-	// runs; a step that is not pending announces again each time it is looked at).
-	announced   int64
-	announcedAt time.Time
-	touched     time.Time
-	ln          links[stepState] // the LRU order
-}
-
-func (st *stepState) lru() *links[stepState] { return &st.ln }
-
 // startTable is the bounded table of open spans, oldest first, and of the steps'
 // attempt states (bounded alike).
 type startTable struct {
@@ -82,13 +61,11 @@ type startTable struct {
 	maxAge  time.Duration
 	m       map[spanKey]*openSpan
 	order   lru[openSpan, *openSpan]
-	steps   map[spanKey]*stepState
-	sorder  lru[stepState, *stepState]
+	stepTable
 }
 
 func newStartTable(maxOpen int, maxAge time.Duration) *startTable {
-	return &startTable{maxOpen: maxOpen, maxAge: maxAge, m: map[spanKey]*openSpan{},
-		steps: map[spanKey]*stepState{}}
+	return &startTable{maxOpen: maxOpen, maxAge: maxAge, m: map[spanKey]*openSpan{}, stepTable: newStepTable()}
 }
 
 // get is the entry of k. The newest entry (the order's tail, always in m) is compared
@@ -126,34 +103,6 @@ func (t *startTable) remove(s *openSpan) {
 	t.order.remove(s)
 }
 
-// step is the attempt state of a step (k.attempt must be 0), created if create is set.
-func (t *startTable) step(k spanKey, now time.Time, create bool) *stepState {
-	st := t.sorder.tail // the state touched last, mostly the one asked for (see get)
-	if st == nil || st.key != k {
-		st = t.steps[k]
-	}
-	if st != nil {
-		st.touched = now
-		if st != t.sorder.tail {
-			t.sorder.remove(st)
-			t.sorder.pushBack(st)
-		}
-		return st
-	}
-	if !create {
-		return nil
-	}
-	for t.sorder.n >= t.maxOpen {
-		old := t.sorder.head
-		delete(t.steps, old.key)
-		t.sorder.remove(old)
-	}
-	st = &stepState{key: k.clone(), touched: now}
-	t.sorder.pushBack(st)
-	t.steps[st.key] = st
-	return st
-}
-
 // expire evicts open spans added, and step states untouched, before now - maxAge.
 func (t *startTable) expire(now time.Time) (evicted int) {
 	limit := now.Add(-t.maxAge)
@@ -161,73 +110,8 @@ func (t *startTable) expire(now time.Time) (evicted int) {
 		t.remove(s)
 		evicted++
 	}
-	for st := t.sorder.head; st != nil && st.touched.Before(limit); st = t.sorder.head {
-		delete(t.steps, st.key)
-		t.sorder.remove(st)
-	}
+	t.expireSteps(limit)
 	return evicted
 }
 
 func (t *startTable) len() int { return len(t.m) }
-
-// dedupeKey identifies one logical completion: a task's outcome, or a step attempt.
-type dedupeKey struct {
-	span    spanKey
-	outcome uint8 // tasks only: a step attempt has one outcome
-}
-
-// dedupeWindow remembers terminal events for a window, bounded in entries.
-//
-// Not hashicorp/golang-lru/v2/expirable (checked at v2.0.7, which the module proxy
-// serves): its clock is time.Now, while the window runs on the receiver's clock and is
-// restored from the saved state with each entry's original time (state.go); and every
-// expirable.LRU starts a purge goroutine it never stops (no Close), which the components'
-// goleak tests would report at each Shutdown. The same holds for startTable.
-type dedupeWindow struct {
-	window time.Duration
-	max    int
-	m      map[dedupeKey]*dedupeEntry
-	order  lru[dedupeEntry, *dedupeEntry] // oldest first
-	// entries and keys: the entries and their keys' strings, many per allocation (they
-	// leave in the order they came, so a block is freed soon after its last entry).
-	entries slab[dedupeEntry]
-	keys    strChunk
-}
-
-type dedupeEntry struct {
-	key  dedupeKey
-	seen time.Time
-	ln   links[dedupeEntry]
-}
-
-func (e *dedupeEntry) lru() *links[dedupeEntry] { return &e.ln }
-
-func newDedupeWindow(window time.Duration, maxEntries int) *dedupeWindow {
-	return &dedupeWindow{window: window, max: maxEntries, m: map[dedupeKey]*dedupeEntry{}}
-}
-
-// seen reports whether k was seen within the window, and remembers it if not.
-func (d *dedupeWindow) seen(k dedupeKey, now time.Time) bool {
-	if d.window <= 0 {
-		return false
-	}
-	limit := now.Add(-d.window)
-	for e := d.order.head; e != nil && e.seen.Before(limit); e = d.order.head {
-		delete(d.m, e.key)
-		d.order.remove(e)
-	}
-	if _, ok := d.m[k]; ok {
-		return true
-	}
-	for d.order.n >= d.max {
-		e := d.order.head
-		delete(d.m, e.key)
-		d.order.remove(e)
-	}
-	k.span = d.keys.key(k.span) // the window outlives its input
-	e := d.entries.get()
-	*e = dedupeEntry{key: k, seen: now}
-	d.order.pushBack(e)
-	d.m[k] = e
-	return false
-}

@@ -51,14 +51,6 @@ func (b *builder) undo(out *batch) {
 	out.undo = undoLog{}
 }
 
-// forget removes k from the window.
-func (d *dedupeWindow) forget(k dedupeKey) {
-	if e, ok := d.m[k]; ok {
-		delete(d.m, k)
-		d.order.remove(e)
-	}
-}
-
 // reopen puts an ended entry back, unless its key is open again. It may exceed
 // max_open briefly; the next open evicts.
 func (t *startTable) reopen(s *openSpan) {
