@@ -32,8 +32,10 @@ type Backend struct {
 	client    redis.UniversalClient
 	shards    []shardKeys
 	global    globalKeys
-	maxSeries int  // 0: no cap (see admit.go)
-	generic   bool // tests: every shard through apply.lua, never applysums.lua
+	maxSeries int           // 0: no cap (see admit.go)
+	generic   bool          // tests: every shard through apply.lua, never applysums.lua
+	cache     []*shardCache // per shard; nil entries: no client-side merge (cache.go)
+	casStats  casStats
 
 	mu   sync.Mutex
 	info map[string]string
@@ -43,7 +45,7 @@ type Backend struct {
 
 type shardKeys struct {
 	tag   string   // {<prefix>:<shard>}
-	keys  []string // idx, d, v, x: the KEYS of every shard script
+	keys  []string // idx, d, v, x, ver: the KEYS of every shard script
 	xt    string
 	batch string // marker prefix: {<prefix>:<shard>}:batch:
 }
@@ -83,7 +85,7 @@ func New(cfg Config, retention time.Duration, logger *zap.Logger) (*Backend, err
 		tag := "{" + cfg.KeyPrefix + ":" + strconv.Itoa(i) + "}"
 		b.shards[i] = shardKeys{
 			tag:   tag,
-			keys:  []string{tag + ":idx", tag + ":d", tag + ":v", tag + ":x"},
+			keys:  []string{tag + ":idx", tag + ":d", tag + ":v", tag + ":x", tag + ":ver"},
 			xt:    tag + ":xt",
 			batch: tag + ":batch:",
 		}
@@ -92,7 +94,21 @@ func New(cfg Config, retention time.Duration, logger *zap.Logger) (*Backend, err
 	b.global = globalKeys{lock: g + ":export_lock", token: g + ":export_token", last: g + ":last_export", shards: g + ":shards",
 		series: g + ":series", replicas: g + ":replicas"}
 	b.encoders.New = func() any { return newEncoder(cfg.Shards) }
+	b.setCacheSeries(defaultCacheSeries)
 	return b, nil
+}
+
+// setCacheSeries bounds the client cache to n series (0: no client-side merge). Call
+// before the first Apply.
+func (b *Backend) setCacheSeries(n int) {
+	b.cache = make([]*shardCache, len(b.shards))
+	per := n / len(b.shards)
+	if per <= 0 {
+		return
+	}
+	for i := range b.cache {
+		b.cache[i] = &shardCache{ents: map[series.ID]centry{}, max: per}
+	}
 }
 
 // Client is the underlying go-redis client (for hooks and diagnostics).

@@ -300,3 +300,15 @@ local function keepalive(n, ms)
     if t == -1 or (t >= 0 and t < want) then redis.call('PEXPIRE', KEYS[i], ms) end
   end
 end
+
+-- the shard's version (KEYS ver): every script that changes :v or the series of a shard
+-- raises it, so a client that merged on its cached values (applycas.lua) knows whether
+-- they are still current. A missing counter starts from the server's clock in µs, so a
+-- lost or expired counter never repeats a version a client may remember.
+local function bumpver(k)
+  if redis.call('EXISTS', k) == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', k, t[1] .. format('%06d', tonumber(t[2])))
+  end
+  return redis.call('INCR', k)
+end

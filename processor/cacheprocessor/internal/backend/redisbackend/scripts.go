@@ -16,6 +16,8 @@ var (
 	luaApply string
 	//go:embed applysums.lua
 	luaApplySums string
+	//go:embed applycas.lua
+	luaApplyCAS string
 	//go:embed snapshot.lua
 	luaSnapshot string
 	//go:embed expire.lua
@@ -69,8 +71,9 @@ return 1`
 var (
 	scriptApply     = redis.NewScript(luaLib + "\n" + luaApply)
 	scriptApplySums = redis.NewScript(luaLib + "\n" + luaApplySums)
+	scriptApplyCAS  = redis.NewScript(luaLib + "\n" + luaApplyCAS)
 	scriptSnapshot  = redis.NewScript(luaSnapshot)
-	scriptExpire    = redis.NewScript(luaExpire)
+	scriptExpire    = redis.NewScript(luaLib + "\n" + luaExpire)
 	scriptExtend    = redis.NewScript(luaLib + "\n" + luaExtend)
 	scriptMarkShard = redis.NewScript(luaLib + "\n" + luaMarkShard)
 	scriptAcquire   = redis.NewScript(luaAcquire)
@@ -79,6 +82,6 @@ var (
 	scriptMarkGlob  = redis.NewScript(luaMarkGlobal)
 	scriptProbe     = redis.NewScript(luaProbe)
 
-	allScripts = []*redis.Script{scriptApply, scriptApplySums, scriptSnapshot, scriptExpire, scriptExtend, scriptMarkShard,
+	allScripts = []*redis.Script{scriptApply, scriptApplySums, scriptApplyCAS, scriptSnapshot, scriptExpire, scriptExtend, scriptMarkShard,
 		scriptAcquire, scriptRenew, scriptRelease, scriptMarkGlob, scriptProbe, scriptAdmit, scriptTouch}
 )
