@@ -16,20 +16,10 @@ if KEYS[6] then redis.call('SET', KEYS[6], '1', 'PX', ARGV[3]) end
 for i = 1, m do
   redis.call('HSETNX', KEYS[2], ARGV[D + 2 * i - 1], ARGV[D + 2 * i])
 end
-for i = 8, D, CHUNK do
-  local j = i + CHUNK - 1
-  if j > D then j = D end
-  redis.call('HSET', KEYS[3], unpack(ARGV, i, j))
-end
-local exp, zs, k = ARGV[2], {}, 0
-for i = 1, z do
-  zs[k + 1], zs[k + 2] = exp, ARGV[Z + i]
-  k = k + 2
-  if k >= CHUNK or i == z then
-    redis.call('ZADD', KEYS[1], 'GT', unpack(zs, 1, k))
-    zs, k = {}, 0
-  end
-end
+chunked('HSET', KEYS[3], nil, ARGV, 8, D)
+local exp, zs = ARGV[2], {}
+for i = 1, z do zs[2 * i - 1], zs[2 * i] = exp, ARGV[Z + i] end
+chunked('ZADD', KEYS[1], 'GT', zs, 1, 2 * z)
 local ver = bumpver(KEYS[5])
 keepalive(5, ARGV[4])
 return { n, 0, ver }

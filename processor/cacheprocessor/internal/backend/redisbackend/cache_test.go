@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
 	"github.com/tasker-systems/otelcol-tasker/internal/testserver/redistest"
+
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
 )
@@ -87,8 +86,8 @@ func TestReplicasInterleaveMatchMemory(t *testing.T) {
 		requireSameStates(t, want, got)
 	}
 	for _, r := range reps {
-		assert.Positive(t, r.casStats.ok.Load(), "client-side merges")
-		assert.Positive(t, r.casStats.conflicts.Load(), "conflicts")
+		require.Positive(t, r.casStats.ok.Load(), "client-side merges")
+		require.Positive(t, r.casStats.conflicts.Load(), "conflicts")
 	}
 }
 
@@ -111,7 +110,7 @@ func TestCacheConflictFallsBack(t *testing.T) {
 	require.EqualValues(t, 1, ra.casStats.ok.Load())
 	require.EqualValues(t, 1, ra.casStats.conflicts.Load())
 	for _, s := range valueOf(t, ra, t0) {
-		assert.Equal(t, int64(15), s.Point.Int, "series %s", s.ID)
+		require.Equal(t, int64(15), s.Point.Int, "series %s", s.ID)
 	}
 	// After the back-off the cache fills again (the last Apply of the back-off) and the
 	// client merges.
@@ -124,7 +123,7 @@ func TestCacheConflictFallsBack(t *testing.T) {
 	apply(ra, "5", 100)
 	require.EqualValues(t, 3, ra.casStats.ok.Load())
 	for _, s := range valueOf(t, ra, t0) {
-		assert.Equal(t, int64(15+casBackoff+1+100), s.Point.Int, "series %s", s.ID)
+		require.Equal(t, int64(15+casBackoff+1+100), s.Point.Int, "series %s", s.ID)
 	}
 }
 
@@ -146,10 +145,10 @@ func TestCacheExpireByOtherReplica(t *testing.T) {
 	require.NoError(t, ra.Apply(ctx, "4", []series.Update{sumUpdate(1, 5, later), sumUpdate(17, 5, later)}, later))
 	require.EqualValues(t, 1, ra.casStats.conflicts.Load())
 	got := valueOf(t, ra, later)
-	assert.Equal(t, int64(5), got[1].Point.Int, "series 1 starts again")
-	assert.Equal(t, later.UnixNano(), got[1].FirstSeen)
-	assert.Equal(t, int64(8), got[17].Point.Int)
-	assert.Equal(t, t0.UnixNano(), got[17].FirstSeen)
+	require.Equal(t, int64(5), got[1].Point.Int, "series 1 starts again")
+	require.Equal(t, later.UnixNano(), got[1].FirstSeen)
+	require.Equal(t, int64(8), got[17].Point.Int)
+	require.Equal(t, t0.UnixNano(), got[17].FirstSeen)
 	// Its own Expire drops the shard's cache too.
 	n, err = ra.Expire(ctx, later.Add(2*time.Hour))
 	require.NoError(t, err)
@@ -172,7 +171,7 @@ func TestCacheRetriedBatch(t *testing.T) {
 	require.EqualValues(t, 2, ra.casStats.ok.Load(), "y and z written by compare-and-set (the retried y acknowledged)")
 	require.Zero(t, ra.casStats.conflicts.Load())
 	for _, s := range valueOf(t, ra, t0) {
-		assert.Equal(t, int64(9), s.Point.Int, "series %s", s.ID)
+		require.Equal(t, int64(9), s.Point.Int, "series %s", s.ID)
 	}
 }
 
@@ -191,17 +190,17 @@ func TestCacheBound(t *testing.T) {
 		require.NoError(t, b.Apply(ctx, fmt.Sprint(n), ups, t0))
 	}
 	for s, c := range b.cache {
-		assert.LessOrEqual(t, len(c.ents), 2, "shard %d", s)
+		require.LessOrEqual(t, len(c.ents), 2, "shard %d", s)
 	}
 	got := valueOf(t, b, t0)
 	require.Len(t, got, 100)
 	for id, s := range got {
-		assert.Equal(t, int64(4), s.Point.Int, "series %s", id)
+		require.Equal(t, int64(4), s.Point.Int, "series %s", id)
 	}
 	small := newBackend(t, []string{srv.Addr}, time.Hour)
 	small.setCacheSeries(32)
 	for n := range 3 {
 		require.NoError(t, small.Apply(ctx, fmt.Sprint(n), ups[:32], t0))
 	}
-	assert.EqualValues(t, 32, small.casStats.ok.Load(), "2 series per shard fit: merged by the client")
+	require.EqualValues(t, 32, small.casStats.ok.Load(), "2 series per shard fit: merged by the client")
 }

@@ -312,3 +312,12 @@ local function bumpver(k)
   end
   return redis.call('INCR', k)
 end
+
+-- redis.call(cmd, key, [opt,] t[i0..i1]) in chunks of CHUNK elements (i1 - i0 + 1 even)
+local function chunked(cmd, key, opt, t, i0, i1)
+  for i = i0, i1, CHUNK do
+    local j = i + CHUNK - 1
+    if j > i1 then j = i1 end
+    if opt then redis.call(cmd, key, opt, unpack(t, i, j)) else redis.call(cmd, key, unpack(t, i, j)) end
+  end
+end
