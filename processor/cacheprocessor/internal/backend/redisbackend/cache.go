@@ -13,7 +13,7 @@ import (
 )
 
 // defaultCacheSeries bounds the client cache of merged sums (see doc.go, "Client-side
-// merge"): at most this many series per backend, about 100 bytes each.
+// merge"): at most this many series per backend, 128 bytes each when full (≈ 17 MB).
 const defaultCacheSeries = 131072
 
 // casBackoff is how many Applies of a shard skip the cache after a conflict (another
