@@ -141,7 +141,10 @@
 // additions in order, as the Lua does); markers, fencing, max_series and Cluster hash
 // tags are unchanged. Values written to :v behind the scripts' back (redis-cli) do not
 // change the version and are overwritten from the cache; a failover that loses the last
-// writes can in principle repeat a version with other contents.
+// writes can in principle repeat a version with other contents. Replicas of a version
+// before the client-side merge do not raise the version either: do not mix them with
+// this one on one key prefix (a rolling upgrade should change key_prefix or stop the
+// old replicas first).
 //
 // A script missing from the server's script cache (restart, failover, SCRIPT FLUSH:
 // NOSCRIPT, which means it did not run) is re-sent with EVAL.
