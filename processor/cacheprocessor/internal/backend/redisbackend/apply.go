@@ -191,6 +191,9 @@ func (b *Backend) Apply(ctx context.Context, batchID string, ups []series.Update
 		}
 		a.calls = append(a.calls, b.touchCall(a.expiry, "", e.ids))
 	}
+	if b.mergeCheckDue() {
+		a.calls = append(a.calls, b.mergeCheckCall())
+	}
 	a.run(ctx)
 	if retry := a.retry; len(retry) > 0 {
 		a.calls, a.ops, a.retry = a.calls[:0], a.ops[:0], nil

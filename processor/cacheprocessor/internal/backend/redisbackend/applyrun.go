@@ -63,7 +63,7 @@ func (a *applyRun) plan(s int) {
 		return
 	}
 	c := b.cache[s]
-	if c == nil {
+	if c == nil || !b.guard.ok.Load() {
 		a.sums(s, false)
 		return
 	}
@@ -92,6 +92,10 @@ func (a *applyRun) sums(s int, values bool) {
 func (a *applyRun) run(ctx context.Context) {
 	b := a.b
 	for i, c := range b.evalShards(ctx, scriptApply, a.calls) {
+		if a.calls[i].shard == shardMergeCheck {
+			b.mergeChecked(c)
+			continue
+		}
 		if i >= len(a.ops) { // the series registry
 			if err := c.Err(); err != nil {
 				a.errs = append(a.errs, wrap("apply", fmt.Errorf("series registry %s: %w", b.global.series, err)))

@@ -36,6 +36,7 @@ type Backend struct {
 	generic   bool          // tests: every shard through apply.lua, never applysums.lua
 	cache     []*shardCache // per shard; nil entries: no client-side merge (cache.go)
 	casStats  casStats
+	guard     mergeGuard
 
 	mu   sync.Mutex
 	info map[string]string
@@ -52,6 +53,7 @@ type shardKeys struct {
 
 type globalKeys struct {
 	lock, token, last, shards, series, replicas string
+	merging                                     string // replicas_versioned (mergeguard.go)
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -92,7 +94,7 @@ func New(cfg Config, retention time.Duration, logger *zap.Logger) (*Backend, err
 	}
 	g := "{" + cfg.KeyPrefix + "}"
 	b.global = globalKeys{lock: g + ":export_lock", token: g + ":export_token", last: g + ":last_export", shards: g + ":shards",
-		series: g + ":series", replicas: g + ":replicas"}
+		series: g + ":series", replicas: g + ":replicas", merging: g + ":replicas_versioned"}
 	b.encoders.New = func() any { return newEncoder(cfg.Shards) }
 	b.setCacheSeries(defaultCacheSeries)
 	return b, nil
@@ -172,6 +174,7 @@ func (b *Backend) Start(ctx context.Context) error {
 	if have != want {
 		return wrap("start", fmt.Errorf("key prefix %q holds data written with shards=%s, configured shards=%s: use the same shard count on every replica (or another key_prefix)", b.cfg.KeyPrefix, have, want))
 	}
+	b.checkMerge(ctx)
 	b.mu.Lock()
 	b.info["redis_version"] = version
 	b.info["redis_mode"] = mode

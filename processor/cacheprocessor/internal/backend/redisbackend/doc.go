@@ -37,6 +37,9 @@
 //	{<p>}:last_export        decimal Unix ns: start of the last exported interval
 //	{<p>}:shards             the shard count the data was written with (Start refuses
 //	                         a replica configured with another)
+//	{<p>}:replicas           hash <owner> → readiness marker "<ready> <seen>"
+//	{<p>}:replicas_versioned hash <owner> → "1": the replicas of this release, which
+//	                         raise :ver (mergeguard.go)
 //
 // The global keys share the tag {<p>} (one slot, apart from every shard's), so the lock
 // check and the last_export update are one script even in Cluster mode.
@@ -141,10 +144,15 @@
 // additions in order, as the Lua does); markers, fencing, max_series and Cluster hash
 // tags are unchanged. Values written to :v behind the scripts' back (redis-cli) do not
 // change the version and are overwritten from the cache; a failover that loses the last
-// writes can in principle repeat a version with other contents. Replicas of a version
-// before the client-side merge do not raise the version either: do not mix them with
-// this one on one key prefix (a rolling upgrade should change key_prefix or stop the
-// old replicas first).
+// writes can in principle repeat a version with other contents. Replicas of a release
+// before the client-side merge do not raise the version either, so a replica merges on
+// its cache only while every replica with a readiness marker ({<p>}:replicas, written
+// at Start before anything is applied) also has one in {<p>}:replicas_versioned: Start
+// checks, and every Apply re-checks at most every 2 s in its own pipeline (luaMergeOK
+// in scripts.go; turning the merge back on drops the cache). During a rolling upgrade the
+// merge so stays off until the last older replica has shut down (or, killed, has been
+// gone for a retention); an older replica that starts among newer ones turns it off
+// within 2 s, and only what it writes in those 2 s can be overwritten.
 //
 // A script missing from the server's script cache (restart, failover, SCRIPT FLUSH:
 // NOSCRIPT, which means it did not run) is re-sent with EVAL.
