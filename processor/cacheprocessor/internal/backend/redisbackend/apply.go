@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend"
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
 )
@@ -71,51 +69,48 @@ func (e *encoder) records(ups []series.Update, idx []int) []byte {
 }
 
 // sumsArgs appends applysums.lua's arguments after head: the kinds, the number of
-// descriptors, the ids, the times, the points and the descriptor pairs. They are
-// substrings of one string, passed as *string (go-redis writes those as they are):
-// boxing a pointer allocates nothing, so a call costs a handful of allocations whatever
-// its number of updates.
-func (e *encoder) sumsArgs(head []any, ups []series.Update, idx []int) []any {
-	buf, ends := e.buf[:0], e.ends[:0]
-	end := func() { ends = append(ends, len(buf)) }
+// descriptors, whether to return the values written (for the client cache), the ids,
+// the times, the points and the descriptor pairs, built by a packer: a call costs a
+// handful of allocations whatever its number of updates.
+func (e *encoder) sumsArgs(head []any, ups []series.Update, idx []int, values bool) []any {
+	pk := packer{buf: e.buf[:0], ends: e.ends[:0]}
 	descs := 0
 	for _, i := range idx {
-		buf = append(buf, byte('0'+ups[i].Kind))
+		pk.buf = append(pk.buf, byte('0'+ups[i].Kind))
 		if ups[i].Desc != nil {
 			descs++
 		}
 	}
-	end()
+	pk.end()
 	for _, i := range idx {
-		buf = appendID(buf, ups[i].ID)
-		end()
+		pk.buf = appendID(pk.buf, ups[i].ID)
+		pk.end()
 	}
 	for _, i := range idx {
-		buf = appendInt(buf, ups[i].Point.Time)
-		end()
+		pk.buf = appendInt(pk.buf, ups[i].Point.Time)
+		pk.end()
 	}
 	for _, i := range idx {
-		buf = appendPoint(buf, ups[i].Kind, &ups[i].Point)
-		end()
+		pk.buf = appendPoint(pk.buf, ups[i].Kind, &ups[i].Point)
+		pk.end()
 	}
 	for _, i := range idx {
 		if ups[i].Desc != nil {
-			buf = appendID(buf, ups[i].ID)
-			end()
-			buf = append(buf, ups[i].Desc...)
-			end()
+			pk.buf = appendID(pk.buf, ups[i].ID)
+			pk.end()
+			pk.buf = append(pk.buf, ups[i].Desc...)
+			pk.end()
 		}
 	}
-	all := string(buf)
-	e.buf, e.ends = buf, ends
-	strs := make([]string, len(ends))
-	from := 0
-	for k, to := range ends {
-		strs[k], from = all[from:to], to
+	strs := pk.strings()
+	e.buf, e.ends = pk.buf, pk.ends
+	flag := "0"
+	if values {
+		flag = "1"
 	}
-	args := make([]any, 0, len(head)+1+len(strs))
+	args := make([]any, 0, len(head)+2+len(strs))
 	args = append(args, head...)
-	args = append(args, &strs[0], strconv.Itoa(descs))
+	args = append(args, &strs[0], strconv.Itoa(descs), flag)
 	for k := 1; k < len(strs); k++ {
 		args = append(args, &strs[k])
 	}
@@ -132,7 +127,9 @@ func (b *Backend) expiryGranule() int64 {
 // rounded up to the granule. The batches of one granule then write the same score, so
 // their ZADD GT leaves the sorted sets as they are instead of moving every member (about
 // 1 µs per point on the server); a series lives at most a granule longer, never shorter.
-func (b *Backend) expiry(now time.Time) string {
+func (b *Backend) expiry(now time.Time) string { return strconv.FormatInt(b.expiryMs(now), 10) }
+
+func (b *Backend) expiryMs(now time.Time) int64 {
 	g := b.expiryGranule()
 	e := now.Add(b.retention).UnixMilli()
 	if r := e % g; r != 0 {
@@ -141,7 +138,7 @@ func (b *Backend) expiry(now time.Time) string {
 			e -= g
 		}
 	}
-	return strconv.FormatInt(e, 10)
+	return e
 }
 
 // Begin opens a batch that collects copies of the updates added to it and applies
@@ -153,8 +150,11 @@ func (b *Backend) Begin(batchID string, now time.Time) backend.Batch {
 // Apply merges ups (series.Merge rules): one Lua script per touched shard, all shards in
 // one pipeline. Each shard's script is atomic and idempotent on its own (its batch
 // marker): after an error, retrying the batch re-applies only the shards that did not
-// commit. A shard whose updates are all sums and gauges, each series once, takes
-// applysums.lua (the points split by the client); any other apply.lua.
+// commit. A shard whose updates are all sums and gauges, each series once, is merged by
+// the client on its cache and written by applycas.lua when every series is cached and
+// the shard's version known (see doc.go), else by applysums.lua; any other shard by
+// apply.lua. A compare-and-set that finds the shard changed writes nothing and is
+// retried with applysums.lua in a second round trip.
 func (b *Backend) Apply(ctx context.Context, batchID string, ups []series.Update, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return wrap("apply", err)
@@ -173,21 +173,14 @@ func (b *Backend) Apply(ctx context.Context, batchID string, ups []series.Update
 		}
 		e.add(b.shardOf(ups[i].ID), i)
 	}
-	nowArg := strconv.FormatUint(uint64(now.UnixNano()), 16)
-	expiry := b.expiry(now)
-	marker, safety := ms(b.retention), ms(b.safety())
-	calls := make([]shardCall, 0, len(e.used)+1)
+	a := applyRun{b: b, e: e, ups: ups, batchID: batchID, nowHex: strconv.FormatUint(uint64(now.UnixNano()), 16)}
+	a.exp = b.expiryMs(now)
+	a.expiry = strconv.FormatInt(a.exp, 10)
+	a.marker, a.safety = ms(b.retention), ms(b.safety())
+	a.calls = make([]shardCall, 0, len(e.used)+1)
+	a.ops = make([]applyOp, 0, len(e.used))
 	for _, s := range e.used {
-		keys := b.shards[s].keys
-		if batchID != "" {
-			keys = append(keys[:4:4], b.shards[s].batch+batchID)
-		}
-		head := []any{nowArg, expiry, marker, safety}
-		if !b.generic && e.sumsOnly(ups, e.idx[s]) {
-			calls = append(calls, shardCall{shard: s, keys: keys, args: e.sumsArgs(head, ups, e.idx[s]), script: scriptApplySums})
-		} else {
-			calls = append(calls, shardCall{shard: s, keys: keys, args: append(head, e.records(ups, e.idx[s]))})
-		}
+		a.plan(s)
 	}
 	if b.maxSeries > 0 {
 		// The registered expiries follow the shards' (same score, same GT rule), in
@@ -196,28 +189,18 @@ func (b *Backend) Apply(ctx context.Context, batchID string, ups []series.Update
 		for i := range ups {
 			e.ids = appendID(e.ids, ups[i].ID)
 		}
-		calls = append(calls, b.touchCall(expiry, "", e.ids))
+		a.calls = append(a.calls, b.touchCall(a.expiry, "", e.ids))
 	}
-	cmds := b.evalShards(ctx, scriptApply, calls)
-	var errs, causes []error
-	for i, c := range cmds {
-		if calls[i].shard < 0 {
-			if err := c.Err(); err != nil {
-				errs = append(errs, wrap("apply", fmt.Errorf("series registry %s: %w", b.global.series, err)))
-				causes = append(causes, err)
-			}
-			continue
-		}
-		res, err := c.Int64Slice()
-		if err != nil {
-			errs = append(errs, b.shardErr("apply", calls[i].shard, err))
-			causes = append(causes, err)
-			continue
-		}
-		if len(res) == 2 && res[1] > 0 {
-			b.logger.Warn("Series changed kind (an ID collision?): restarted them",
-				zap.Int("shard", calls[i].shard), zap.Int64("series", res[1]))
-		}
+	if b.mergeCheckDue() {
+		a.calls = append(a.calls, b.mergeCheckCall())
 	}
-	return joinShardErrs("apply", errs, causes)
+	a.run(ctx)
+	if retry := a.retry; len(retry) > 0 {
+		a.calls, a.ops, a.retry = a.calls[:0], a.ops[:0], nil
+		for _, s := range retry {
+			a.sums(s, false)
+		}
+		a.run(ctx)
+	}
+	return joinShardErrs("apply", a.errs, a.causes)
 }

@@ -1,12 +1,13 @@
 -- apply.lua: merge one shard's updates atomically (lib.lua is prepended).
--- KEYS: 1 idx, 2 d, 3 v, 4 x, [5 batch marker]
+-- KEYS: 1 idx, 2 d, 3 v, 4 x, 5 ver, [6 batch marker]
 -- ARGV: 1 now (Unix ns, hex), 2 expiry score (Unix ms), 3 marker TTL (ms),
 --       4 safety-net TTL (ms), 5 the updates, each a record ending in "\n":
 --       <id: 16 hex><kind: 1 digit>('-' | '+'<desc length hex>':'<desc>)<point>
 -- v field (id) value: <kind digit><first seen hex> <last update hex> <point>
 -- Nothing is written before every update merged: a bad value aborts the script whole.
--- Returns {updates applied, kind changes}; {0, 0} when the marker says it was applied.
-if KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1 then return { 0, 0 } end
+-- Returns {updates applied, kind changes, the shard's new version}; {0, 0} when the
+-- marker says it was applied.
+if KEYS[6] and redis.call('EXISTS', KEYS[6]) == 1 then return { 0, 0 } end
 local now, vkey = ARGV[1], KEYS[3]
 local function corrupt(id, v)
   bad('corrupt value of series ' .. id .. ' in ' .. vkey .. ': ' .. sub(tostring(v), 1, 200))
@@ -148,7 +149,7 @@ for i = 1, nord do
 end
 
 -- write
-if KEYS[5] then redis.call('SET', KEYS[5], '1', 'PX', ARGV[3]) end
+if KEYS[6] then redis.call('SET', KEYS[6], '1', 'PX', ARGV[3]) end
 local desc = {}
 for i = 1, ndesc do
   local id = descs[i][1]
@@ -163,5 +164,6 @@ for i = 1, n, CHUNK do
   redis.call('HSET', vkey, unpack(kv, i, j))
   redis.call('ZADD', KEYS[1], 'GT', unpack(zs, i, j))
 end
-keepalive(4, ARGV[4])
-return { nrec, changed }
+local ver = bumpver(KEYS[5])
+keepalive(5, ARGV[4])
+return { nrec, changed, ver }

@@ -1,20 +1,24 @@
 -- applysums.lua: apply.lua's fast path for a shard whose updates are all sums and
 -- gauges (kinds 1-3), each series at most once (lib.lua is prepended). The client
 -- splits the points, so the script parses only the stored values.
--- KEYS: 1 idx, 2 d, 3 v, 4 x, [5 batch marker]
+-- KEYS: 1 idx, 2 d, 3 v, 4 x, 5 ver, [6 batch marker]
 -- ARGV: 1 now (Unix ns, hex), 2 expiry score (Unix ms), 3 marker TTL (ms),
 --       4 safety-net TTL (ms), 5 the kinds (one digit per update: n = #ARGV[5]),
---       6 the number of descriptors m; then n ids, n times (<time> of the point), n
---       points (<start> <time> <value>), and m id, descriptor pairs.
--- Returns {updates applied, kind changes}; {0, 0} when the marker says it was applied.
-if KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1 then return { 0, 0 } end
+--       6 the number of descriptors m, 7 "1" to return the values written (the client
+--       caches them, see applycas.lua) or "0"; then n ids, n times (<time> of the
+--       point), n points (<start> <time> <value>), and m id, descriptor pairs.
+-- Returns {updates applied, kind changes, the shard's new version[, the n values
+-- written]}; {0, 0} when the marker says it was applied.
+if KEYS[6] and redis.call('EXISTS', KEYS[6]) == 1 then return { 0, 0 } end
 local now, vkey, exp = ARGV[1], KEYS[3], ARGV[2]
 local kinds = ARGV[5]
 local n, m = #kinds, tonumber(ARGV[6])
-local I, T, P = 6, 6 + n, 6 + 2 * n -- ARGV[I + i]: id i; T: its time; P: its point
-if m == nil or #ARGV ~= 6 + 3 * n + 2 * m then bad('bad sums call') end
+local I, T, P = 7, 7 + n, 7 + 2 * n -- ARGV[I + i]: id i; T: its time; P: its point
+if m == nil or #ARGV ~= 7 + 3 * n + 2 * m then bad('bad sums call') end
 local KCH = { '1', '2', '3' }
 local kv, zs, changed = {}, {}, 0
+local want = ARGV[7] == '1'
+local res = {}
 
 for c0 = 1, n, CHUNK do
   local c1 = c0 + CHUNK - 1
@@ -58,10 +62,11 @@ for c0 = 1, n, CHUNK do
     end
     local j = 2 * i
     kv[j - 1], kv[j], zs[j - 1], zs[j] = id, out, exp, id
+    if want then res[3 + i] = out end
   end
 end
 
-if KEYS[5] then redis.call('SET', KEYS[5], '1', 'PX', ARGV[3]) end
+if KEYS[6] then redis.call('SET', KEYS[6], '1', 'PX', ARGV[3]) end
 local D = P + n
 for i = 1, m do
   redis.call('HSETNX', KEYS[2], ARGV[D + 2 * i - 1], ARGV[D + 2 * i])
@@ -72,5 +77,6 @@ for i = 1, 2 * n, CHUNK do
   redis.call('HSET', vkey, unpack(kv, i, j))
   redis.call('ZADD', KEYS[1], 'GT', unpack(zs, i, j))
 end
-keepalive(4, ARGV[4])
-return { n, changed }
+res[1], res[2], res[3] = n, changed, bumpver(KEYS[5])
+keepalive(5, ARGV[4])
+return res

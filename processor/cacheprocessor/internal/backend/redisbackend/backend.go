@@ -32,8 +32,11 @@ type Backend struct {
 	client    redis.UniversalClient
 	shards    []shardKeys
 	global    globalKeys
-	maxSeries int  // 0: no cap (see admit.go)
-	generic   bool // tests: every shard through apply.lua, never applysums.lua
+	maxSeries int           // 0: no cap (see admit.go)
+	generic   bool          // tests: every shard through apply.lua, never applysums.lua
+	cache     []*shardCache // per shard; nil entries: no client-side merge (cache.go)
+	casStats  casStats
+	guard     mergeGuard
 
 	mu   sync.Mutex
 	info map[string]string
@@ -43,13 +46,14 @@ type Backend struct {
 
 type shardKeys struct {
 	tag   string   // {<prefix>:<shard>}
-	keys  []string // idx, d, v, x: the KEYS of every shard script
+	keys  []string // idx, d, v, x, ver: the KEYS of every shard script
 	xt    string
 	batch string // marker prefix: {<prefix>:<shard>}:batch:
 }
 
 type globalKeys struct {
 	lock, token, last, shards, series, replicas string
+	merging                                     string // replicas_versioned (mergeguard.go)
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -83,16 +87,30 @@ func New(cfg Config, retention time.Duration, logger *zap.Logger) (*Backend, err
 		tag := "{" + cfg.KeyPrefix + ":" + strconv.Itoa(i) + "}"
 		b.shards[i] = shardKeys{
 			tag:   tag,
-			keys:  []string{tag + ":idx", tag + ":d", tag + ":v", tag + ":x"},
+			keys:  []string{tag + ":idx", tag + ":d", tag + ":v", tag + ":x", tag + ":ver"},
 			xt:    tag + ":xt",
 			batch: tag + ":batch:",
 		}
 	}
 	g := "{" + cfg.KeyPrefix + "}"
 	b.global = globalKeys{lock: g + ":export_lock", token: g + ":export_token", last: g + ":last_export", shards: g + ":shards",
-		series: g + ":series", replicas: g + ":replicas"}
+		series: g + ":series", replicas: g + ":replicas", merging: g + ":replicas_versioned"}
 	b.encoders.New = func() any { return newEncoder(cfg.Shards) }
+	b.setCacheSeries(defaultCacheSeries)
 	return b, nil
+}
+
+// setCacheSeries bounds the client cache to n series (0: no client-side merge). Call
+// before the first Apply.
+func (b *Backend) setCacheSeries(n int) {
+	b.cache = make([]*shardCache, len(b.shards))
+	per := n / len(b.shards)
+	if per <= 0 {
+		return
+	}
+	for i := range b.cache {
+		b.cache[i] = &shardCache{ents: map[series.ID]centry{}, max: per}
+	}
 }
 
 // Client is the underlying go-redis client (for hooks and diagnostics).
@@ -156,6 +174,7 @@ func (b *Backend) Start(ctx context.Context) error {
 	if have != want {
 		return wrap("start", fmt.Errorf("key prefix %q holds data written with shards=%s, configured shards=%s: use the same shard count on every replica (or another key_prefix)", b.cfg.KeyPrefix, have, want))
 	}
+	b.checkMerge(ctx)
 	b.mu.Lock()
 	b.info["redis_version"] = version
 	b.info["redis_mode"] = mode

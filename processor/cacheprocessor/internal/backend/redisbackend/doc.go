@@ -25,12 +25,21 @@
 //	{<p>:<s>}:v              hash <id> → value: <kind digit><first seen> <last update> <point>
 //	{<p>:<s>}:x              hash <id> → exported point: <kind digit><point>
 //	{<p>:<s>}:xt             string: the highest fencing token that wrote :x (see below)
+//	{<p>:<s>}:ver            counter: the shard's version. Every script that writes :v
+//	                         or removes series (apply.lua, applysums.lua, applycas.lua,
+//	                         expire.lua) raises it (INCR) in the same script; a missing
+//	                         counter starts from the server's clock in µs, so a counter
+//	                         that expired or was lost never repeats a version a client
+//	                         remembers; Expire deletes it with the shard's last series
 //	{<p>:<s>}:batch:<batch>  string, PX retention: the batch was applied to this shard
 //	{<p>}:export_lock        string "<owner>:<token>", PX lock ttl
 //	{<p>}:export_token       counter (INCR): fencing tokens
 //	{<p>}:last_export        decimal Unix ns: start of the last exported interval
 //	{<p>}:shards             the shard count the data was written with (Start refuses
 //	                         a replica configured with another)
+//	{<p>}:replicas           hash <owner> → readiness marker "<ready> <seen>"
+//	{<p>}:replicas_versioned hash <owner> → "1": the replicas of this release, which
+//	                         raise :ver (mergeguard.go)
 //
 // The global keys share the tag {<p>} (one slot, apart from every shard's), so the lock
 // check and the last_export update are one script even in Cluster mode.
@@ -76,7 +85,8 @@
 //	<id: 16 hex><kind digit>('-' | '+'<descriptor length hex>':'<descriptor>)<point>
 //
 // and each shard is one EVALSHA; all shards go in one pipeline: one network round trip
-// per Apply in standalone and Sentinel mode (one per node in Cluster mode). A script
+// per Apply in standalone and Sentinel mode (one per node in Cluster mode; a second one
+// after a compare-and-set conflict, below). A script
 // checks its shard's batch marker (present: acknowledged without applying, so a retried
 // batch re-applies only the shards that did not commit), reads the series' values with
 // one HMGET, merges every update in order in Lua, and only then writes (marker, HSETNX
@@ -107,7 +117,42 @@
 // the conversions of arguments and replies between Lua and Redis (ARGV, redis.call)
 // most of the rest; a plain pipelined HSET costs 0.3 µs. When the expiry score moves
 // with every batch (the processor's wall clock), ZADD reorders the sorted set: about
-// 1 µs more per point.
+// 1 µs more per point. Merged by the client (applycas.lua, below): 0.72–0.88 µs, in the
+// session where applysums.lua took 1.57–2.41 µs (docs/BENCHMARKS.md, session 23).
+//
+// # Client-side merge
+//
+// The server need not read and merge what a replica already knows. Each backend keeps,
+// per shard, a cache of the sums and gauges it wrote (series ID → kind, first seen,
+// start, time, value, and the expiry score it last wrote: at most 131,072 series per
+// backend, the default max_series with room to spare, measured at 128 bytes a series
+// when full, ≈ 17 MB; a Lua merge only returns values for the cache while they fit) and the shard's version right after its own last write. A shard
+// whose updates would take applysums.lua, every series cached and the version known, is
+// merged by the client with series.Merge (the rules applysums.lua implements; a kind
+// change restarts the series with its first seen kept, as the script does) and written
+// by applycas.lua, which checks the batch marker, then compares the version: equal, it
+// HSETs the new values (the same value format; doubles in Go's shortest form), HSETNXs
+// the descriptors, ZADD GTs only the series whose expiry score rose above the cached
+// one, sets the marker, INCRs the version and returns it; different (another replica
+// wrote or expired the shard), it writes nothing, the backend drops the shard's cache,
+// sends the shard to applysums.lua in a second round trip, and skips the cache for the
+// shard's next 8 Applies (replicas writing the same shards would otherwise pay two round
+// trips each time). Series not cached go to applysums.lua, which then returns the values
+// it wrote (argument 7), and the cache takes them with the new version. A cache at
+// version w-1 that sees a script's write at w keeps its other entries; any other gap
+// drops them. The exactness of the merge is series.Merge's (int64 wrap-around, float64
+// additions in order, as the Lua does); markers, fencing, max_series and Cluster hash
+// tags are unchanged. Values written to :v behind the scripts' back (redis-cli) do not
+// change the version and are overwritten from the cache; a failover that loses the last
+// writes can in principle repeat a version with other contents. Replicas of a release
+// before the client-side merge do not raise the version either, so a replica merges on
+// its cache only while every replica with a readiness marker ({<p>}:replicas, written
+// at Start before anything is applied) also has one in {<p>}:replicas_versioned: Start
+// checks, and every Apply re-checks at most every 2 s in its own pipeline (luaMergeOK
+// in scripts.go; turning the merge back on drops the cache). During a rolling upgrade the
+// merge so stays off until the last older replica has shut down (or, killed, has been
+// gone for a retention); an older replica that starts among newer ones turns it off
+// within 2 s, and only what it writes in those 2 s can be overwritten.
 //
 // A script missing from the server's script cache (restart, failover, SCRIPT FLUSH:
 // NOSCRIPT, which means it did not run) is re-sent with EVAL.

@@ -300,3 +300,24 @@ local function keepalive(n, ms)
     if t == -1 or (t >= 0 and t < want) then redis.call('PEXPIRE', KEYS[i], ms) end
   end
 end
+
+-- the shard's version (KEYS ver): every script that changes :v or the series of a shard
+-- raises it, so a client that merged on its cached values (applycas.lua) knows whether
+-- they are still current. A missing counter starts from the server's clock in µs, so a
+-- lost or expired counter never repeats a version a client may remember.
+local function bumpver(k)
+  if redis.call('EXISTS', k) == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', k, t[1] .. format('%06d', tonumber(t[2])))
+  end
+  return redis.call('INCR', k)
+end
+
+-- redis.call(cmd, key, [opt,] t[i0..i1]) in chunks of CHUNK elements (i1 - i0 + 1 even)
+local function chunked(cmd, key, opt, t, i0, i1)
+  for i = i0, i1, CHUNK do
+    local j = i + CHUNK - 1
+    if j > i1 then j = i1 end
+    if opt then redis.call(cmd, key, opt, unpack(t, i, j)) else redis.call(cmd, key, unpack(t, i, j)) end
+  end
+end

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/backend"
 )
 
@@ -16,7 +18,14 @@ import (
 // MarkReady sets owner's marker (HSET).
 func (b *Backend) MarkReady(ctx context.Context, owner string, interval int64, now time.Time) error {
 	m := backend.ReplicaMark{Ready: interval, Seen: now.UnixNano()}
-	if err := b.client.HSet(ctx, b.global.replicas, owner, backend.FormatMark(m)).Err(); err != nil {
+	// Both markers in one pipeline (one slot): the second says this replica versions
+	// its writes (mergeguard.go).
+	_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, b.global.replicas, owner, backend.FormatMark(m))
+		p.HSet(ctx, b.global.merging, owner, "1")
+		return nil
+	})
+	if err != nil {
 		return wrap("mark ready", err)
 	}
 	return nil
@@ -41,7 +50,12 @@ func (b *Backend) Replicas(ctx context.Context) (map[string]backend.ReplicaMark,
 
 // ForgetReplica deletes owner's marker (HDEL).
 func (b *Backend) ForgetReplica(ctx context.Context, owner string) error {
-	if err := b.client.HDel(ctx, b.global.replicas, owner).Err(); err != nil {
+	_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HDel(ctx, b.global.replicas, owner)
+		p.HDel(ctx, b.global.merging, owner)
+		return nil
+	})
+	if err != nil {
 		return wrap("forget replica", err)
 	}
 	return nil

@@ -16,6 +16,8 @@ var (
 	luaApply string
 	//go:embed applysums.lua
 	luaApplySums string
+	//go:embed applycas.lua
+	luaApplyCAS string
 	//go:embed snapshot.lua
 	luaSnapshot string
 	//go:embed expire.lua
@@ -64,13 +66,21 @@ local cur = redis.call('GET', KEYS[2])
 if (not cur) or lt(cur, ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
 return 1`
 	luaProbe = `return ARGV[1]`
+	// KEYS: 1 readiness markers (every replica's), 2 client-merge markers (the replicas
+	// that version their writes). 1 when every replica is in both, else 0 (see
+	// mergeguard.go).
+	luaMergeOK = `for _, owner in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if redis.call('HEXISTS', KEYS[2], owner) == 0 then return 0 end
+end
+return 1`
 )
 
 var (
 	scriptApply     = redis.NewScript(luaLib + "\n" + luaApply)
 	scriptApplySums = redis.NewScript(luaLib + "\n" + luaApplySums)
+	scriptApplyCAS  = redis.NewScript(luaLib + "\n" + luaApplyCAS)
 	scriptSnapshot  = redis.NewScript(luaSnapshot)
-	scriptExpire    = redis.NewScript(luaExpire)
+	scriptExpire    = redis.NewScript(luaLib + "\n" + luaExpire)
 	scriptExtend    = redis.NewScript(luaLib + "\n" + luaExtend)
 	scriptMarkShard = redis.NewScript(luaLib + "\n" + luaMarkShard)
 	scriptAcquire   = redis.NewScript(luaAcquire)
@@ -78,7 +88,8 @@ var (
 	scriptRelease   = redis.NewScript(luaRelease)
 	scriptMarkGlob  = redis.NewScript(luaMarkGlobal)
 	scriptProbe     = redis.NewScript(luaProbe)
+	scriptMergeOK   = redis.NewScript(luaMergeOK)
 
-	allScripts = []*redis.Script{scriptApply, scriptApplySums, scriptSnapshot, scriptExpire, scriptExtend, scriptMarkShard,
-		scriptAcquire, scriptRenew, scriptRelease, scriptMarkGlob, scriptProbe, scriptAdmit, scriptTouch}
+	allScripts = []*redis.Script{scriptApply, scriptApplySums, scriptApplyCAS, scriptSnapshot, scriptExpire, scriptExtend, scriptMarkShard,
+		scriptAcquire, scriptRenew, scriptRelease, scriptMarkGlob, scriptProbe, scriptAdmit, scriptTouch, scriptMergeOK}
 )

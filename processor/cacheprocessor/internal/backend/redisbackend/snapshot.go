@@ -181,6 +181,9 @@ func (b *Backend) Expire(ctx context.Context, now time.Time) (int, error) {
 			causes = append(causes, err)
 			continue
 		}
+		if n > 0 && b.cache[i] != nil {
+			b.cache[i].reset() // the script raised the shard's version
+		}
 		removed += n
 	}
 	return removed, joinShardErrs("expire", errs, causes)

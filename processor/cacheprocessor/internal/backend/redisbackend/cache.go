@@ -1,0 +1,267 @@
+// Copyright otelcol-tasker authors
+// SPDX-License-Identifier: Apache-2.0
+
+package redisbackend
+
+import (
+	"math"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
+)
+
+// defaultCacheSeries bounds the client cache of merged sums (see doc.go, "Client-side
+// merge"): at most this many series per backend, 128 bytes each when full (≈ 17 MB).
+const defaultCacheSeries = 131072
+
+// casBackoff is how many Applies of a shard skip the cache after a conflict (another
+// replica wrote the shard): they merge in Lua, one round trip each, instead of a failed
+// compare-and-set followed by the Lua merge.
+const casBackoff = 8
+
+// casStats counts the shard calls by path (tests and diagnostics).
+type casStats struct {
+	ok, conflicts, fills atomic.Int64
+}
+
+// centry is what the client knows of a cached sum or gauge: the stored value's fields
+// and the lowest expiry score the shard's index holds for it.
+type centry struct {
+	kind  series.Kind
+	isInt bool
+	first int64
+	start int64
+	time  int64
+	val   uint64 // Int, or the float64 bits of Double
+	exp   int64
+}
+
+func (c *centry) point() series.Point {
+	p := series.Point{Start: c.start, Time: c.time, IsInt: c.isInt}
+	if c.isInt {
+		p.Int = int64(c.val)
+	} else {
+		p.Double = math.Float64frombits(c.val)
+	}
+	return p
+}
+
+func (c *centry) setPoint(p *series.Point) {
+	c.start, c.time, c.isInt = p.Start, p.Time, p.IsInt
+	if p.IsInt {
+		c.val = uint64(p.Int)
+	} else {
+		c.val = math.Float64bits(p.Double)
+	}
+}
+
+// shardCache is one shard's client cache: valid at version ver (0: unknown), entries
+// equal to the stored values at that version.
+type shardCache struct {
+	mu   sync.Mutex
+	ver  int64
+	skip int // Applies left in the back-off after a conflict
+	ents map[series.ID]centry
+	max  int
+}
+
+// advance moves the cache to version w written by one script (w-1 before it): the
+// entries stay valid if the cache was at w-1; else they are dropped. It reports false
+// when the cache already knows a later version (the caller's news are older).
+func (c *shardCache) advance(w int64) bool {
+	switch {
+	case c.ver != 0 && c.ver == w-1:
+	case c.ver != 0 && c.ver >= w:
+		return false
+	default:
+		clear(c.ents)
+	}
+	c.ver = w
+	return true
+}
+
+func (c *shardCache) reset() {
+	c.mu.Lock()
+	c.ver = 0
+	clear(c.ents)
+	c.mu.Unlock()
+}
+
+// casPlan is one shard's client-side merge: the cache entries to store when the
+// compare-and-set succeeds.
+type casPlan struct {
+	expect int64
+	ids    []series.ID
+	ents   []centry
+	raise  []bool // the expiry score rises: ZADD GT
+	kinds  int    // series whose kind changed
+}
+
+// plan merges the shard's updates (sums and gauges, each series once) on the cache with
+// series.Merge's rules, as applysums.lua does; ok is false when the version is unknown,
+// a series is not cached, or the shard is backing off.
+func (c *shardCache) plan(ups []series.Update, idx []int, exp int64) (casPlan, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.skip > 0 {
+		c.skip--
+		return casPlan{}, false
+	}
+	if c.ver == 0 {
+		return casPlan{}, false
+	}
+	p := casPlan{expect: c.ver, ids: make([]series.ID, len(idx)), ents: make([]centry, len(idx)), raise: make([]bool, len(idx))}
+	for k, i := range idx {
+		u := &ups[i]
+		e, ok := c.ents[u.ID]
+		if !ok {
+			return casPlan{}, false
+		}
+		if e.kind != u.Kind {
+			// the kind changed (only an ID collision can do that): restart the series
+			p.kinds++
+			e.kind = u.Kind
+			e.setPoint(&u.Point)
+		} else {
+			pt := e.point()
+			series.Merge(u.Kind, &pt, &u.Point)
+			e.setPoint(&pt)
+		}
+		p.raise[k] = exp > e.exp
+		e.exp = max(e.exp, exp)
+		p.ids[k], p.ents[k] = u.ID, e
+	}
+	return p, true
+}
+
+// commit stores a successful compare-and-set's entries at version w.
+func (c *shardCache) commit(p *casPlan, w int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.advance(w) {
+		return
+	}
+	for k, id := range p.ids {
+		c.ents[id] = p.ents[k]
+	}
+}
+
+// store caches the values a Lua merge wrote at version w (vals: the script's replies).
+func (c *shardCache) store(ids []series.ID, vals []any, exp int64, w int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.advance(w) {
+		return
+	}
+	var st series.State
+	for k, id := range ids {
+		s, _ := vals[k].(string)
+		if err := parseValue(s, &st); err != nil || classOf(st.Kind) != classSum {
+			delete(c.ents, id)
+			continue
+		}
+		if _, ok := c.ents[id]; !ok && len(c.ents) >= c.max {
+			continue
+		}
+		e := centry{kind: st.Kind, first: st.FirstSeen, exp: exp}
+		e.setPoint(&st.Point)
+		c.ents[id] = e
+	}
+}
+
+// forget drops the entries of series a Lua merge wrote at version w without returning
+// their values.
+func (c *shardCache) forget(ids []series.ID, w int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.advance(w) {
+		return
+	}
+	for _, id := range ids {
+		delete(c.ents, id)
+	}
+}
+
+// conflict drops the cache after a failed compare-and-set and starts the back-off.
+func (c *shardCache) conflict() {
+	c.mu.Lock()
+	c.ver, c.skip = 0, casBackoff
+	clear(c.ents)
+	c.mu.Unlock()
+}
+
+// wantValues reports whether a Lua merge of n series should return the values for the
+// cache: not while backing off, and only if they fit.
+func (c *shardCache) wantValues(n int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.skip == 0 && len(c.ents)+n <= c.max
+}
+
+// casArgs appends applycas.lua's arguments: the expected version, the expiry, the TTLs
+// (head), the counts, the id, value pairs, the id, descriptor pairs, and the ids whose
+// expiry score rises.
+func (e *encoder) casArgs(head []any, ups []series.Update, idx []int, p *casPlan, nowHex string) []any {
+	pk := packer{buf: e.buf[:0], ends: e.ends[:0]}
+	descs, zs := 0, 0
+	for k, i := range idx {
+		en := &p.ents[k]
+		pk.buf = appendID(pk.buf, ups[i].ID)
+		pk.end()
+		pk.buf = append(pk.buf, byte('0'+en.kind))
+		pk.buf = appendInt(pk.buf, en.first)
+		pk.buf = append(pk.buf, ' ')
+		pk.buf = append(pk.buf, nowHex...)
+		pk.buf = append(pk.buf, ' ')
+		pt := en.point()
+		pk.buf = appendPoint(pk.buf, en.kind, &pt)
+		pk.end()
+	}
+	for _, i := range idx {
+		if ups[i].Desc != nil {
+			descs++
+			pk.buf = appendID(pk.buf, ups[i].ID)
+			pk.end()
+			pk.buf = append(pk.buf, ups[i].Desc...)
+			pk.end()
+		}
+	}
+	for k, i := range idx {
+		if p.raise[k] {
+			zs++
+			pk.buf = appendID(pk.buf, ups[i].ID)
+			pk.end()
+		}
+	}
+	strs := pk.strings()
+	e.buf, e.ends = pk.buf, pk.ends
+	args := make([]any, 0, len(head)+3+len(strs))
+	args = append(args, head...)
+	args = append(args, strconv.Itoa(len(idx)), strconv.Itoa(descs), strconv.Itoa(zs))
+	for k := range strs {
+		args = append(args, &strs[k])
+	}
+	return args
+}
+
+// packer builds many arguments in one buffer: strings() returns them as substrings of
+// one string, which go-redis writes as they are when passed as *string (boxing a
+// pointer allocates nothing).
+type packer struct {
+	buf  []byte
+	ends []int
+}
+
+func (p *packer) end() { p.ends = append(p.ends, len(p.buf)) }
+
+func (p *packer) strings() []string {
+	all := string(p.buf)
+	strs := make([]string, len(p.ends))
+	from := 0
+	for k, to := range p.ends {
+		strs[k], from = all[from:to], to
+	}
+	return strs
+}
