@@ -5,7 +5,7 @@
 --       <id: 16 hex><kind: 1 digit>('-' | '+'<desc length hex>':'<desc>)<point>
 -- v field (id) value: <kind digit><first seen hex> <last update hex> <point>
 -- Nothing is written before every update merged: a bad value aborts the script whole.
--- Returns {updates applied, kind changes, the shard's new version}; {0, 0} when the
+-- Returns {updates applied, kind changes, {the shard's new version, the one before}}; {0, 0} when the
 -- marker says it was applied.
 if KEYS[6] and redis.call('EXISTS', KEYS[6]) == 1 then return { 0, 0 } end
 local now, vkey = ARGV[1], KEYS[3]

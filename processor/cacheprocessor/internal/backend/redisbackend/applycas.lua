@@ -4,7 +4,7 @@
 -- ARGV: 1 expected version, 2 expiry score (Unix ms), 3 marker TTL (ms), 4 safety-net
 --       TTL (ms), 5 n values, 6 m descriptors, 7 z expiries to raise; then n id, value
 --       pairs, m id, descriptor pairs, and z ids.
--- Returns {n, 0, the shard's new version}; {-1, 0} when the version is not the expected
+-- Returns {n, 0, {the shard's new version, the one before}}; {-1, 0} when the version is not the expected
 -- one (another script wrote or expired the shard: nothing written, the client merges in
 -- Lua instead); {0, 0} when the marker says the batch was applied.
 if KEYS[6] and redis.call('EXISTS', KEYS[6]) == 1 then return { 0, 0 } end

@@ -118,7 +118,7 @@ func (a *applyRun) run(ctx context.Context) {
 var errReply = errors.New("unexpected script reply")
 
 // done takes in shard s's reply: {0, 0} (the batch marker was there), {-1, 0} (a
-// compare-and-set found another version), or {updates, kind changes, new version[,
+// compare-and-set found another version), or {updates, kind changes, {new version, old version}[,
 // values]}.
 func (a *applyRun) done(s int, op *applyOp, res []any) error {
 	if len(res) < 2 {
@@ -146,7 +146,7 @@ func (a *applyRun) done(s int, op *applyOp, res []any) error {
 	if len(res) < 3 || c == nil {
 		return nil // applied before; the versions tell the cache
 	}
-	ver, ok := res[2].(int64)
+	ver, ok := parseVerStep(res[2])
 	if !ok {
 		return errReply
 	}

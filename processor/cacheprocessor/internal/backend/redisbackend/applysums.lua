@@ -7,7 +7,7 @@
 --       6 the number of descriptors m, 7 "1" to return the values written (the client
 --       caches them, see applycas.lua) or "0"; then n ids, n times (<time> of the
 --       point), n points (<start> <time> <value>), and m id, descriptor pairs.
--- Returns {updates applied, kind changes, the shard's new version[, the n values
+-- Returns {updates applied, kind changes, {the shard's new version, the one before}[, the n values
 -- written]}; {0, 0} when the marker says it was applied.
 if KEYS[6] and redis.call('EXISTS', KEYS[6]) == 1 then return { 0, 0 } end
 local now, vkey, exp = ARGV[1], KEYS[3], ARGV[2]

@@ -67,19 +67,38 @@ type shardCache struct {
 	max  int
 }
 
-// advance moves the cache to version w written by one script (w-1 before it): the
-// entries stay valid if the cache was at w-1; else they are dropped. It reports false
-// when the cache already knows a later version (the caller's news are older).
-func (c *shardCache) advance(w int64) bool {
+// advance moves the cache to version w.to written by one script (w.from before it):
+// the entries stay valid if the cache was at w.from; else they are dropped. It reports
+// false when the cache already knows a later version (the caller's news are older).
+func (c *shardCache) advance(w verStep) bool {
 	switch {
-	case c.ver != 0 && c.ver == w-1:
-	case c.ver != 0 && c.ver >= w:
+	case c.ver != 0 && c.ver == w.from:
+	case c.ver != 0 && c.ver >= w.to:
 		return false
 	default:
 		clear(c.ents)
 	}
-	c.ver = w
+	c.ver = w.to
 	return true
+}
+
+// verStep is a script's move of a shard's version (lib.lua's bumpver).
+type verStep struct{ to, from int64 }
+
+// parseVerStep reads bumpver's reply {new, old}.
+func parseVerStep(r any) (verStep, bool) {
+	pair, ok := r.([]any)
+	if !ok || len(pair) != 2 {
+		return verStep{}, false
+	}
+	to, ok1 := pair[0].(string)
+	from, ok2 := pair[1].(string)
+	if !ok1 || !ok2 {
+		return verStep{}, false
+	}
+	t, err1 := strconv.ParseInt(to, 10, 64)
+	f, err2 := strconv.ParseInt(from, 10, 64)
+	return verStep{to: t, from: f}, err1 == nil && err2 == nil && t > 0
 }
 
 func (c *shardCache) reset() {
@@ -137,7 +156,7 @@ func (c *shardCache) plan(ups []series.Update, idx []int, exp int64) (casPlan, b
 }
 
 // commit stores a successful compare-and-set's entries at version w.
-func (c *shardCache) commit(p *casPlan, w int64) {
+func (c *shardCache) commit(p *casPlan, w verStep) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.advance(w) {
@@ -149,7 +168,7 @@ func (c *shardCache) commit(p *casPlan, w int64) {
 }
 
 // store caches the values a Lua merge wrote at version w (vals: the script's replies).
-func (c *shardCache) store(ids []series.ID, vals []any, exp int64, w int64) {
+func (c *shardCache) store(ids []series.ID, vals []any, exp int64, w verStep) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.advance(w) {
@@ -173,7 +192,7 @@ func (c *shardCache) store(ids []series.ID, vals []any, exp int64, w int64) {
 
 // forget drops the entries of series a Lua merge wrote at version w without returning
 // their values.
-func (c *shardCache) forget(ids []series.ID, w int64) {
+func (c *shardCache) forget(ids []series.ID, w verStep) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.advance(w) {

@@ -25,12 +25,14 @@
 //	{<p>:<s>}:v              hash <id> → value: <kind digit><first seen> <last update> <point>
 //	{<p>:<s>}:x              hash <id> → exported point: <kind digit><point>
 //	{<p>:<s>}:xt             string: the highest fencing token that wrote :x (see below)
-//	{<p>:<s>}:ver            counter: the shard's version. Every script that writes :v
+//	{<p>:<s>}:ver            decimal: the shard's version. Every script that writes :v
 //	                         or removes series (apply.lua, applysums.lua, applycas.lua,
-//	                         expire.lua) raises it (INCR) in the same script; a missing
-//	                         counter starts from the server's clock in µs, so a counter
-//	                         that expired or was lost never repeats a version a client
-//	                         remembers; Expire deletes it with the shard's last series
+//	                         expire.lua) moves it in the same script, to the server's
+//	                         clock in µs (the old version + 1 if that is not smaller),
+//	                         so versions only grow and a shard that lost writes (a
+//	                         failover, an expired key) never comes back to a version a
+//	                         client remembers; Expire deletes it with the shard's last
+//	                         series
 //	{<p>:<s>}:batch:<batch>  string, PX retention: the batch was applied to this shard
 //	{<p>}:export_lock        string "<owner>:<token>", PX lock ttl
 //	{<p>}:export_token       counter (INCR): fencing tokens
@@ -133,18 +135,21 @@
 // by applycas.lua, which checks the batch marker, then compares the version: equal, it
 // HSETs the new values (the same value format; doubles in Go's shortest form), HSETNXs
 // the descriptors, ZADD GTs only the series whose expiry score rose above the cached
-// one, sets the marker, INCRs the version and returns it; different (another replica
+// one, sets the marker, moves the version and returns it; different (another replica
 // wrote or expired the shard), it writes nothing, the backend drops the shard's cache,
 // sends the shard to applysums.lua in a second round trip, and skips the cache for the
 // shard's next 8 Applies (replicas writing the same shards would otherwise pay two round
 // trips each time). Series not cached go to applysums.lua, which then returns the values
-// it wrote (argument 7), and the cache takes them with the new version. A cache at
-// version w-1 that sees a script's write at w keeps its other entries; any other gap
-// drops them. The exactness of the merge is series.Merge's (int64 wrap-around, float64
+// it wrote (argument 7), and the cache takes them with the new version. Each script
+// returns the version it found and the one it set; a cache at the version found keeps
+// its other entries, any other drops them. The exactness of the merge is series.Merge's (int64 wrap-around, float64
 // additions in order, as the Lua does); markers, fencing, max_series and Cluster hash
 // tags are unchanged. Values written to :v behind the scripts' back (redis-cli) do not
-// change the version and are overwritten from the cache; a failover that loses the last
-// writes can in principle repeat a version with other contents. Replicas of a release
+// change the version and are overwritten from the cache. A failover that loses the last
+// writes leaves an older version, which the next write moves past every version given
+// out before (the masters' clocks agreeing to within the failover's duration): the
+// cached replicas conflict and the Lua merge applies on what the new master holds
+// (TestVersionsSurviveLostWrites). Replicas of a release
 // before the client-side merge do not raise the version either, so a replica merges on
 // its cache only while every replica with a readiness marker ({<p>}:replicas, written
 // at Start before anything is applied) also has one in {<p>}:replicas_versioned: Start

@@ -74,3 +74,13 @@ func histUpdate(id series.ID, i int, now time.Time) series.Update {
 		Point: series.Point{Start: now.Add(-time.Second).UnixNano(), Time: now.UnixNano(), Count: 3, Sum: float64(i) * 0.25,
 			HasMin: true, Min: 0.001 * float64(i%100), HasMax: true, Max: float64(i % 1000), Buckets: b}}
 }
+
+// applySums applies one delta sum of v for each of ids at t0, as batch.
+func applySums(t *testing.T, r *Backend, batch string, v int64, ids ...series.ID) {
+	t.Helper()
+	ups := make([]series.Update, len(ids))
+	for i, id := range ids {
+		ups[i] = sumUpdate(id, v, t0)
+	}
+	require.NoError(t, r.Apply(context.Background(), batch, ups, t0))
+}

@@ -302,15 +302,20 @@ local function keepalive(n, ms)
 end
 
 -- the shard's version (KEYS ver): every script that changes :v or the series of a shard
--- raises it, so a client that merged on its cached values (applycas.lua) knows whether
--- they are still current. A missing counter starts from the server's clock in µs, so a
--- lost or expired counter never repeats a version a client may remember.
+-- moves it, so a client that merged on its cached values (applycas.lua) knows whether
+-- they are still current. The new version is the server's clock in µs, or the old one
+-- plus 1 if that is not smaller: versions only grow, and a shard that lost its last
+-- writes in a failover (or its counter) does not come back to a version a client
+-- remembers with other contents, as long as the masters' clocks agree to within the
+-- failover's duration. Returns {new, old} as decimal strings (old "0": none).
 local function bumpver(k)
-  if redis.call('EXISTS', k) == 0 then
-    local t = redis.call('TIME')
-    redis.call('SET', k, t[1] .. format('%06d', tonumber(t[2])))
-  end
-  return redis.call('INCR', k)
+  local old = tonumber(redis.call('GET', k) or '0') or 0
+  local t = redis.call('TIME')
+  local new = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  if old >= new then new = old + 1 end
+  local v = format('%.0f', new)
+  redis.call('SET', k, v)
+  return { v, format('%.0f', old) }
 end
 
 -- redis.call(cmd, key, [opt,] t[i0..i1]) in chunks of CHUNK elements (i1 - i0 + 1 even)

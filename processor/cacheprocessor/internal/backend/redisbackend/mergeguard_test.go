@@ -27,10 +27,7 @@ func TestOlderReplicaTurnsClientMergeOff(t *testing.T) {
 	require.NoError(t, ra.MarkReady(ctx, "new-a", 0, t0))
 	require.True(t, ra.guard.ok.Load())
 	ids := []series.ID{1, 17}
-	apply := func(r *Backend, batch string, v int64) {
-		t.Helper()
-		require.NoError(t, r.Apply(ctx, batch, []series.Update{sumUpdate(ids[0], v, t0), sumUpdate(ids[1], v, t0)}, t0))
-	}
+	apply := func(r *Backend, batch string, v int64) { t.Helper(); applySums(t, r, batch, v, ids...) }
 	// olderWrite is what a replica of the earlier release does: it merges in Lua and
 	// leaves the versions as they were.
 	olderWrite := func(batch string, v int64) {
@@ -97,4 +94,37 @@ func TestMergeCheckRidesApply(t *testing.T) {
 	r.guard.next.Store(0)
 	require.NoError(t, r.Apply(ctx, "x", []series.Update{sumUpdate(3, 1, t0)}, t0))
 	require.False(t, r.guard.ok.Load(), "the check in Apply's pipeline turned the merge off")
+}
+
+// TestVersionsSurviveLostWrites: a failover that loses a replica's last write (emulated
+// by restoring the shard as it was before it) must not bring the shard back to the
+// version that replica's cache remembers once another replica writes: versions follow
+// the server's clock, so the next compare-and-set conflicts and the Lua merge adds the
+// other replica's update (a counter would have come back to the same version, and the
+// cached replica would have overwritten that update).
+func TestVersionsSurviveLostWrites(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	ra, rb := replicaPair(t, srv.Addr, time.Hour)
+	apply := func(r *Backend, batch string, v int64) { t.Helper(); applySums(t, r, batch, v, 1) }
+	sh := ra.shards[ra.shardOf(1)]
+	apply(ra, "1", 1) // fills ra's cache
+	saved := map[string]string{}
+	for _, k := range sh.keys {
+		if v, err := ra.client.Dump(ctx, k).Result(); err == nil {
+			saved[k] = v
+		}
+	}
+	apply(ra, "2", 2) // merged by ra, then lost:
+	require.EqualValues(t, 1, ra.casStats.ok.Load())
+	for k, v := range saved {
+		require.NoError(t, ra.client.RestoreReplace(ctx, k, 0, v).Err())
+	}
+	require.NoError(t, ra.client.Del(ctx, sh.batch+"2").Err())
+	apply(rb, "3", 4)
+	apply(ra, "4", 8)
+	require.EqualValues(t, 1, ra.casStats.ok.Load(), "ra's cached version is gone")
+	require.EqualValues(t, 1, ra.casStats.conflicts.Load())
+	st := valueOf(t, ra, t0)[1]
+	require.Equal(t, int64(1+4+8), st.Point.Int, "rb's update kept (ra's lost write stays lost)")
 }
