@@ -217,16 +217,9 @@ func (c *itemCounter) feed(p []byte) int {
 		}
 		ch := p[i]
 		if c.mode == '{' && c.depth > 0 && !c.skipLine {
-			// Inside an object of a stream, what stream does (nest), inline: most
-			// bytes outside strings are here.
-			switch ch {
-			case '"':
-				c.inString = true
-			case '{', '[':
-				c.depth++
-			case '}', ']':
-				c.depth--
-			}
+			// Inside an object of a stream, what stream does, without its call and
+			// tests: most bytes outside strings are here (nest is inlined).
+			c.nest(ch)
 			continue
 		}
 		switch c.mode {
