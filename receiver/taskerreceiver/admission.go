@@ -193,9 +193,9 @@ func (c *itemCounter) feed(p []byte) int {
 				continue
 			}
 			// The bytes of a string before its closing quote or a backslash change
-			// nothing: skipped 8 at a time (quoteOrBackslash), then byte by byte
-			// (BenchmarkItemCounter: the byte loop was 1.7× the per-byte switch,
-			// the word loop is faster again, see docs/BENCHMARKS.md session 23).
+			// nothing: skipped 8 at a time (quoteOrBackslash), then byte by byte.
+			// BenchmarkItemCounter: the byte loop was 1.7× the per-byte switch; the
+			// word loop with the stream case below took it from 19.9 to 13.6 µs.
 			for i+8 <= len(p) {
 				if m := quoteOrBackslash(binary.LittleEndian.Uint64(p[i:])); m != 0 {
 					i += bits.TrailingZeros64(m) >> 3
