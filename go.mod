@@ -49,7 +49,7 @@ require (
 	go.opentelemetry.io/collector/receiver/receiverhelper v0.160.0
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.70.0 // indirect
 	golang.org/x/net v0.58.0
-	golang.org/x/text v0.41.0 // indirect
+	golang.org/x/text v0.41.0
 	gonum.org/v1/gonum v0.17.0 // indirect
 )
 

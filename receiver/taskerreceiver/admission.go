@@ -5,9 +5,11 @@ package taskerreceiver
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -191,8 +193,16 @@ func (c *itemCounter) feed(p []byte) int {
 				continue
 			}
 			// The bytes of a string before its closing quote or a backslash change
-			// nothing: skipped in a tight loop (BenchmarkItemCounter: 1.7× the
-			// per-byte switch).
+			// nothing: skipped 8 at a time (quoteOrBackslash), then byte by byte.
+			// BenchmarkItemCounter: the byte loop was 1.7× the per-byte switch; the
+			// word loop with the stream case below took it from 19.9 to 13.6 µs.
+			for i+8 <= len(p) {
+				if m := quoteOrBackslash(binary.LittleEndian.Uint64(p[i:])); m != 0 {
+					i += bits.TrailingZeros64(m) >> 3
+					break
+				}
+				i += 8
+			}
 			for i < len(p) && p[i] != '"' && p[i] != '\\' {
 				i++
 			}
@@ -206,6 +216,12 @@ func (c *itemCounter) feed(p []byte) int {
 			continue
 		}
 		ch := p[i]
+		if c.mode == '{' && c.depth > 0 && !c.skipLine {
+			// Inside an object of a stream, what stream does, without its call and
+			// tests: most bytes outside strings are here (nest is inlined).
+			c.nest(ch)
+			continue
+		}
 		switch c.mode {
 		case 0:
 			switch ch {
@@ -265,6 +281,16 @@ func (c *itemCounter) nest(ch byte) {
 	case '}', ']':
 		c.depth--
 	}
+}
+
+// quoteOrBackslash flags (0x80) the bytes of x, little-endian, that are a quote or a
+// backslash; the lowest flag is always a real one (borrows run upwards only), which is
+// all feed needs.
+func quoteOrBackslash(x uint64) uint64 {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (lsb * '"')
+	b := x ^ (lsb * '\\')
+	return ((q-lsb)&^q | (b-lsb)&^b) & msb
 }
 
 func isSpace(ch byte) bool { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' }

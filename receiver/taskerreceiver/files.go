@@ -41,14 +41,22 @@ func (r *taskerReceiver) startFiles(ctx context.Context, host component.Host) er
 		opts = append(opts, fileconsumer.WithSplitFunc(joinSplit))
 	}
 	persister := &heldPersister{Persister: client}
+	fc := lc.Config
+	raw := rawUTF8(&fc)
+	if raw {
+		fc.Encoding = "utf-8-raw" // the lines are checked in emit (utf8raw.go)
+	}
 	emit := func(ctx context.Context, tokens [][]byte, attrs map[string]any, n int64, offsets []int64) error {
+		if raw {
+			tokens = validTokens(tokens)
+		}
 		err := r.emitLines(ctx, tokens, attrs, n, offsets)
 		if err != nil && ctx.Err() != nil {
 			persister.hold() // stopped with the batch unwritten: keep the last checkpoint
 		}
 		return err
 	}
-	m, err := lc.Config.Build(r.set.TelemetrySettings, emit, opts...)
+	m, err := fc.Build(r.set.TelemetrySettings, emit, opts...)
 	if err != nil {
 		_ = client.Close(ctx)
 		return fmt.Errorf("tasker: logs: %w", err)
