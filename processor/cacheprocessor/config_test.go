@@ -45,6 +45,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, "tasker-prod", r.Redis.KeyPrefix)
 	assert.Equal(t, 32, r.Redis.Shards)
 	assert.Equal(t, 20, r.Redis.PoolSize)
+	assert.Equal(t, 0, r.Redis.ClientCacheSeries, "client-side merge off")
 
 	m := loadConfig(t, "memcached")
 	require.NoError(t, confmap.Validate(m))
@@ -67,6 +68,7 @@ func TestInvalidConfigReportsEveryProblemOnce(t *testing.T) {
 		"max_series must not be negative",
 		`addrs[0] "nohost": want host:port`,
 		"shards: must be between 1 and 4096, got 0",
+		"client_cache_series: must not be negative",
 	} {
 		assert.Equal(t, 1, strings.Count(err.Error(), want), "%q once in: %v", want, err)
 	}

@@ -96,18 +96,18 @@ func New(cfg Config, retention time.Duration, logger *zap.Logger) (*Backend, err
 	b.global = globalKeys{lock: g + ":export_lock", token: g + ":export_token", last: g + ":last_export", shards: g + ":shards",
 		series: g + ":series", replicas: g + ":replicas", merging: g + ":replicas_versioned"}
 	b.encoders.New = func() any { return newEncoder(cfg.Shards) }
-	b.setCacheSeries(defaultCacheSeries)
+	b.setCacheSeries(cfg.ClientCacheSeries)
 	return b, nil
 }
 
-// setCacheSeries bounds the client cache to n series (0: no client-side merge). Call
+// setCacheSeries bounds the client cache to n series, split over the shards (at least one each; 0: no client-side merge). Call
 // before the first Apply.
 func (b *Backend) setCacheSeries(n int) {
 	b.cache = make([]*shardCache, len(b.shards))
-	per := n / len(b.shards)
-	if per <= 0 {
+	if n <= 0 {
 		return
 	}
+	per := max(1, n/len(b.shards)) // split over the shards, at least one each
 	for i := range b.cache {
 		b.cache[i] = &shardCache{ents: map[series.ID]centry{}, max: per}
 	}

@@ -50,6 +50,11 @@ type Config struct {
 	// replicas must agree, and it cannot change while data is stored under KeyPrefix
 	// (Start refuses a mismatch).
 	Shards int `mapstructure:"shards"`
+	// ClientCacheSeries bounds the series whose values this replica caches to merge
+	// them itself (doc.go, "Client-side merge"): about 128 bytes a series when full.
+	// 0 turns the client-side merge off (every batch merged by the Lua scripts).
+	// Default 131072.
+	ClientCacheSeries int `mapstructure:"client_cache_series"`
 
 	_ struct{}
 }
@@ -73,6 +78,8 @@ func NewDefaultConfig() Config {
 		ReadTimeout:  3 * time.Second,
 		WriteTimeout: 3 * time.Second,
 		Shards:       16,
+
+		ClientCacheSeries: defaultCacheSeries,
 	}
 }
 
@@ -124,6 +131,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Shards < 1 || c.Shards > MaxShards {
 		errs = append(errs, fmt.Errorf("shards: must be between 1 and %d, got %d", MaxShards, c.Shards))
+	}
+	if c.ClientCacheSeries < 0 {
+		errs = append(errs, fmt.Errorf("client_cache_series: must not be negative (0 turns the client-side merge off), got %d", c.ClientCacheSeries))
 	}
 	if c.TLS.HasValue() {
 		if err := c.TLS.Get().Validate(); err != nil {

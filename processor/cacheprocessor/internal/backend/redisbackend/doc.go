@@ -126,8 +126,8 @@
 //
 // The server need not read and merge what a replica already knows. Each backend keeps,
 // per shard, a cache of the sums and gauges it wrote (series ID → kind, first seen,
-// start, time, value, and the expiry score it last wrote: at most 131,072 series per
-// backend, the default max_series with room to spare, measured at 128 bytes a series
+// start, time, value, and the expiry score it last wrote: at most client_cache_series
+// (default 131,072: the default max_series with room to spare; 0 turns this off), measured at 128 bytes a series
 // when full, ≈ 17 MB; a Lua merge only returns values for the cache while they fit) and the shard's version right after its own last write. A shard
 // whose updates would take applysums.lua, every series cached and the version known, is
 // merged by the client with series.Merge (the rules applysums.lua implements; a kind

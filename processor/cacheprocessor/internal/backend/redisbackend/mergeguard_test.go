@@ -128,3 +128,22 @@ func TestVersionsSurviveLostWrites(t *testing.T) {
 	st := valueOf(t, ra, t0)[1]
 	require.Equal(t, int64(1+4+8), st.Point.Int, "rb's update kept (ra's lost write stays lost)")
 }
+
+// TestClientCacheSeriesZero: client_cache_series 0 turns the client-side merge off:
+// every batch is merged by the Lua scripts, with the same result.
+func TestClientCacheSeriesZero(t *testing.T) {
+	srv := redistest.Start(t)
+	r := newBackend(t, []string{srv.Addr}, time.Hour, func(c *Config) { c.ClientCacheSeries = 0 })
+	for i := range 5 {
+		applySums(t, r, fmt.Sprint(i), 3, 1, 17)
+	}
+	require.Zero(t, r.casStats.ok.Load()+r.casStats.fills.Load())
+	for _, s := range valueOf(t, r, t0) {
+		require.Equal(t, int64(15), s.Point.Int, "series %s", s.ID)
+	}
+	on := newBackend(t, []string{srv.Addr}, time.Hour)
+	for i := range 5 {
+		applySums(t, on, fmt.Sprint(i), 3, 1, 17)
+	}
+	require.Positive(t, on.casStats.ok.Load(), "the default merges on the client")
+}
