@@ -121,3 +121,11 @@ func startExtension(t *testing.T, set extension.Settings, cfg *Config) *registry
 	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
 	return ext.(*registryExtension)
 }
+
+// newTelemetry is a test telemetry, shut down at the end of the test.
+func newTelemetry(t *testing.T) *componenttest.Telemetry {
+	t.Helper()
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	return tt
+}

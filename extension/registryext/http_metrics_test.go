@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -32,8 +31,7 @@ import (
 // TestMetricsNegotiationAndDrops: /metrics answers OpenMetrics when asked, and what it
 // cannot write is logged with a count and counted in the extension's telemetry.
 func TestMetricsNegotiationAndDrops(t *testing.T) {
-	tt := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	tt := newTelemetry(t)
 	core, logs := observer.New(zapcore.InfoLevel)
 	set := metadatatest.NewSettings(tt)
 	set.Logger = zap.New(core)

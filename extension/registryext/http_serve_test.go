@@ -29,8 +29,7 @@ import (
 // TestMetricsScrape runs the real extension, scrapes /metrics as Prometheus would, and
 // checks the text with the Prometheus parser (exact values) and with promtool.
 func TestMetricsScrape(t *testing.T) {
-	tt := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	tt := newTelemetry(t)
 	cfg := createDefaultConfig().(*Config)
 	cfg.Token = testToken
 	re := startExtension(t, metadatatest.NewSettings(tt), cfg)
@@ -91,8 +90,7 @@ func TestMetricsScrape(t *testing.T) {
 }
 
 func TestTelemetryEvictions(t *testing.T) {
-	tt := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	tt := newTelemetry(t)
 	cfg := createDefaultConfig().(*Config)
 	cfg.MaxEvents = 2
 	ext, err := newExtension(cfg, metadatatest.NewSettings(tt))

@@ -23,11 +23,9 @@ import (
 // memcached stopped: calls fail fast (connection refused), no hang; restarted (empty):
 // the very next call works, and the failed batch replays once.
 func TestFaultStopRestart(t *testing.T) {
-	srv := memcachedtest.Start(t)
 	const timeout = 500 * time.Millisecond
-	b := newBackend(t, []string{srv.Addr}, time.Hour, func(c *Config) { c.Timeout = timeout })
+	srv, b := warmBackend(t, timeout, "before")
 	ctx := context.Background()
-	require.NoError(t, b.Apply(ctx, "before", []series.Update{sumUp(1, 1, t0)}, t0))
 
 	srv.Stop()
 	for _, call := range []struct {
@@ -77,11 +75,9 @@ func TestRestartWhileIdle(t *testing.T) {
 // memcached hung (SIGSTOP: connections open, no replies): calls fail within a few
 // timeouts instead of hanging; resumed, everything works again.
 func TestFaultHungServer(t *testing.T) {
-	srv := memcachedtest.Start(t)
 	const timeout = 300 * time.Millisecond
-	b := newBackend(t, []string{srv.Addr}, time.Hour, func(c *Config) { c.Timeout = timeout })
+	srv, b := warmBackend(t, timeout, "warm")
 	ctx := context.Background()
-	require.NoError(t, b.Apply(ctx, "warm", []series.Update{sumUp(1, 1, t0)}, t0))
 
 	srv.Pause()
 	start := time.Now()
@@ -208,4 +204,14 @@ func TestMarkExportedFencing(t *testing.T) {
 	last, err := b.LastExported(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, int64(100), last, "last_export never goes down")
+}
+
+// warmBackend starts a memcached and a backend with the given timeout, and applies one
+// point as batch (the connections are open).
+func warmBackend(t *testing.T, timeout time.Duration, batch string) (*memcachedtest.Server, *Backend) {
+	t.Helper()
+	srv := memcachedtest.Start(t)
+	b := newBackend(t, []string{srv.Addr}, time.Hour, func(c *Config) { c.Timeout = timeout })
+	require.NoError(t, b.Apply(context.Background(), batch, []series.Update{sumUp(1, 1, t0)}, t0))
+	return srv, b
 }

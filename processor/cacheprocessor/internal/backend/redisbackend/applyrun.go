@@ -160,17 +160,18 @@ func (a *applyRun) done(s int, op *applyOp, res []any) error {
 		if len(res) != 3+len(idx) {
 			return errReply
 		}
-		ids := make([]series.ID, len(idx))
-		for k, i := range idx {
-			ids[k] = a.ups[i].ID
-		}
-		c.store(ids, res[3:], a.exp, ver)
+		c.store(a.ids(idx), res[3:], a.exp, ver)
 	default:
-		ids := make([]series.ID, len(idx))
-		for k, i := range idx {
-			ids[k] = a.ups[i].ID
-		}
-		c.forget(ids, ver)
+		c.forget(a.ids(idx), ver)
 	}
 	return nil
+}
+
+// ids are the series IDs of the updates idx.
+func (a *applyRun) ids(idx []int) []series.ID {
+	ids := make([]series.ID, len(idx))
+	for k, i := range idx {
+		ids[k] = a.ups[i].ID
+	}
+	return ids
 }
