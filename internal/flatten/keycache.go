@@ -47,5 +47,5 @@ func (c *KeyCache) Forget() {
 
 // AppendJSONKey appends k as a JSON object key with its colon.
 func AppendJSONKey(dst []byte, k string) []byte {
-	return append(appendJSONString(dst, k), ':')
+	return append(AppendJSONString(dst, k), ':')
 }

@@ -8,7 +8,8 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/flatten"
 )
 
 // Kind is the JSON type of a Value.
@@ -204,50 +205,9 @@ func AppendFloat(b []byte, f float64) []byte {
 	return append(b, ".0"...)
 }
 
-const hexDigits = "0123456789abcdef"
-
-// AppendString appends s as a JSON string (encoding/json's escaping, without the
-// HTML-safe escapes).
-func AppendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// AppendString appends s as a JSON string as Ruby's JSON.generate writes it
+// (encoding/json's escaping, without the HTML-safe escapes).
+func AppendString(b []byte, s string) []byte { return flatten.AppendJSONStringPlain(b, s) }
 
 // AppendISO8601 appends t in UTC as Ruby's Time#iso8601(digits) does:
 // 2026-11-22T10:00:00.123Z (digits 0..9).
