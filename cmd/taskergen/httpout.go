@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tasker-systems/otelcol-tasker/cmd/taskergen/internal/simulate"
+	"github.com/tasker-systems/otelcol-tasker/internal/ctxsleep"
 )
 
 // SignatureHeader carries the HMAC-SHA256 of the request body; TimestampHeader the
@@ -90,24 +91,11 @@ func newHTTPOutput(cfg httpConfig) *httpOutput {
 			Timeout:       cfg.timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		sleep: sleepCtx,
+		sleep: ctxsleep.Sleep,
 		now:   time.Now,
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // add appends ev to the current batch and sends the batch when it is full.
 func (h *httpOutput) add(ctx context.Context, ev *simulate.Event) error {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/tasker-systems/otelcol-tasker/cmd/taskergen/internal/simulate"
+	"github.com/tasker-systems/otelcol-tasker/internal/ctxsleep"
 )
 
 func main() {
@@ -236,7 +237,7 @@ func (p *pacer) wait(ctx context.Context, beforeSleep func()) error {
 	p.n++
 	if d := time.Until(due); d > time.Millisecond {
 		beforeSleep()
-		return sleepCtx(ctx, d)
+		return ctxsleep.Sleep(ctx, d)
 	}
 	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
+
+	"github.com/tasker-systems/otelcol-tasker/internal/ctxsleep"
 )
 
 // conflict reports a lost race of a conditional write: the caller re-reads and retries.
@@ -128,14 +130,7 @@ func (b *Backend) backoff(ctx context.Context, attempt int) error {
 	}
 	b.stats.casRetries.Add(1)
 	ceil := min(time.Millisecond<<min(attempt-1, 10), 50*time.Millisecond)
-	t := time.NewTimer(rand.N(ceil) + time.Microsecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return ctxsleep.Sleep(ctx, rand.N(ceil)+time.Microsecond)
 }
 
 // casOrAdd writes mi: compare-and-swap on cur as read, or add when cur is nil (the key

@@ -284,13 +284,9 @@ func (b *Backend) MarkExported(ctx context.Context, l backend.Lease, interval in
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = b.seriesKey(id)
-	}
-	items, err := b.getMulti(ctx, keys)
+	keys, items, err := b.readSeries(ctx, ids)
 	if err != nil {
-		return wrap(op, fmt.Errorf("read %d series items: %w", len(keys), err))
+		return wrap(op, err)
 	}
 	return b.forEach(ctx, len(ids), func(ctx context.Context, _, i int) error {
 		cur := items[keys[i]]

@@ -45,13 +45,9 @@ func (b *Backend) Snapshot(ctx context.Context, now time.Time) ([]series.State, 
 			ids = append(ids, e.id)
 		}
 	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = b.seriesKey(id)
-	}
-	items, err := b.getMulti(ctx, keys)
+	keys, items, err := b.readSeries(ctx, ids)
 	if err != nil {
-		return nil, 0, wrap(op, fmt.Errorf("read %d series items: %w", len(keys), err))
+		return nil, 0, wrap(op, err)
 	}
 	out := make([]series.State, 0, len(items))
 	missing := 0
@@ -92,13 +88,9 @@ func (b *Backend) ExtendTTL(ctx context.Context, ids []series.ID, until time.Tim
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = b.seriesKey(id)
-	}
-	items, err := b.getMulti(ctx, keys)
+	keys, items, err := b.readSeries(ctx, ids)
 	if err != nil {
-		return wrap(op, fmt.Errorf("read %d series items: %w", len(keys), err))
+		return wrap(op, err)
 	}
 	type target struct {
 		id  series.ID
@@ -314,4 +306,17 @@ func (b *Backend) expireShard(ctx context.Context, shard int, cur *memcache.Item
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// readSeries reads the items of series ids: their keys, and the items found by key.
+func (b *Backend) readSeries(ctx context.Context, ids []series.ID) ([]string, map[string]*memcache.Item, error) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = b.seriesKey(id)
+	}
+	items, err := b.getMulti(ctx, keys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %d series items: %w", len(keys), err)
+	}
+	return keys, items, nil
 }
