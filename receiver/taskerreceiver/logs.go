@@ -4,7 +4,6 @@
 package taskerreceiver
 
 import (
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -88,15 +87,7 @@ func (b *builder) appendLog(lr plog.LogRecord, ev *tasker.Event, info tasker.Inf
 	if duplicate {
 		a.PutBool("tasker.duplicate", true)
 	}
-	if ev.ErrorClass != "" {
-		a.PutStr("exception.type", ev.ErrorClass)
-	}
-	if ev.ErrorMessage != "" {
-		a.PutStr("exception.message", ev.ErrorMessage)
-	}
-	if len(ev.Backtrace) > 0 {
-		a.PutStr("exception.stacktrace", strings.Join(ev.Backtrace, "\n"))
-	}
+	putException(a, ev.ErrorClass, ev.ErrorMessage, ev.Backtrace)
 	b.putPayload(a, ev)
 	if ev.TaskID != "" {
 		lr.SetTraceID(at.trace)

@@ -225,14 +225,19 @@ func addException(span ptrace.Span, c *completion, t time.Time) {
 	se := span.Events().AppendEmpty()
 	se.SetName("exception")
 	se.SetTimestamp(pcommon.NewTimestampFromTime(t))
-	a := se.Attributes()
-	if c.errClass != "" {
-		a.PutStr("exception.type", c.errClass)
+	putException(se.Attributes(), c.errClass, c.errMsg, c.stack)
+}
+
+// putException puts OTel's exception attributes that are known: exception.type, .message
+// and .stacktrace (the backtrace's lines).
+func putException(a pcommon.Map, class, msg string, backtrace []string) {
+	if class != "" {
+		a.PutStr("exception.type", class)
 	}
-	if c.errMsg != "" {
-		a.PutStr("exception.message", c.errMsg)
+	if msg != "" {
+		a.PutStr("exception.message", msg)
 	}
-	if len(c.stack) > 0 {
-		a.PutStr("exception.stacktrace", strings.Join(c.stack, "\n"))
+	if len(backtrace) > 0 {
+		a.PutStr("exception.stacktrace", strings.Join(backtrace, "\n"))
 	}
 }

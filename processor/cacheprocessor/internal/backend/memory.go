@@ -81,23 +81,15 @@ func (m *Memory) Snapshot(_ context.Context, now time.Time) ([]series.State, int
 			continue
 		}
 		s := e.state
-		s.Point = clone(&e.state.Point)
+		s.Point = e.state.Point.Clone()
 		if e.state.Exported != nil {
-			p := clone(e.state.Exported)
+			p := e.state.Exported.Clone()
 			s.Exported = &p
 		}
 		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b series.State) int { return cmp.Compare(a.ID, b.ID) })
 	return out, missing, nil
-}
-
-func clone(p *series.Point) series.Point {
-	out := *p
-	out.Buckets = slices.Clone(p.Buckets)
-	out.Pos = slices.Clone(p.Pos)
-	out.Neg = slices.Clone(p.Neg)
-	return out
 }
 
 func (m *Memory) ExtendTTL(_ context.Context, ids []series.ID, until time.Time) error {
@@ -185,7 +177,7 @@ func (m *Memory) MarkExported(_ context.Context, lease Lease, interval int64, ex
 	}
 	for i := range exported {
 		if e := m.series[exported[i].ID]; e != nil {
-			p := clone(&exported[i].Point)
+			p := exported[i].Point.Clone()
 			e.state.Exported = &p
 		}
 	}
@@ -325,9 +317,9 @@ func (m *Memory) Save() SavedState {
 	out := SavedState{LastExported: m.lastExp, Series: make([]SavedSeries, 0, len(m.series))}
 	for _, e := range m.series {
 		s := e.state
-		s.Point = clone(&e.state.Point)
+		s.Point = e.state.Point.Clone()
 		if e.state.Exported != nil {
-			p := clone(e.state.Exported)
+			p := e.state.Exported.Clone()
 			s.Exported = &p
 		}
 		if s.Desc == nil && s.Tmpl != nil {

@@ -158,7 +158,7 @@ type State struct {
 // series was reset (its start time changed).
 func Merge(kind Kind, dst *Point, src *Point) (reset bool) {
 	if isZero(dst) {
-		*dst = clonePoint(src)
+		*dst = src.Clone()
 		return false
 	}
 	switch kind {
@@ -188,12 +188,12 @@ func Merge(kind Kind, dst *Point, src *Point) (reset bool) {
 		mergeTimes(dst, src)
 	case KindGauge:
 		if src.Time >= dst.Time {
-			*dst = clonePoint(src)
+			*dst = src.Clone()
 		}
 	case KindCumulativeSum, KindCumulativeHistogram, KindCumulativeExpHistogram:
 		if src.Time >= dst.Time {
 			reset = dst.Time != 0 && src.Start != dst.Start
-			*dst = clonePoint(src)
+			*dst = src.Clone()
 		}
 	}
 	return reset
@@ -202,7 +202,7 @@ func Merge(kind Kind, dst *Point, src *Point) (reset bool) {
 // Sub returns cur − prev for additive kinds (the delta since the last export); for
 // other kinds it returns cur.
 func Sub(kind Kind, cur, prev *Point) Point {
-	out := clonePoint(cur)
+	out := cur.Clone()
 	if prev == nil || !kind.Additive() {
 		return out
 	}
@@ -224,7 +224,7 @@ func Sub(kind Kind, cur, prev *Point) Point {
 		}
 		out.HasMin, out.HasMax = false, false // unknown for the interval
 	case KindDeltaExpHistogram:
-		neg := clonePoint(prev)
+		neg := prev.Clone()
 		negate(&neg)
 		mergeExp(&out, &neg)
 		out.HasMin, out.HasMax = false, false
@@ -289,7 +289,8 @@ func addBuckets(dst, src []uint64) []uint64 {
 	return dst
 }
 
-func clonePoint(p *Point) Point {
+// Clone returns a copy of p that shares no bucket slice with it (an empty one is nil).
+func (p *Point) Clone() Point {
 	out := *p
 	out.Buckets = append([]uint64(nil), p.Buckets...)
 	out.Pos = append([]uint64(nil), p.Pos...)
@@ -310,7 +311,7 @@ func clonePoint(p *Point) Point {
 func mergeExp(dst, src *Point) {
 	scale := min(dst.Scale, src.Scale)
 	downscale(dst, dst.Scale-scale)
-	s := clonePoint(src)
+	s := src.Clone()
 	downscale(&s, s.Scale-scale)
 	dst.Count += s.Count
 	dst.Sum += s.Sum

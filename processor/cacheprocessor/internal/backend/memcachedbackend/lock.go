@@ -298,7 +298,7 @@ func (b *Backend) MarkExported(ctx context.Context, l backend.Lease, interval in
 			if it.xtoken > ls.token {
 				return false, keyErr(op, keys[i], fmt.Errorf("a newer lock holder (token %d > %d) already wrote it: %w", it.xtoken, ls.token, backend.ErrLockLost))
 			}
-			p := clonePoint(&st.Point)
+			p := st.Point.Clone()
 			it.st.Exported = &p
 			it.xtoken = ls.token
 			return true, nil
@@ -359,12 +359,4 @@ func (b *Backend) rmw(ctx context.Context, op, key string, mutate func(cur []byt
 			return keyErr(op, key, err)
 		}
 	}
-}
-
-func clonePoint(p *series.Point) series.Point {
-	out := *p
-	out.Buckets = slices.Clone(p.Buckets)
-	out.Pos = slices.Clone(p.Pos)
-	out.Neg = slices.Clone(p.Neg)
-	return out
 }
