@@ -11,15 +11,19 @@ import (
 	"testing"
 )
 
-// jsonStrings are edge cases and random byte strings (invalid UTF-8, control bytes,
+// jsonStrings are edge cases and random byte strings, some with long runs of printable ASCII (invalid UTF-8, control bytes,
 // HTML characters, line separators).
 func jsonStrings() []string {
 	out := []string{"", "plain", `q"b\s`, "<a&b>", "\x00\x1f\x7f\n\r\t", "\u2028\u2029", "é漢🙂", "\xff\xfe", "a\xe2\x80"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	alphabet := []string{"a", "\"", "\\", "<", ">", "&", "\n", "\x01", "é", "\u2028", "\xff", "\xe2\x80", "🙂"}
-	for range 2000 {
+	for n := range 4000 {
 		var b strings.Builder
-		for range rng.IntN(12) {
+		for range rng.IntN(12 + n%40) {
+			if n%2 == 1 && rng.IntN(8) != 0 {
+				b.WriteByte(byte(0x20 + rng.IntN(0x60))) // long safe runs, the 8-byte path
+				continue
+			}
 			b.WriteString(alphabet[rng.IntN(len(alphabet))])
 		}
 		out = append(out, b.String())
