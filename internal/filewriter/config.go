@@ -18,6 +18,10 @@
 // producer is acknowledged only after the write. And at open a torn last record left
 // by a crash (a half NDJSON line, a CSV row short of its header's cells) is cut back
 // to the last complete one before anything is appended (torn.go), which neither does.
+//
+// On Linux an append stream also hands its written pages back to the kernel once they
+// are on disk (recycle_linux.go), so that a long stream of output does not take a fresh
+// page for every page written.
 package filewriter // import "github.com/tasker-systems/otelcol-tasker/internal/filewriter"
 
 import (

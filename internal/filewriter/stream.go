@@ -73,6 +73,7 @@ type stream struct {
 	// line (uncompressed) or nil (compressed).
 	headerOK bool
 	broken   bool // a write or flush failed: re-open (and repair) before the next write
+	pages    pageRecycler
 }
 
 // countingWriter adds the bytes a compressor emits to the stream size.
@@ -134,6 +135,7 @@ func (s *stream) ensureOpen(o *Output) error {
 	}
 	s.f = f
 	s.size, s.base, s.raw = size, size, 0
+	s.pages.opened(size)
 	s.dirty, s.unsynced = false, false
 	s.empty = size == 0
 	s.header, s.headerOK = nil, true
@@ -193,6 +195,9 @@ func (s *stream) write(o *Output, header, data []byte) error {
 		return s.fail(pre, err)
 	}
 	s.unsynced = true
+	if s.f != nil && !s.special && (s.comp == CompressionNone || s.comp == "") {
+		s.pages.wrote(int(s.f.Fd()), s.size)
+	}
 	if o.fsync && o.interval == 0 {
 		if err := s.sync(); err != nil {
 			return s.fail(pre, err)
