@@ -18,14 +18,17 @@ import (
 type encoder struct {
 	idx  [][]int // per shard: indices into ups
 	used []int
-	seen map[series.ID]struct{}
+	seen idSet
 	ids  []byte // packed ids of the batch (max_series registry)
+	// the client-side merges' plans of one Apply (casPlan slices are cut from these;
+	// Apply makes room for every update first, so they never move while in use)
+	plan planBufs
 	buf  []byte // applysums.lua's arguments, before they are copied into one string
 	ends []int  // where each argument ends in buf
 }
 
 func newEncoder(shards int) *encoder {
-	return &encoder{idx: make([][]int, shards), seen: map[series.ID]struct{}{}}
+	return &encoder{idx: make([][]int, shards)}
 }
 
 func (e *encoder) reset() {
@@ -33,6 +36,7 @@ func (e *encoder) reset() {
 		e.idx[s] = e.idx[s][:0]
 	}
 	e.used = e.used[:0]
+	e.plan.reset(0)
 }
 
 func (e *encoder) add(shard, i int) {
@@ -45,15 +49,11 @@ func (e *encoder) add(shard, i int) {
 // sumsOnly reports whether the shard's updates are all sums and gauges, each series
 // once: applysums.lua's case.
 func (e *encoder) sumsOnly(ups []series.Update, idx []int) bool {
-	clear(e.seen)
+	e.seen.reset(len(idx))
 	for _, i := range idx {
-		if classOf(ups[i].Kind) != classSum {
+		if classOf(ups[i].Kind) != classSum || !e.seen.add(ups[i].ID) {
 			return false
 		}
-		if _, dup := e.seen[ups[i].ID]; dup {
-			return false
-		}
-		e.seen[ups[i].ID] = struct{}{}
 	}
 	return true
 }
@@ -177,6 +177,7 @@ func (b *Backend) Apply(ctx context.Context, batchID string, ups []series.Update
 	a.exp = b.expiryMs(now)
 	a.expiry = strconv.FormatInt(a.exp, 10)
 	a.marker, a.safety = ms(b.retention), ms(b.safety())
+	e.plan.reset(len(ups))
 	a.calls = make([]shardCall, 0, len(e.used)+1)
 	a.ops = make([]applyOp, 0, len(e.used))
 	for _, s := range e.used {

@@ -118,25 +118,48 @@ type casPlan struct {
 	kinds  int    // series whose kind changed
 }
 
+// planBufs is where one Apply's plans keep their slices: reset(n) makes room for n
+// updates, and take cuts the next plan's from it (no allocation per shard and batch).
+type planBufs struct {
+	ids   []series.ID
+	ents  []centry
+	raise []bool
+}
+
+func (b *planBufs) reset(n int) {
+	if cap(b.ids) < n {
+		b.ids, b.ents, b.raise = make([]series.ID, 0, n), make([]centry, 0, n), make([]bool, 0, n)
+	}
+	b.ids, b.ents, b.raise = b.ids[:0], b.ents[:0], b.raise[:0]
+}
+
+// take returns a plan for n updates, its slices cut from b (full slice expressions: a
+// plan never appends into the next one's).
+func (b *planBufs) take(n int) casPlan {
+	l := len(b.ids)
+	b.ids, b.ents, b.raise = b.ids[:l+n], b.ents[:l+n], b.raise[:l+n]
+	return casPlan{ids: b.ids[l : l+n : l+n], ents: b.ents[l : l+n : l+n], raise: b.raise[l : l+n : l+n]}
+}
+
 // plan merges the shard's updates (sums and gauges, each series once) on the cache with
-// series.Merge's rules, as applysums.lua does; ok is false when the version is unknown,
-// a series is not cached, or the shard is backing off.
-func (c *shardCache) plan(ups []series.Update, idx []int, exp int64) (casPlan, bool) {
+// series.Merge's rules, as applysums.lua does, into p (its slices as long as idx); ok is
+// false when the version is unknown, a series is not cached, or the shard is backing off.
+func (c *shardCache) plan(ups []series.Update, idx []int, exp int64, p *casPlan) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.skip > 0 {
 		c.skip--
-		return casPlan{}, false
+		return false
 	}
 	if c.ver == 0 {
-		return casPlan{}, false
+		return false
 	}
-	p := casPlan{expect: c.ver, ids: make([]series.ID, len(idx)), ents: make([]centry, len(idx)), raise: make([]bool, len(idx))}
+	p.expect, p.kinds = c.ver, 0
 	for k, i := range idx {
 		u := &ups[i]
 		e, ok := c.ents[u.ID]
 		if !ok {
-			return casPlan{}, false
+			return false
 		}
 		if e.kind != u.Kind {
 			// the kind changed (only an ID collision can do that): restart the series
@@ -152,7 +175,7 @@ func (c *shardCache) plan(ups []series.Update, idx []int, exp int64) (casPlan, b
 		e.exp = max(e.exp, exp)
 		p.ids[k], p.ents[k] = u.ID, e
 	}
-	return p, true
+	return true
 }
 
 // commit stores a successful compare-and-set's entries at version w.
