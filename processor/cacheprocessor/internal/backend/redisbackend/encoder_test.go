@@ -15,6 +15,8 @@ import (
 	"github.com/tasker-systems/otelcol-tasker/processor/cacheprocessor/internal/series"
 )
 
+// Tests of what Apply encodes with (idset.go, the packer and plans in cache.go, codec.go).
+
 // TestIDSet: the set reports duplicates as a map does, across resets (nothing of an
 // earlier epoch is still in it), growth, colliding IDs and the epoch's wrap-around.
 func TestIDSet(t *testing.T) {
@@ -72,4 +74,45 @@ func TestPlanBufs(t *testing.T) {
 	assert.Equal(t, []series.ID{2, 2, 2, 2, 2, 2}, p2.ids)
 	assert.Len(t, p2.ents, 6)
 	assert.Len(t, p2.raise, 6)
+}
+
+// TestPackerRefs: every argument keeps its bytes while the buffer grows into new arrays
+// (many arguments in one Apply), and reset starts the next Apply empty.
+func TestPackerRefs(t *testing.T) {
+	var p packer
+	for round := range 2 {
+		var want []string
+		for k := range 5000 {
+			s := strconv.Itoa(k*7919) + "-" + strconv.Itoa(round)
+			p.buf = append(p.buf, s...)
+			p.end()
+			want = append(want, s)
+		}
+		require.Len(t, p.refs, len(want))
+		for k, r := range p.refs {
+			b, err := r.MarshalBinary()
+			require.NoError(t, err)
+			require.Equal(t, want[k], string(b), "argument %d", k)
+		}
+		p.reset()
+		assert.Empty(t, p.buf)
+		assert.Empty(t, p.refs)
+	}
+}
+
+// TestEntryPoint: a cached entry encodes its point as appendPoint encodes the same point.
+func TestEntryPoint(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	floats := []float64{0, -0.0, 1.5, -3.25e-300, math.MaxFloat64, math.SmallestNonzeroFloat64, math.NaN(), math.Inf(1), math.Inf(-1)}
+	for k := range 2000 {
+		pt := series.Point{Start: int64(rng.Uint64()), Time: int64(rng.Uint64() >> rng.UintN(64)), IsInt: k%2 == 0}
+		if pt.IsInt {
+			pt.Int = int64(rng.Uint64()) >> rng.UintN(64)
+		} else {
+			pt.Double = floats[k%len(floats)] * float64(1+rng.IntN(3))
+		}
+		var e centry
+		e.setPoint(&pt)
+		require.Equal(t, string(appendPoint(nil, series.KindGauge, &pt)), string(e.appendPoint(nil)), "%+v", pt)
+	}
 }
