@@ -50,7 +50,8 @@ type cacheProcessor struct {
 	scratch    []uint64
 
 	buf      *outageBuffer
-	pend     pending // apply_interval > 0: points merged locally, not yet applied (under mu)
+	upsPool  sync.Pool // *[]series.Update: the slices of applied batches (shared.go)
+	pend     pending   // apply_interval > 0: points merged locally, not yet applied (under mu)
 	seq      atomic.Int64
 	series   atomic.Int64
 	lastLost atomic.Int64

@@ -18,14 +18,16 @@ import (
 type encoder struct {
 	idx  [][]int // per shard: indices into ups
 	used []int
-	seen map[series.ID]struct{}
+	seen idSet
 	ids  []byte // packed ids of the batch (max_series registry)
-	buf  []byte // applysums.lua's arguments, before they are copied into one string
-	ends []int  // where each argument ends in buf
+	// the client-side merges' plans of one Apply (casPlan slices are cut from these;
+	// Apply makes room for every update first, so they never move while in use)
+	plan planBufs
+	pk   packer // the split arguments of applysums.lua and applycas.lua
 }
 
 func newEncoder(shards int) *encoder {
-	return &encoder{idx: make([][]int, shards), seen: map[series.ID]struct{}{}}
+	return &encoder{idx: make([][]int, shards)}
 }
 
 func (e *encoder) reset() {
@@ -33,6 +35,8 @@ func (e *encoder) reset() {
 		e.idx[s] = e.idx[s][:0]
 	}
 	e.used = e.used[:0]
+	e.plan.reset(0)
+	e.pk.reset()
 }
 
 func (e *encoder) add(shard, i int) {
@@ -45,15 +49,11 @@ func (e *encoder) add(shard, i int) {
 // sumsOnly reports whether the shard's updates are all sums and gauges, each series
 // once: applysums.lua's case.
 func (e *encoder) sumsOnly(ups []series.Update, idx []int) bool {
-	clear(e.seen)
+	e.seen.reset(len(idx))
 	for _, i := range idx {
-		if classOf(ups[i].Kind) != classSum {
+		if classOf(ups[i].Kind) != classSum || !e.seen.add(ups[i].ID) {
 			return false
 		}
-		if _, dup := e.seen[ups[i].ID]; dup {
-			return false
-		}
-		e.seen[ups[i].ID] = struct{}{}
 	}
 	return true
 }
@@ -70,10 +70,11 @@ func (e *encoder) records(ups []series.Update, idx []int) []byte {
 
 // sumsArgs appends applysums.lua's arguments after head: the kinds, the number of
 // descriptors, whether to return the values written (for the client cache), the ids,
-// the times, the points and the descriptor pairs, built by a packer: a call costs a
+// the times, the points and the descriptor pairs, built by the packer: a call costs a
 // handful of allocations whatever its number of updates.
 func (e *encoder) sumsArgs(head []any, ups []series.Update, idx []int, values bool) []any {
-	pk := packer{buf: e.buf[:0], ends: e.ends[:0]}
+	pk := &e.pk
+	n0 := len(pk.refs)
 	descs := 0
 	for _, i := range idx {
 		pk.buf = append(pk.buf, byte('0'+ups[i].Kind))
@@ -102,17 +103,16 @@ func (e *encoder) sumsArgs(head []any, ups []series.Update, idx []int, values bo
 			pk.end()
 		}
 	}
-	strs := pk.strings()
-	e.buf, e.ends = pk.buf, pk.ends
+	refs := pk.refs[n0:]
 	flag := "0"
 	if values {
 		flag = "1"
 	}
-	args := make([]any, 0, len(head)+2+len(strs))
+	args := make([]any, 0, len(head)+2+len(refs))
 	args = append(args, head...)
-	args = append(args, &strs[0], strconv.Itoa(descs), flag)
-	for k := 1; k < len(strs); k++ {
-		args = append(args, &strs[k])
+	args = append(args, &refs[0], strconv.Itoa(descs), flag)
+	for k := 1; k < len(refs); k++ {
+		args = append(args, &refs[k])
 	}
 	return args
 }
@@ -177,6 +177,7 @@ func (b *Backend) Apply(ctx context.Context, batchID string, ups []series.Update
 	a.exp = b.expiryMs(now)
 	a.expiry = strconv.FormatInt(a.exp, 10)
 	a.marker, a.safety = ms(b.retention), ms(b.safety())
+	e.plan.reset(len(ups))
 	a.calls = make([]shardCall, 0, len(e.used)+1)
 	a.ops = make([]applyOp, 0, len(e.used))
 	for _, s := range e.used {

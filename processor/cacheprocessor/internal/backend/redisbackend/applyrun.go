@@ -67,8 +67,8 @@ func (a *applyRun) plan(s int) {
 		a.sums(s, false)
 		return
 	}
-	p, ok := c.plan(a.ups, idx, a.exp)
-	if !ok {
+	p := e.plan.take(len(idx))
+	if !c.plan(a.ups, idx, a.exp, &p) {
 		a.sums(s, c.wantValues(len(idx)))
 		return
 	}

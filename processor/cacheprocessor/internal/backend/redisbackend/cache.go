@@ -48,6 +48,19 @@ func (c *centry) point() series.Point {
 	return p
 }
 
+// appendPoint appends the point as appendPoint does for a sum or gauge (TestEntryPoint).
+func (c *centry) appendPoint(b []byte) []byte {
+	b = appendInt(b, c.start)
+	b = append(b, ' ')
+	b = appendInt(b, c.time)
+	b = append(b, ' ')
+	if c.isInt {
+		b = append(b, 'i')
+		return appendInt(b, int64(c.val))
+	}
+	return appendFloat(b, math.Float64frombits(c.val))
+}
+
 func (c *centry) setPoint(p *series.Point) {
 	c.start, c.time, c.isInt = p.Start, p.Time, p.IsInt
 	if p.IsInt {
@@ -118,25 +131,48 @@ type casPlan struct {
 	kinds  int    // series whose kind changed
 }
 
+// planBufs is where one Apply's plans keep their slices: reset(n) makes room for n
+// updates, and take cuts the next plan's from it (no allocation per shard and batch).
+type planBufs struct {
+	ids   []series.ID
+	ents  []centry
+	raise []bool
+}
+
+func (b *planBufs) reset(n int) {
+	if cap(b.ids) < n {
+		b.ids, b.ents, b.raise = make([]series.ID, 0, n), make([]centry, 0, n), make([]bool, 0, n)
+	}
+	b.ids, b.ents, b.raise = b.ids[:0], b.ents[:0], b.raise[:0]
+}
+
+// take returns a plan for n updates, its slices cut from b (full slice expressions: a
+// plan never appends into the next one's).
+func (b *planBufs) take(n int) casPlan {
+	l := len(b.ids)
+	b.ids, b.ents, b.raise = b.ids[:l+n], b.ents[:l+n], b.raise[:l+n]
+	return casPlan{ids: b.ids[l : l+n : l+n], ents: b.ents[l : l+n : l+n], raise: b.raise[l : l+n : l+n]}
+}
+
 // plan merges the shard's updates (sums and gauges, each series once) on the cache with
-// series.Merge's rules, as applysums.lua does; ok is false when the version is unknown,
-// a series is not cached, or the shard is backing off.
-func (c *shardCache) plan(ups []series.Update, idx []int, exp int64) (casPlan, bool) {
+// series.Merge's rules, as applysums.lua does, into p (its slices as long as idx); ok is
+// false when the version is unknown, a series is not cached, or the shard is backing off.
+func (c *shardCache) plan(ups []series.Update, idx []int, exp int64, p *casPlan) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.skip > 0 {
 		c.skip--
-		return casPlan{}, false
+		return false
 	}
 	if c.ver == 0 {
-		return casPlan{}, false
+		return false
 	}
-	p := casPlan{expect: c.ver, ids: make([]series.ID, len(idx)), ents: make([]centry, len(idx)), raise: make([]bool, len(idx))}
+	p.expect, p.kinds = c.ver, 0
 	for k, i := range idx {
 		u := &ups[i]
 		e, ok := c.ents[u.ID]
 		if !ok {
-			return casPlan{}, false
+			return false
 		}
 		if e.kind != u.Kind {
 			// the kind changed (only an ID collision can do that): restart the series
@@ -152,7 +188,7 @@ func (c *shardCache) plan(ups []series.Update, idx []int, exp int64) (casPlan, b
 		e.exp = max(e.exp, exp)
 		p.ids[k], p.ents[k] = u.ID, e
 	}
-	return p, true
+	return true
 }
 
 // commit stores a successful compare-and-set's entries at version w.
@@ -223,7 +259,8 @@ func (c *shardCache) wantValues(n int) bool {
 // (head), the counts, the id, value pairs, the id, descriptor pairs, and the ids whose
 // expiry score rises.
 func (e *encoder) casArgs(head []any, ups []series.Update, idx []int, p *casPlan, nowHex string) []any {
-	pk := packer{buf: e.buf[:0], ends: e.ends[:0]}
+	pk := &e.pk
+	n0 := len(pk.refs)
 	descs, zs := 0, 0
 	for k, i := range idx {
 		en := &p.ents[k]
@@ -234,8 +271,7 @@ func (e *encoder) casArgs(head []any, ups []series.Update, idx []int, p *casPlan
 		pk.buf = append(pk.buf, ' ')
 		pk.buf = append(pk.buf, nowHex...)
 		pk.buf = append(pk.buf, ' ')
-		pt := en.point()
-		pk.buf = appendPoint(pk.buf, en.kind, &pt)
+		pk.buf = en.appendPoint(pk.buf)
 		pk.end()
 	}
 	for _, i := range idx {
@@ -254,33 +290,42 @@ func (e *encoder) casArgs(head []any, ups []series.Update, idx []int, p *casPlan
 			pk.end()
 		}
 	}
-	strs := pk.strings()
-	e.buf, e.ends = pk.buf, pk.ends
-	args := make([]any, 0, len(head)+3+len(strs))
+	refs := pk.refs[n0:]
+	args := make([]any, 0, len(head)+3+len(refs))
 	args = append(args, head...)
 	args = append(args, strconv.Itoa(len(idx)), strconv.Itoa(descs), strconv.Itoa(zs))
-	for k := range strs {
-		args = append(args, &strs[k])
+	for k := range refs {
+		args = append(args, &refs[k])
 	}
 	return args
 }
 
-// packer builds many arguments in one buffer: strings() returns them as substrings of
-// one string, which go-redis writes as they are when passed as *string (boxing a
-// pointer allocates nothing).
+// packer builds the arguments of an Apply's script calls in one buffer, kept by the
+// encoder from one Apply to the next. Each argument is an argRef to its bytes, which
+// go-redis writes to the connection through MarshalBinary: boxing a pointer to it
+// allocates nothing, and nothing is copied into strings first. The bytes of an argument
+// are never written again until reset (the next Apply, after this one's pipeline is
+// done): when buf grows into a new array, the refs keep the old one, which holds them.
 type packer struct {
 	buf  []byte
-	ends []int
+	from int // where the current argument starts
+	refs []argRef
 }
 
-func (p *packer) end() { p.ends = append(p.ends, len(p.buf)) }
+// argRef is one argument: a piece of packer.buf.
+type argRef struct{ b []byte }
 
-func (p *packer) strings() []string {
-	all := string(p.buf)
-	strs := make([]string, len(p.ends))
-	from := 0
-	for k, to := range p.ends {
-		strs[k], from = all[from:to], to
-	}
-	return strs
+// MarshalBinary returns the argument's bytes (go-redis's writer copies them out).
+func (r *argRef) MarshalBinary() ([]byte, error) { return r.b, nil }
+
+// end closes the argument written since the last end.
+func (p *packer) end() {
+	n := len(p.buf)
+	p.refs = append(p.refs, argRef{b: p.buf[p.from:n:n]})
+	p.from = n
+}
+
+func (p *packer) reset() {
+	clear(p.refs) // drop the references to arrays buf has outgrown
+	p.buf, p.from, p.refs = p.buf[:0], 0, p.refs[:0]
 }
