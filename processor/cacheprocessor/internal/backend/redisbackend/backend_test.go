@@ -271,3 +271,29 @@ func TestLargeShard(t *testing.T) {
 		assert.Equal(t, "0", v, "%s emptied", k)
 	}
 }
+
+// TestExpireKeepsVersionTTL: expiring some of a shard's series moves its version and
+// keeps the version key's native TTL (a plain SET would drop it, and an abandoned
+// prefix would leave the key behind forever).
+func TestExpireKeepsVersionTTL(t *testing.T) {
+	srv := redistest.Start(t)
+	b := newBackend(t, []string{srv.Addr}, 10*time.Second)
+	ctx := context.Background()
+	now := time.Now()
+	require.NoError(t, b.Apply(ctx, "1", []series.Update{sumUpdate(1, 1, now)}, now.Add(-20*time.Second)))
+	require.NoError(t, b.Apply(ctx, "2", []series.Update{sumUpdate(33, 1, now)}, now))
+	ver := b.shards[1].keys[4]
+	before, err := srv.Do("GET", ver)
+	require.NoError(t, err)
+	n, err := b.Expire(ctx, now)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "series 1 expired, 33 kept")
+	after, err := srv.Do("GET", ver)
+	require.NoError(t, err)
+	require.NotEqual(t, before, after, "expiry moves the version")
+	v, err := srv.Do("PTTL", ver)
+	require.NoError(t, err)
+	ttl, err := strconv.Atoi(v)
+	require.NoError(t, err)
+	assert.Greater(t, ttl, 0, "the version key keeps its TTL: PTTL %s", v)
+}

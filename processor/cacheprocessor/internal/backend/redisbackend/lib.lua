@@ -314,7 +314,7 @@ local function bumpver(k)
   local new = tonumber(t[1]) * 1000000 + tonumber(t[2])
   if old >= new then new = old + 1 end
   local v = format('%.0f', new)
-  redis.call('SET', k, v)
+  redis.call('SET', k, v, 'KEEPTTL') -- expire.lua sets no TTL after: keep the one there is
   return { v, format('%.0f', old) }
 end
 
