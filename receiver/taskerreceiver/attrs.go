@@ -6,6 +6,8 @@ package taskerreceiver
 import (
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -66,17 +68,44 @@ func (c *arena) clone(s string) string {
 const maxPayloadKeys = 4096
 
 // payloadKey is "tasker.payload." + key, from a cache of the keys seen (payloads use a
-// small set of keys). Called with b.mu held.
-func (b *builder) payloadKey(key string) string {
-	if k, ok := b.payloadKeys[key]; ok {
+// small set of keys). Safe for concurrent use: log records are filled outside b.mu.
+func (b *builder) payloadKey(key string) string { return b.keys.get(key) }
+
+// keyCache holds "tasker.payload.<key>" by key, at most maxPayloadKeys. It is read
+// without a lock (an immutable map behind an atomic pointer) and copied on a miss:
+// at most maxPayloadKeys copies in its life.
+type keyCache struct {
+	cur atomic.Pointer[map[string]string]
+	mu  sync.Mutex
+}
+
+func (c *keyCache) get(key string) string {
+	if m := c.cur.Load(); m != nil {
+		if k, ok := (*m)[key]; ok {
+			return k
+		}
+	}
+	return c.add(key)
+}
+
+func (c *keyCache) add(key string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var old map[string]string
+	if p := c.cur.Load(); p != nil {
+		old = *p
+	}
+	if k, ok := old[key]; ok {
 		return k
 	}
 	k := "tasker.payload." + key
-	if len(b.payloadKeys) < maxPayloadKeys {
-		if b.payloadKeys == nil {
-			b.payloadKeys = make(map[string]string)
+	if len(old) < maxPayloadKeys {
+		m := make(map[string]string, len(old)+1)
+		for kk, v := range old {
+			m[kk] = v
 		}
-		b.payloadKeys[k[len("tasker.payload."):]] = k
+		m[k[len("tasker.payload."):]] = k
+		c.cur.Store(&m)
 	}
 	return k
 }
@@ -123,10 +152,10 @@ func fieldsAttrCount(fields []tasker.Field) int {
 	return n
 }
 
-// putTime puts t as RFC 3339 text. Called with b.mu held.
-func (b *builder) putTime(m pcommon.Map, k string, t time.Time) {
+// putTime puts t as RFC 3339 text, formatted into c.
+func putTime(c *strChunk, m pcommon.Map, k string, t time.Time) {
 	if !t.IsZero() {
-		m.PutStr(k, b.times.format(t))
+		m.PutStr(k, c.format(t))
 	}
 }
 

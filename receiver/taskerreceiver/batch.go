@@ -47,6 +47,8 @@ type batch struct {
 	touched []*openSpan
 	// undo is what the call took from the builder's state (undo.go).
 	undo undoLog
+	// queue: the log records to fill once b.mu is released, if not nil (logs.go).
+	queue *[]queuedLog
 }
 
 type resKey struct {
@@ -173,6 +175,10 @@ func (b *builder) addPlain(out *batch, ev *tasker.Event, line string, parseErr e
 	}
 }
 
+func removeEmptyLogs(out *batch) {
+	out.logs.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool { return rl.ScopeLogs().At(0).LogRecords().Len() == 0 })
+}
+
 // finish emits the completions held during the call, then the call's metrics.
 func (b *builder) finish(out *batch, now time.Time) {
 	b.emitCompletions(out)
@@ -186,7 +192,9 @@ func (b *builder) finish(out *batch, now time.Time) {
 	b.slots = nil         // and so do the span events of its block
 	// A resource whose events made no span (or no record: routes) sends nothing.
 	out.traces.ResourceSpans().RemoveIf(func(rs ptrace.ResourceSpans) bool { return rs.ScopeSpans().At(0).Spans().Len() == 0 })
-	out.logs.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool { return rl.ScopeLogs().At(0).LogRecords().Len() == 0 })
+	if out.queue == nil { // else once filled (fillLogs)
+		removeEmptyLogs(out)
+	}
 	if !b.wantMetrics {
 		return
 	}

@@ -132,17 +132,36 @@ func TestStepStatesBounded(t *testing.T) {
 // BenchmarkItemCounter counts the items of an NDJSON body of 100 events as the HTTP
 // input does while the body streams in (admission.go).
 func BenchmarkItemCounter(b *testing.B) {
-	var buf bytes.Buffer
-	for i := 0; i < 100; i++ {
-		fmt.Fprintf(&buf, `{"event":"step.completed","task_id":%d,"step_id":%d,"step_name":"validate_order","task_name":"order_fulfillment","attempt_number":1,"execution_duration":0.2,"message":"Step \"validate\" completed","timestamp":"2026-01-10T10:00:01Z"}`+"\n", i, i)
-	}
-	body := buf.Bytes()
+	body := itemCounterBody()
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		var c itemCounter
 		if c.feed(body) != 100 {
 			b.Fatal("miscounted")
+		}
+	}
+}
+
+// itemCounterBody is an NDJSON body of 100 step.completed events (23 kB).
+func itemCounterBody() []byte {
+	var buf bytes.Buffer
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&buf, `{"event":"step.completed","task_id":%d,"step_id":%d,"step_name":"validate_order","task_name":"order_fulfillment","attempt_number":1,"execution_duration":0.2,"message":"Step \"validate\" completed","timestamp":"2026-01-10T10:00:01Z"}`+"\n", i, i)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkItemBound is what bodyReader.tooMany does instead of BenchmarkItemCounter for
+// the same body while the bound is within max_events (the default 10,000).
+func BenchmarkItemBound(b *testing.B) {
+	body := itemCounterBody()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		r := bodyReader{maxEvents: DefaultMaxEvents}
+		if r.tooMany(nil, body) || r.exact {
+			b.Fatal("counted")
 		}
 	}
 }

@@ -16,7 +16,8 @@ import (
 
 // builder turns events into logs, traces and metrics. It is the one place signals are
 // built; every input feeds it. It is safe for concurrent use (one mutex: the start
-// table, the de-duplication window and the delta interval are shared state).
+// table, the de-duplication window and the delta interval are shared state; build
+// fills a call's log records after releasing it, see fillLogs).
 //
 // The files of the builder: batch.go (a call's output, resources, plain lines),
 // attrs.go (payload attributes), logs.go (log records), attempts.go (which step
@@ -33,8 +34,8 @@ type builder struct {
 	wantLogs, wantTraces, wantMetrics bool
 
 	mu sync.Mutex
-	// payloadKeys caches "tasker.payload.<key>" by key.
-	payloadKeys map[string]string
+	// keys caches "tasker.payload.<key>" by key (its own lock: see payloadKey).
+	keys keyCache
 	// idTask/idDep is the task whose ids were computed last (idTraceID, idSpanID).
 	idTask, idDep string
 	idValid       bool
@@ -46,7 +47,7 @@ type builder struct {
 	table     *startTable
 	spare     spareMaps   // a call's completion maps, emptied, for the next call (traces.go)
 	points    pointPool   // metric points of emitted batches, for the next (metrics.go)
-	times     strChunk    // formatted times (attrs.go)
+	times     strChunk    // formatted times of log records built with b.mu held (attrs.go)
 	slots     []spanEvent // the call's block of span event slices (spanevent.go)
 	dedupe    *dedupeWindow
 	waiting   map[dedupeKey]*waiting // thin task ends (taskend.go)
@@ -82,6 +83,14 @@ func newBuilder(cfg *Config, build component.BuildInfo) (*builder, error) {
 // keeps beyond the call.
 func (b *builder) build(events []tasker.Event, env string, http bool) *batch {
 	out := b.newBatch(env, http, len(events))
+	out.queue = b.queueOf(len(events))
+	now := b.build1(out, events)
+	b.fillLogs(out, now)
+	return out
+}
+
+// build1 is build's part under b.mu; the log records are only queued (logs.go).
+func (b *builder) build1(out *batch, events []tasker.Event) time.Time {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.nowFunc()
@@ -91,7 +100,7 @@ func (b *builder) build(events []tasker.Event, env string, http bool) *batch {
 		b.add(out, &events[i], now)
 	}
 	b.finish(out, now)
-	return out
+	return now
 }
 
 // eventTime is the time of an event for spans. Tasker's builder payloads have
@@ -135,7 +144,7 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 	}
 	if ev.TaskID == "" {
 		if wantLogs {
-			b.appendLog(rb.lrs.AppendEmpty(), ev, info, where{}, false, now)
+			b.log(out, rb, ev, info, where{}, false, now)
 		}
 		return
 	}
@@ -170,7 +179,7 @@ func (b *builder) add(out *batch, ev *tasker.Event, now time.Time) {
 		}
 	}
 	if wantLogs {
-		b.appendLog(rb.lrs.AppendEmpty(), ev, info, b.spanOf(key), duplicate, now)
+		b.log(out, rb, ev, info, b.spanOf(key), duplicate, now)
 	}
 	if terminal && !isStep && pend == nil {
 		if out.http && b.waiting[dk] != nil {

@@ -4,6 +4,7 @@
 package taskerreceiver
 
 import (
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -20,7 +21,7 @@ type where struct {
 	attempt int64 // 0 unless a step event
 }
 
-func (b *builder) appendLog(lr plog.LogRecord, ev *tasker.Event, info tasker.Info, at where, duplicate bool, now time.Time) {
+func (b *builder) appendLog(times *strChunk, lr plog.LogRecord, ev *tasker.Event, info tasker.Info, at where, duplicate bool, now time.Time) {
 	ts := ev.Time
 	if ts.IsZero() {
 		ts = now
@@ -79,8 +80,8 @@ func (b *builder) appendLog(lr plog.LogRecord, ev *tasker.Event, info tasker.Inf
 			a.PutStr(f.k, f.v)
 		}
 	}
-	b.putTime(a, "tasker.started_at", ev.StartedAt)
-	b.putTime(a, "tasker.completed_at", ev.CompletedAt)
+	putTime(times, a, "tasker.started_at", ev.StartedAt)
+	putTime(times, a, "tasker.completed_at", ev.CompletedAt)
 	if info.Outcome != tasker.OutcomeNone {
 		a.PutStr("tasker.outcome", info.Outcome.String())
 	}
@@ -111,4 +112,68 @@ func logAttrCount(ev *tasker.Event, info tasker.Info, at where, duplicate bool) 
 		}
 	}
 	return n + payloadAttrCount(ev)
+}
+
+// queuedLog is a log record to fill once b.mu is released: everything appendLog takes
+// from the builder's state is resolved when it is queued.
+type queuedLog struct {
+	lrs       plog.LogRecordSlice
+	ev        *tasker.Event
+	info      tasker.Info
+	at        where
+	duplicate bool
+}
+
+// maxPooledQueue bounds the queues kept for the next call.
+const maxPooledQueue = 4096
+
+var (
+	queuePool = sync.Pool{New: func() any { q := make([]queuedLog, 0, 128); return &q }}
+	timesPool = sync.Pool{New: func() any { return new(strChunk) }}
+)
+
+// queueOf is an empty queue for a call of n events.
+func (b *builder) queueOf(n int) *[]queuedLog {
+	if !b.wantLogs {
+		return nil
+	}
+	q := queuePool.Get().(*[]queuedLog)
+	if cap(*q) < n {
+		*q = make([]queuedLog, 0, n)
+	}
+	return q
+}
+
+// log adds the record of ev to rb: queued if out has a queue, else now. Called with
+// b.mu held. A call's records are all queued or none (the order within a resource).
+func (b *builder) log(out *batch, rb *resBuf, ev *tasker.Event, info tasker.Info, at where, duplicate bool, now time.Time) {
+	if out.queue == nil {
+		b.appendLog(&b.times, rb.lrs.AppendEmpty(), ev, info, at, duplicate, now)
+		return
+	}
+	*out.queue = append(*out.queue, queuedLog{lrs: rb.lrs, ev: ev, info: info, at: at, duplicate: duplicate})
+}
+
+// fillLogs builds the queued log records of out, in order, without b.mu: the other
+// requests' builds go on meanwhile (on 2 cores, BenchmarkHTTPIngest waited for the
+// builder's lock while a core was idle). The times are formatted into a pooled chunk
+// (its memory is only appended to, see strChunk).
+func (b *builder) fillLogs(out *batch, now time.Time) {
+	q := out.queue
+	if q == nil {
+		return
+	}
+	out.queue = nil
+	times := timesPool.Get().(*strChunk)
+	for i := range *q {
+		l := &(*q)[i]
+		b.appendLog(times, l.lrs.AppendEmpty(), l.ev, l.info, l.at, l.duplicate, now)
+	}
+	timesPool.Put(times)
+	removeEmptyLogs(out)
+	clear(*q) // drop the references to the events
+	if cap(*q) <= maxPooledQueue {
+		*q = (*q)[:0]
+		queuePool.Put(q)
+	}
 }

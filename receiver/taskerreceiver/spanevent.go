@@ -115,6 +115,13 @@ func (b *builder) own(e *spanEvent) {
 		return
 	}
 	var c arena
+	n := want(&c, e)
+	c.grow()
+	b.ownIn(e, &c, make([]ownedAttr, 0, n))
+}
+
+// want adds the strings of e to c and returns the number of its payload attributes.
+func want(c *arena, e *spanEvent) (attrs int) {
 	c.want(e.name)
 	for _, s := range e.strs {
 		c.want(s)
@@ -122,17 +129,21 @@ func (b *builder) own(e *spanEvent) {
 	for _, s := range e.stack {
 		c.want(s)
 	}
-	n := 0
 	for i := range e.fields {
 		f := &e.fields[i]
 		if resourcePayloadKey(f.Key) || f.Value.Kind() == tasker.KindNull {
 			continue
 		}
-		n++
+		attrs++
 		c.want(f.Value.Str())
 		c.want(f.Value.Raw())
 	}
-	c.grow()
+	return attrs
+}
+
+// ownIn is own with the strings copied into c (grown by want) and the payload
+// attributes appended to attrs, which has room for them; it returns the rest of attrs.
+func (b *builder) ownIn(e *spanEvent, c *arena, attrs []ownedAttr) []ownedAttr {
 	e.name = c.clone(e.name)
 	for i := range e.strs {
 		e.strs[i] = c.clone(e.strs[i])
@@ -144,38 +155,41 @@ func (b *builder) own(e *spanEvent) {
 		}
 		e.stack = stack
 	}
-	if n > 0 {
-		e.attrs = make([]ownedAttr, 0, n)
-		for i := range e.fields {
-			f := &e.fields[i]
-			if resourcePayloadKey(f.Key) {
-				continue
-			}
-			a := ownedAttr{key: b.payloadKey(f.Key), kind: f.Value.Kind()}
-			switch a.kind {
-			case tasker.KindString:
-				a.s = c.clone(f.Value.Str())
-			case tasker.KindRaw:
-				a.s = c.clone(f.Value.Raw())
-			case tasker.KindInt:
-				a.i = f.Value.Int()
-			case tasker.KindFloat:
-				a.f = f.Value.Float()
-			case tasker.KindBool:
-				if f.Value.Bool() {
-					a.i = 1
-				}
-			default:
-				continue
-			}
-			e.attrs = append(e.attrs, a)
+	k := len(attrs)
+	for i := range e.fields {
+		f := &e.fields[i]
+		if resourcePayloadKey(f.Key) {
+			continue
 		}
+		a := ownedAttr{key: b.payloadKey(f.Key), kind: f.Value.Kind()}
+		switch a.kind {
+		case tasker.KindString:
+			a.s = c.clone(f.Value.Str())
+		case tasker.KindRaw:
+			a.s = c.clone(f.Value.Raw())
+		case tasker.KindInt:
+			a.i = f.Value.Int()
+		case tasker.KindFloat:
+			a.f = f.Value.Float()
+		case tasker.KindBool:
+			if f.Value.Bool() {
+				a.i = 1
+			}
+		default:
+			continue
+		}
+		attrs = append(attrs, a)
+	}
+	if len(attrs) > k {
+		e.attrs = attrs[k:len(attrs):len(attrs)]
 	}
 	e.fields, e.owned = nil, true
+	return attrs[len(attrs):]
 }
 
 // ownEvents copies the span events of s added since it was last owned (see own above),
-// and moves them out of their call's block (eventSlots).
+// all of them into one arena and one attribute slice, and moves them out of their
+// call's block (eventSlots).
 func (b *builder) ownEvents(s *openSpan) {
 	if s == nil {
 		return
@@ -183,8 +197,22 @@ func (b *builder) ownEvents(s *openSpan) {
 	if s.carved {
 		s.events, s.carved = append(make([]spanEvent, 0, len(s.events)), s.events...), false
 	}
+	var c arena
+	n := 0
 	for i := s.owned; i < len(s.events); i++ {
-		b.own(&s.events[i])
+		if !s.events[i].owned {
+			n += want(&c, &s.events[i])
+		}
+	}
+	c.grow()
+	var attrs []ownedAttr
+	if n > 0 {
+		attrs = make([]ownedAttr, 0, n)
+	}
+	for i := s.owned; i < len(s.events); i++ {
+		if e := &s.events[i]; !e.owned {
+			attrs = b.ownIn(e, &c, attrs)
+		}
 	}
 	s.owned = len(s.events)
 }
