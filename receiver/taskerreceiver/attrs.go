@@ -4,6 +4,7 @@
 package taskerreceiver
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,11 +101,13 @@ func (c *keyCache) add(key string) string {
 	}
 	k := "tasker.payload." + key
 	if len(old) < maxPayloadKeys {
-		m := make(map[string]string, len(old)+1)
-		for kk, v := range old {
-			m[kk] = v
+		m := maps.Clone(old)
+		if m == nil {
+			m = map[string]string{}
 		}
-		m[k[len("tasker.payload."):]] = k
+		// Keyed by k's own suffix, not by key: key may point into a request's body,
+		// which the cache must not keep alive.
+		m[k[len(k)-len(key):]] = k
 		c.cur.Store(&m)
 	}
 	return k
